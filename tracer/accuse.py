@@ -1,0 +1,231 @@
+"""From evidence to accusation: one honest p-value per account, corrected over all tested.
+
+For each *candidate* (an account that received a leaked record, or whose
+canary appears), under the null "this account is innocent":
+
+- **marks**: only positions placed by records the account received are scored
+  (a filter on exposure, which never looks at codewords).  Each position keeps
+  one symbol; positions read with disagreeing symbols are dropped, and a
+  channel whose symbols are (almost) all the same in a leak is treated as
+  erased (a cleaning normalised it).  The Tardos symmetric score's tail is
+  bounded by the Chernoff bound of ``code.log_tail_bound``.
+- **canaries**: each canary's phone was drawn uniformly from ``space``
+  numbers (minus those the registry already knew), independently of any real
+  person, so a leaked phone equals a given canary by chance with probability
+  at most ``q = 1/(space - known)``; ``h`` distinct canaries of an account with
+  ``C`` canaries among ``n`` leaked phones: ``P <= C(C, h) (n q)^h``.
+- the two are independent of the leak under the null, so ``2 min(p_c, p_m)``
+  is a valid p-value; multiplied by the number of candidates (Bonferroni) it
+  bounds the chance that any innocent is accused.  Accused: corrected p <= fpr.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import code
+from .canaries import chance_space
+from .keys import Key
+from .registry import Registry
+
+ERASE_MIN_SYMBOLS = 8  # a channel needs this many readings before it can be judged normalised
+ERASE_MINORITY = 0.05  # ... and is erased when its rarer symbol is below this share
+
+
+@dataclass(frozen=True)
+class ExportSeen:
+    export_id: int
+    created: str
+    source: str
+    records_in_leak: int
+    canaries_in_leak: int
+
+    def as_json(self) -> dict:
+        return {
+            "export_id": self.export_id,
+            "created": self.created,
+            "source": self.source,
+            "records_in_leak": self.records_in_leak,
+            "canaries_in_leak": self.canaries_in_leak,
+        }
+
+
+@dataclass
+class Suspect:
+    account: str
+    account_id: int
+    p_value: float  # corrected over all candidates
+    p_marks: float
+    p_canaries: float
+    score: float
+    canary_hits: int
+    marks_observed: int
+    marks_agreeing: int
+    records_in_leak: int
+    exports: list[ExportSeen]
+    canary_rows: list = field(default_factory=list)
+    accused: bool = False
+
+    def as_json(self) -> dict:
+        return {
+            "account": self.account,
+            "p_value": self.p_value,
+            "p_marks": self.p_marks,
+            "p_canaries": self.p_canaries,
+            "score": self.score,
+            "canary_hits": self.canary_hits,
+            "marks_observed": self.marks_observed,
+            "marks_agreeing": self.marks_agreeing,
+            "records_in_leak": self.records_in_leak,
+            "exports": [e.as_json() for e in self.exports],
+        }
+
+
+@dataclass
+class Verdict:
+    rows: int
+    fpr: float
+    files: list
+    candidates: list[Suspect]  # every account tested, strongest first
+    accounts_registered: int
+    positions_read: int
+    channels_erased: list[str]
+
+    @property
+    def suspects(self) -> list[Suspect]:
+        return [s for s in self.candidates if s.accused]
+
+    def as_json(self) -> dict:
+        return {
+            "rows": self.rows,
+            "fpr": self.fpr,
+            "accounts_tested": len(self.candidates),
+            "accounts_registered": self.accounts_registered,
+            "positions_read": self.positions_read,
+            "channels_erased": self.channels_erased,
+            "suspects": [s.as_json() for s in self.suspects],
+            "files": [f.as_json() for f in self.files],
+        }
+
+
+def erased_streams(symbols: np.ndarray, streams: np.ndarray) -> np.ndarray:
+    """Streams (one channel of one column of one file) whose symbols a cleaning made uniform."""
+    if len(streams) == 0:
+        return np.zeros(0, dtype=np.int64)
+    total = np.bincount(streams)
+    ones = np.bincount(streams, weights=symbols.astype(np.float64), minlength=len(total))
+    minority = np.minimum(ones, total - ones)
+    judged = total >= ERASE_MIN_SYMBOLS
+    return np.flatnonzero(judged & (minority < ERASE_MINORITY * total))
+
+
+def consistent_positions(positions: np.ndarray, symbols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One symbol per position: positions read with disagreeing symbols are dropped."""
+    if len(positions) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
+    unique, inverse = np.unique(positions, return_inverse=True)
+    low = np.full(len(unique), 2, dtype=np.int8)
+    high = np.full(len(unique), -1, dtype=np.int8)
+    np.minimum.at(low, inverse, symbols)
+    np.maximum.at(high, inverse, symbols)
+    keep = low == high
+    return unique[keep], low[keep]
+
+
+def canary_p_value(hits: int, canaries: int, phone_values: int, q: float) -> float:
+    """P(at least ``hits`` of an innocent account's ``canaries`` among ``phone_values`` leaked phones)."""
+    if hits <= 0:
+        return 1.0
+    trial = phone_values * q
+    if trial <= 0:
+        return 1.0
+    log_p = (math.lgamma(canaries + 1) - math.lgamma(hits + 1) - math.lgamma(canaries - hits + 1)
+             + hits * math.log(trial))
+    return math.exp(min(0.0, log_p))
+
+
+def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
+    positions, symbols, anchors, streams = evidence.observation_arrays()
+    erased = erased_streams(symbols, streams)
+    live = ~np.isin(streams, erased)
+    positions, symbols, anchors = positions[live], symbols[live], anchors[live]
+    kept_positions, kept_symbols = consistent_positions(positions, symbols)
+    keep = np.isin(positions, kept_positions)
+    positions, anchors = positions[keep], anchors[keep]
+    names = {index: name for name, index in evidence.stream_names.items()}
+
+    export_ids = set().union(*evidence.exposure.values()) if evidence.exposure else set()
+    export_ids |= {hit.export_id for hit in evidence.canary_hits.values()}
+    owner = registry.account_of_export(export_ids)
+    received: dict[int, set[int]] = defaultdict(set)
+    records: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for digest, exports in evidence.exposure.items():
+        for export_id in exports:
+            received[owner[export_id]].add(digest)
+            records[owner[export_id]][export_id] += 1
+    canaries_hit: dict[int, list] = defaultdict(list)
+    for digest, hit in evidence.canary_hits.items():
+        account_id = owner[hit.export_id]
+        received[account_id].add(digest)
+        canaries_hit[account_id].append(hit)
+
+    candidates = sorted(received)
+    p = code.biases(key, registry.code.length, registry.code.cutoff) if candidates else None
+    canary_totals = registry.canary_counts(candidates)
+    q = 1.0 / max(1.0, min(chance_space(k) for k in ("cn", "us")) - registry.anchors_known())
+    results = []
+    for account_id in candidates:
+        account = registry.account_by_id(account_id)
+        mine = np.unique(positions[np.isin(anchors, np.fromiter(received[account_id], dtype=np.int64))])
+        index = np.searchsorted(kept_positions, mine)
+        y = kept_symbols[index]
+        pp = p[mine]
+        bits = code.codeword(key, account.uid, p)[mine]
+        a, b = code.term_values(pp, y)
+        score = float(code.scores(bits[None, :], a, b)[0]) if len(mine) else 0.0
+        p_marks = math.exp(code.log_tail_bound(score, pp, a, b))
+        hits = canaries_hit.get(account_id, [])
+        p_canaries = canary_p_value(len(hits), canary_totals.get(account_id, 0), evidence.phone_values, q)
+        combined = min(1.0, 2 * min(p_marks, p_canaries))
+        results.append(Suspect(
+            account=account.name,
+            account_id=account_id,
+            p_value=min(1.0, combined * len(candidates)),
+            p_marks=p_marks,
+            p_canaries=p_canaries,
+            score=score,
+            canary_hits=len(hits),
+            marks_observed=int(len(mine)),
+            marks_agreeing=int(np.sum(bits == (y == 1))),
+            records_in_leak=len(received[account_id]) - len(hits),
+            exports=_exports_seen(registry, records[account_id], hits),
+            canary_rows=sorted(hits, key=lambda h: (h.file, h.row_number)),
+        ))
+    for suspect in results:
+        suspect.accused = suspect.p_value <= fpr
+    results.sort(key=lambda s: (s.p_value, -s.score))
+    return Verdict(
+        rows=evidence.rows,
+        fpr=fpr,
+        files=evidence.files,
+        candidates=results,
+        accounts_registered=len(registry.accounts()),
+        positions_read=int(len(kept_positions)),
+        channels_erased=sorted(f"{names[i][0]}:{names[i][1]}:{names[i][2]}" for i in erased),
+    )
+
+
+def _exports_seen(registry: Registry, records: dict[int, int], hits: list) -> list[ExportSeen]:
+    canaries = defaultdict(int)
+    for hit in hits:
+        canaries[hit.export_id] += 1
+    seen = []
+    for export_id in sorted(set(records) | set(canaries)):
+        export = registry.export(export_id)
+        seen.append(ExportSeen(export_id, export.created, export.source, records.get(export_id, 0),
+                               canaries.get(export_id, 0)))
+    return seen

@@ -1,0 +1,182 @@
+"""The ``tracer`` command: parses, calls ``tracer.api``, prints.  Nothing else.
+
+Every ``TracerError`` becomes one ``Error: ...`` line on stderr and exit 1;
+``--debug`` shows the traceback instead.  Locals are never shown in
+tracebacks: they hold personal data.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from . import __version__, api
+from .errors import TracerError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    help="Watermark personal-data exports per account, and name the account a leak came from.",
+)
+accounts_app = typer.Typer(no_args_is_help=True, help="Accounts that export data.")
+app.add_typer(accounts_app, name="accounts")
+
+stdout = Console(highlight=False, soft_wrap=True)
+
+
+class State:
+    registry: Optional[str] = None
+    debug: bool = False
+
+
+state = State()
+
+
+def reports_errors(command):
+    """Turn a TracerError (and, unless --debug, any bug) into one line on stderr."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except TracerError as exc:
+            if state.debug:
+                raise
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a traceback would print personal data
+            if state.debug:
+                raise
+            typer.echo(f"Error: internal error ({type(exc).__name__}); run with --debug for details", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tracer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    registry: Optional[str] = typer.Option(
+        None, "--registry", help="Registry file (env TRACER_REGISTRY; default ./tracer.db)."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    state.registry = registry
+    state.debug = debug
+
+
+@app.command()
+@reports_errors
+def init() -> None:
+    """Create a new registry and its key file (refuses to overwrite either)."""
+    path, key_path = api.init(state.registry)
+    typer.echo(f"Created registry {path}")
+    typer.echo(f"Key: {key_path} (keep it secret, keep it apart from the registry's backups)"
+               if key_path.exists() else "Key: from TRACER_KEY")
+
+
+@accounts_app.command("add")
+@reports_errors
+def accounts_add(
+    name: str = typer.Argument(..., help="Account name, e.g. branch-nanjing-li."),
+    note: str = typer.Option("", "--note", help="Free text: who holds the account."),
+) -> None:
+    """Register an account that exports data."""
+    account = api.add_account(state.registry, name, note)
+    typer.echo(f"Added account {account.name}")
+
+
+@accounts_app.command("list")
+@reports_errors
+def accounts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the registered accounts."""
+    rows = api.list_accounts(state.registry)
+    if as_json:
+        typer.echo(json.dumps([
+            {"name": a.name, "note": a.note, "created": a.created, "exports": n} for a, n in rows
+        ], ensure_ascii=False))
+        return
+    table = RichTable("account", "note", "created", "exports")
+    for account, count in rows:
+        table.add_row(account.name, account.note, account.created, str(count))
+    stdout.print(table)
+
+
+@app.command()
+@reports_errors
+def export(
+    source: Path = typer.Argument(..., help="Table to export: .csv .tsv .txt .jsonl .json .xlsx"),
+    account: str = typer.Option(..., "--account", help="The account receiving the export."),
+    output: Path = typer.Option(..., "--output", help="Where to write the marked export."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Export SOURCE for an account: marks, canaries, registered before the file appears."""
+    result = api.export(state.registry, source, account=account, output=output)
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
+    else:
+        typer.echo(f"Exported {result.rows} rows for {result.account} to {result.output} "
+                   f"(export {result.export_id}: {result.canaries} canaries, {result.marked_cells} marked cells)")
+
+
+@app.command()
+@reports_errors
+def match(
+    leaks: list[Path] = typer.Argument(..., help="Leaked files: csv, tsv, txt (also ---- dumps), json, jsonl, xlsx."),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write a report: FILE.html or FILE.md."),
+    fpr: float = typer.Option(1e-6, "--fpr", help="Bound on the chance of accusing any innocent account."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding of the leaks (default: detect)."),
+) -> None:
+    """Name the account(s) a leak came from, with evidence and a p-value."""
+    if report is not None:
+        from .report import check_report_path
+
+        check_report_path(report)
+    verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding)
+    if report is not None:
+        from .report import write_report
+
+        write_report(verdict, report)
+    if as_json:
+        typer.echo(json.dumps(verdict.as_json(), ensure_ascii=False))
+    else:
+        from .terminal import print_verdict
+
+        print_verdict(verdict, stdout)
+
+
+@app.command()
+@reports_errors
+def demo(keep: Optional[Path] = typer.Option(None, "--keep", help="Work in this directory and keep it.")) -> None:
+    """The whole story on the bundled fixtures: exports, a staged leak, the match."""
+    from .demo import run_demo
+
+    run_demo(stdout, keep)
+
+
+def main() -> None:
+    """Entry point for the ``tracer`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+"""The registry: accounts, exports, exposure and canary digests.
+
+This is the only module that speaks SQL, so that a server database can take
+the place of the embedded SQLite file when one company's exporters run on many
+hosts.  The registry holds no secret and no personal data in clear: exposure
+and canaries are 8-byte keyed digests of record anchors (see ``keys``); the
+key check value lets tracer refuse a wrong key.
+
+SQLite runs in WAL mode with a busy timeout, so several exporting processes
+and a matcher can share one file.  Each export is recorded in one transaction
+(export row, its exposure digests, its canary digests): a crash leaves either
+all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from .errors import AccountError, KeyError_, RegistryError
+from .keys import Key
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+LOOKUP_BATCH = 500
+
+SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    uid TEXT NOT NULL UNIQUE,
+    note TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL
+);
+CREATE TABLE exports (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    created TEXT NOT NULL,
+    source TEXT NOT NULL,
+    output TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    canaries INTEGER NOT NULL,
+    marked_cells INTEGER NOT NULL,
+    anchors INTEGER NOT NULL DEFAULT 0,
+    released TEXT
+);
+CREATE TABLE exposure (
+    digest INTEGER NOT NULL,
+    export_id INTEGER NOT NULL REFERENCES exports(id),
+    PRIMARY KEY (digest, export_id)
+) WITHOUT ROWID;
+CREATE TABLE canaries (
+    digest INTEGER PRIMARY KEY,
+    export_id INTEGER NOT NULL REFERENCES exports(id)
+);
+CREATE INDEX exports_account ON exports(account_id);
+CREATE INDEX canaries_export ON canaries(export_id);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def digest_int(digest: bytes) -> int:
+    """An 8-byte digest as SQLite's signed 64-bit integer."""
+    return int.from_bytes(digest[:8], "little", signed=True)
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    name: str
+    uid: bytes
+    note: str
+    created: str
+
+
+@dataclass(frozen=True)
+class Export:
+    id: int
+    account_id: int
+    created: str
+    source: str
+    output: str
+    rows: int
+    canaries: int
+    marked_cells: int
+    released: str | None
+
+
+@dataclass(frozen=True)
+class CodeParams:
+    """The code's public shape; its biases are re-derived from the key."""
+
+    length: int
+    cutoff: float
+
+
+class Registry:
+    """One open registry file."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        meta = self._meta()
+        version = int(meta.get("schema_version", "0"))
+        if version > SCHEMA_VERSION:
+            raise RegistryError(f"{path} was written by a newer tracer (schema {version}); upgrade tracer")
+        self.id = meta["registry_id"]
+        self.code = CodeParams(length=int(meta["code_length"]), cutoff=float(meta["code_cutoff"]))
+        self._key_check = meta["key_check"]
+
+    # ---- opening -------------------------------------------------------
+    @staticmethod
+    def _connect(path: Path, create: bool) -> sqlite3.Connection:
+        mode = "rwc" if create else "rw"
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise RegistryError(f"{path} is not a tracer registry ({exc})") from None
+        return conn
+
+    @classmethod
+    def create(cls, path: Path, key: Key, code: CodeParams) -> "Registry":
+        """A new, empty registry bound to ``key``; refuses to overwrite anything."""
+        if path.exists():
+            raise RegistryError(f"registry {path} already exists; refusing to overwrite it")
+        try:
+            conn = cls._connect(path, create=True)
+        except RegistryError:
+            raise RegistryError(f"cannot create registry {path}") from None
+        registry_id = secrets.token_hex(16)
+        with conn:
+            conn.execute("BEGIN")
+            conn.executescript(SCHEMA)
+            meta = {
+                "schema_version": str(SCHEMA_VERSION),
+                "registry_id": registry_id,
+                "key_check": key.check_value(registry_id),
+                "code_length": str(code.length),
+                "code_cutoff": repr(code.cutoff),
+                "created": now_iso(),
+            }
+            conn.executemany("INSERT INTO meta(name, value) VALUES (?, ?)", meta.items())
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        return cls(path, conn)
+
+    @classmethod
+    def open(cls, path: Path) -> "Registry":
+        if not path.exists():
+            raise RegistryError(f"registry {path} not found (run: tracer init)")
+        conn = cls._connect(path, create=False)
+        try:
+            return cls(path, conn)
+        except (sqlite3.DatabaseError, KeyError):
+            conn.close()
+            raise RegistryError(f"{path} is not a tracer registry or is corrupt") from None
+
+    def _meta(self) -> dict[str, str]:
+        return {row[0]: row[1] for row in self.conn.execute("SELECT name, value FROM meta")}
+
+    def verify_key(self, key: Key) -> None:
+        if not key.matches(self.id, self._key_check):
+            raise KeyError_(f"the key does not belong to registry {self.path}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Registry":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- accounts ------------------------------------------------------
+    def add_account(self, name: str, note: str = "") -> Account:
+        name = name.strip()
+        if not name:
+            raise AccountError("an account needs a non-empty name")
+        uid = secrets.token_bytes(16)
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                cur = self.conn.execute(
+                    "INSERT INTO accounts(name, uid, note, created) VALUES (?, ?, ?, ?)",
+                    (name, uid.hex(), note, now_iso()),
+                )
+        except sqlite3.IntegrityError:
+            raise AccountError(f"account {name!r} already exists") from None
+        return self.account_by_id(cur.lastrowid)
+
+    @staticmethod
+    def _account(row: tuple) -> Account:
+        return Account(id=row[0], name=row[1], uid=bytes.fromhex(row[2]), note=row[3], created=row[4])
+
+    def accounts(self) -> list[Account]:
+        rows = self.conn.execute("SELECT id, name, uid, note, created FROM accounts ORDER BY id")
+        return [self._account(r) for r in rows]
+
+    def account(self, name: str) -> Account:
+        row = self.conn.execute(
+            "SELECT id, name, uid, note, created FROM accounts WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            raise AccountError(f"unknown account {name!r} (see: tracer accounts list)")
+        return self._account(row)
+
+    def account_by_id(self, account_id: int) -> Account:
+        row = self.conn.execute(
+            "SELECT id, name, uid, note, created FROM accounts WHERE id = ?", (account_id,)
+        ).fetchone()
+        if row is None:
+            raise AccountError(f"unknown account id {account_id}")
+        return self._account(row)
+
+    def export_counts(self) -> dict[int, int]:
+        return dict(self.conn.execute("SELECT account_id, count(*) FROM exports GROUP BY account_id"))
+
+    # ---- exports -------------------------------------------------------
+    def record_export(
+        self,
+        account: Account,
+        *,
+        source: str,
+        output: str,
+        rows: int,
+        marked_cells: int,
+        exposure: Iterable[Iterable[int]],
+        canaries: list[int],
+    ) -> Export:
+        """Register one export atomically: its row, exposure digests (in chunks) and canaries."""
+        created = now_iso()
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            cur = self.conn.execute(
+                "INSERT INTO exports(account_id, created, source, output, rows, canaries, marked_cells)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (account.id, created, source, output, rows, len(canaries), marked_cells),
+            )
+            export_id = cur.lastrowid
+            anchors = 0
+            for chunk in exposure:
+                anchors += len(chunk)
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO exposure(digest, export_id) VALUES (?, ?)",
+                    ((int(d), export_id) for d in chunk),
+                )
+            self.conn.execute("UPDATE exports SET anchors = ? WHERE id = ?", (anchors, export_id))
+            try:
+                self.conn.executemany(
+                    "INSERT INTO canaries(digest, export_id) VALUES (?, ?)",
+                    ((d, export_id) for d in canaries),
+                )
+            except sqlite3.IntegrityError:
+                raise RegistryError("a canary collided with an existing one; export again") from None
+        return self.export(export_id)
+
+    def mark_released(self, export_id: int) -> None:
+        with self.conn:
+            self.conn.execute("UPDATE exports SET released = ? WHERE id = ?", (now_iso(), export_id))
+
+    def export(self, export_id: int) -> Export:
+        row = self.conn.execute(
+            "SELECT id, account_id, created, source, output, rows, canaries, marked_cells, released"
+            " FROM exports WHERE id = ?",
+            (export_id,),
+        ).fetchone()
+        if row is None:
+            raise RegistryError(f"unknown export {export_id}")
+        return Export(*row)
+
+    def exports(self, export_ids: Iterable[int]) -> dict[int, Export]:
+        return {i: self.export(i) for i in sorted(set(export_ids))}
+
+    def canary_counts(self, account_ids: Iterable[int]) -> dict[int, int]:
+        """How many canaries each account has ever received (for the chance-match bound)."""
+        ids = sorted(set(account_ids))
+        counts = dict.fromkeys(ids, 0)
+        for batch in _batches(ids, LOOKUP_BATCH):
+            marks = ",".join("?" * len(batch))
+            for account_id, n in self.conn.execute(
+                f"SELECT e.account_id, count(*) FROM canaries c JOIN exports e ON e.id = c.export_id"
+                f" WHERE e.account_id IN ({marks}) GROUP BY e.account_id",
+                batch,
+            ):
+                counts[account_id] = n
+        return counts
+
+    # ---- lookups -------------------------------------------------------
+    def _lookup(self, table: str, digests: Iterable[int]) -> Iterator[tuple[int, int]]:
+        for batch in _batches(sorted(set(digests)), LOOKUP_BATCH):
+            marks = ",".join("?" * len(batch))
+            yield from self.conn.execute(
+                f"SELECT digest, export_id FROM {table} WHERE digest IN ({marks})", batch
+            )
+
+    def exposure_of(self, digests: Iterable[int]) -> list[tuple[int, int]]:
+        """(digest, export_id) for every export that contained one of these anchors."""
+        return list(self._lookup("exposure", digests))
+
+    def canaries_of(self, digests: Iterable[int]) -> list[tuple[int, int]]:
+        """(digest, export_id) for every canary among these anchors."""
+        return list(self._lookup("canaries", digests))
+
+    def anchor_known(self, digest: int) -> bool:
+        """Whether an anchor was ever exported or used by a canary (a new canary must avoid it)."""
+        return (
+            self.conn.execute("SELECT 1 FROM exposure WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
+            or self.conn.execute("SELECT 1 FROM canaries WHERE digest = ?", (digest,)).fetchone() is not None
+        )
+
+    def anchors_known(self) -> int:
+        """An upper bound on how many anchors the registry knows (canaries had to avoid them)."""
+        exported = self.conn.execute("SELECT coalesce(sum(anchors), 0) FROM exports").fetchone()[0]
+        canaries = self.conn.execute("SELECT count(*) FROM canaries").fetchone()[0]
+        return int(exported) + int(canaries)
+
+    def account_of_export(self, export_ids: Iterable[int]) -> dict[int, int]:
+        ids = sorted(set(export_ids))
+        out: dict[int, int] = {}
+        for batch in _batches(ids, LOOKUP_BATCH):
+            marks = ",".join("?" * len(batch))
+            out.update(self.conn.execute(f"SELECT id, account_id FROM exports WHERE id IN ({marks})", batch))
+        return out
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

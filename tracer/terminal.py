@@ -1,0 +1,51 @@
+"""The verdict as a person reads it in a terminal (rich tables on stdout)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from .accuse import Verdict
+
+SHOWN_CANDIDATES = 10
+
+
+def verdict_sentence(verdict: Verdict) -> str:
+    """The verdict in one sentence."""
+    accused = verdict.suspects
+    tested = len(verdict.candidates)
+    if accused:
+        names = ", ".join(s.account for s in accused)
+        return (f"ACCUSED: {names} — each with a chance below {verdict.fpr:g} that an innocent account "
+                f"scores this high ({tested} account(s) tested, {verdict.rows} leaked rows).")
+    if not tested:
+        return (f"Nobody accused: none of the {verdict.rows} leaked rows was ever exported "
+                f"from this registry (no exposure, no canary).")
+    return (f"Nobody accused at fpr {verdict.fpr:g}: {tested} account(s) received some of these records, "
+            f"but the evidence does not convict any of them.")
+
+
+def format_p(value: float) -> str:
+    return "< 1e-300" if value == 0 else f"{value:.2e}"
+
+
+def print_verdict(verdict: Verdict, console: Console) -> None:
+    console.print(verdict_sentence(verdict))
+    if not verdict.candidates:
+        return
+    table = Table("account", "accused", "p-value", "canaries", "marks agree/read", "records", "exports (when)")
+    for suspect in verdict.candidates[:SHOWN_CANDIDATES]:
+        exports = "; ".join(f"#{e.export_id} {e.created}" for e in suspect.exports)
+        table.add_row(
+            suspect.account,
+            "YES" if suspect.accused else "no",
+            format_p(suspect.p_value),
+            str(suspect.canary_hits),
+            f"{suspect.marks_agreeing}/{suspect.marks_observed}",
+            str(suspect.records_in_leak),
+            exports,
+        )
+    console.print(table)
+    hidden = len(verdict.candidates) - SHOWN_CANDIDATES
+    if hidden > 0:
+        console.print(f"... and {hidden} more account(s) tested, none stronger.")
