@@ -33,6 +33,7 @@ from .keys import Key
 from .marks import AnchorHasher, RowAnchors, mark_row, row_anchors
 from .registry import Account, Registry
 from .tables import TableFormat, TableWriter, open_table
+from .tables.base import kind_for
 
 SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
@@ -112,7 +113,7 @@ class _Exporter:
             digests = {a.exposure for a in anchors.all}
             if not digests or digests & (self.canary_digests | self.avoid):
                 continue
-            if any(self.registry.anchor_known(d) for d in digests):
+            if any(self.registry.canary_conflicts(d, self.account) for d in digests):
                 continue
             self.canary_digests |= digests
             marked, _ = mark_row(self.schema, canary, anchors, self.bits, self.length)
@@ -184,9 +185,11 @@ def _spool_chunks(spool) -> Iterator[np.ndarray]:
 
 def _output_format(source_format: TableFormat, source: Path, output: Path) -> TableFormat:
     """The source's own format when the output has the same suffix; else that suffix's defaults."""
+    kind = kind_for(output)
     if source.suffix.lower() == output.suffix.lower():
         return source_format
-    return TableFormat.for_suffix(output.suffix)
+    delimiter = "\t" if output.suffix.lower() == ".tsv" else ","
+    return TableFormat(kind=kind, encoding="utf-8", delimiter=delimiter, lineterminator="\n")
 
 
 def export_table(registry: Registry, key: Key, account_name: str, source: Path, output: Path) -> ExportResult:
@@ -196,6 +199,7 @@ def export_table(registry: Registry, key: Key, account_name: str, source: Path, 
     source, output = Path(source), Path(output)
     if output.exists() and source.exists() and output.resolve() == source.resolve():
         raise OutputError(f"{output}: the output would overwrite the source")
+    kind_for(output)
     avoid: set[int] = set()
     for _ in range(3):
         try:

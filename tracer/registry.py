@@ -57,9 +57,10 @@ CREATE TABLE exposure (
     PRIMARY KEY (digest, export_id)
 ) WITHOUT ROWID;
 CREATE TABLE canaries (
-    digest INTEGER PRIMARY KEY,
-    export_id INTEGER NOT NULL REFERENCES exports(id)
-);
+    digest INTEGER NOT NULL,
+    export_id INTEGER NOT NULL REFERENCES exports(id),
+    PRIMARY KEY (digest, export_id)
+) WITHOUT ROWID;
 CREATE INDEX exports_account ON exports(account_id);
 CREATE INDEX canaries_export ON canaries(export_id);
 """
@@ -260,13 +261,10 @@ class Registry:
                     ((int(d), export_id) for d in chunk),
                 )
             self.conn.execute("UPDATE exports SET anchors = ? WHERE id = ?", (anchors, export_id))
-            try:
-                self.conn.executemany(
-                    "INSERT INTO canaries(digest, export_id) VALUES (?, ?)",
-                    ((d, export_id) for d in canaries),
-                )
-            except sqlite3.IntegrityError:
-                raise RegistryError("a canary collided with an existing one; export again") from None
+            self.conn.executemany(
+                "INSERT INTO canaries(digest, export_id) VALUES (?, ?)",
+                ((d, export_id) for d in canaries),
+            )
         return self.export(export_id)
 
     def mark_released(self, export_id: int) -> None:
@@ -316,12 +314,19 @@ class Registry:
         """(digest, export_id) for every canary among these anchors."""
         return list(self._lookup("canaries", digests))
 
-    def anchor_known(self, digest: int) -> bool:
-        """Whether an anchor was ever exported or used by a canary (a new canary must avoid it)."""
-        return (
-            self.conn.execute("SELECT 1 FROM exposure WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
-            or self.conn.execute("SELECT 1 FROM canaries WHERE digest = ?", (digest,)).fetchone() is not None
-        )
+    def canary_conflicts(self, digest: int, account: Account) -> bool:
+        """Whether a new canary anchor clashes with a real exported record or another account's canary.
+
+        The same account may be given the same canary again: re-exporting the
+        same records must give the same file.
+        """
+        if self.conn.execute("SELECT 1 FROM exposure WHERE digest = ? LIMIT 1", (digest,)).fetchone():
+            return True
+        return self.conn.execute(
+            "SELECT 1 FROM canaries c JOIN exports e ON e.id = c.export_id"
+            " WHERE c.digest = ? AND e.account_id != ? LIMIT 1",
+            (digest, account.id),
+        ).fetchone() is not None
 
     def anchors_known(self) -> int:
         """An upper bound on how many anchors the registry knows (canaries had to avoid them)."""

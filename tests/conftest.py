@@ -1,0 +1,84 @@
+"""Shared fixtures: a registry with accounts, the bundled tables, a CLI runner."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tracer import api
+from tracer.cli import app
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_env_key(monkeypatch):
+    monkeypatch.delenv("TRACER_KEY", raising=False)
+    monkeypatch.delenv("TRACER_REGISTRY", raising=False)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def cli(runner, tmp_path):
+    """Run ``tracer --registry tmp/tracer.db ARGS`` as a user would."""
+
+    def run(*args: str, registry: Path | None = None):
+        reg = registry or tmp_path / "tracer.db"
+        return runner.invoke(app, ["--registry", str(reg), *map(str, args)])
+
+    return run
+
+
+@pytest.fixture
+def registry(tmp_path) -> Path:
+    path = tmp_path / "tracer.db"
+    api.init(path)
+    for name in ("alice", "bob", "carol"):
+        api.add_account(path, name)
+    return path
+
+
+@pytest.fixture(scope="session")
+def waybills() -> tuple[list[str], list[list[str]]]:
+    return read_csv(FIXTURES / "waybills.csv")
+
+
+@pytest.fixture(scope="session")
+def orders() -> tuple[list[str], list[list[str]]]:
+    return read_csv(FIXTURES / "orders.csv")
+
+
+@pytest.fixture(scope="session")
+def foreign_waybills() -> tuple[list[str], list[list[str]]]:
+    return read_csv(FIXTURES / "foreign_waybills.csv")
+
+
+@pytest.fixture(scope="session")
+def foreign_orders() -> tuple[list[str], list[list[str]]]:
+    return read_csv(FIXTURES / "foreign_orders.csv")
+
+
+def file_mode(path: Path) -> int:
+    return os.stat(path).st_mode & 0o777

@@ -1,0 +1,165 @@
+"""The end-to-end story through the Python API: export, leak, match."""
+
+from __future__ import annotations
+
+import random
+import re
+import sqlite3
+
+import pytest
+
+from tracer import api
+from tracer.columns import phone_anchor
+
+from .conftest import read_csv, write_csv
+
+SPLITS = {"alice": slice(0, 1200), "bob": slice(600, 1800), "carol": slice(1200, 2400)}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Three accounts export overlapping slices of the waybills; returns (registry, outputs, results)."""
+    from .conftest import FIXTURES
+
+    work = tmp_path_factory.mktemp("exports")
+    registry = work / "tracer.db"
+    api.init(registry)
+    header, rows = read_csv(FIXTURES / "waybills.csv")
+    outputs, results = {}, {}
+    for name, part in SPLITS.items():
+        api.add_account(registry, name)
+        source = write_csv(work / f"source-{name}.csv", header, rows[part])
+        out = work / f"export-{name}.csv"
+        results[name] = api.export(registry, source, account=name, output=out)
+        outputs[name] = out
+    return registry, outputs, results, work
+
+
+def canary_rows(source_rows, out_rows):
+    """Rows of an export that are not in its source, matched by waybill number."""
+    ids = {row[0] for row in source_rows}
+    return [row for row in out_rows if row[0] not in ids]
+
+
+def test_export_keeps_columns_rows_and_adds_canaries(exported, waybills):
+    registry, outputs, results, work = exported
+    header, rows = waybills
+    out_header, out_rows = read_csv(outputs["alice"])
+    assert out_header == header
+    result = results["alice"]
+    assert result.rows == 1200
+    assert 1 <= result.canaries <= 0.02 * 1200
+    assert len(out_rows) == result.rows + result.canaries
+    assert len(canary_rows(rows[SPLITS["alice"]], out_rows)) == result.canaries
+    assert result.marked_cells > 1200
+
+
+def test_marks_never_touch_names_phone_digits_or_identifiers(exported, waybills):
+    _, outputs, _, _ = exported
+    _, rows = waybills
+    source = {row[0]: row for row in rows[SPLITS["bob"]]}
+    _, out_rows = read_csv(outputs["bob"])
+    for row in out_rows:
+        original = source.get(row[0])
+        if original is None:
+            continue
+        assert row[1] == original[1] and row[4] == original[4]  # names
+        assert re.sub(r"\D", "", row[2]) == original[2] and re.sub(r"\D", "", row[5]) == original[5]
+        assert abs(float(row[8]) - float(original[8])) <= 0.1 + 1e-9
+
+
+def test_canaries_never_reuse_a_real_phone(exported, waybills, foreign_waybills):
+    _, outputs, _, _ = exported
+    _, rows = waybills
+    real = {phone_anchor(r[i]) for r in rows for i in (2, 5)}
+    seen = set()
+    for name, out in outputs.items():
+        _, out_rows = read_csv(out)
+        for canary in canary_rows(rows[SPLITS[name]], out_rows):
+            phones = {phone_anchor(canary[2]), phone_anchor(canary[5])}
+            assert None not in phones
+            assert not phones & real
+            assert not phones & seen
+            seen |= phones
+
+
+def test_registry_holds_no_canary_value_in_clear(exported, waybills):
+    registry, outputs, _, _ = exported
+    _, rows = waybills
+    blob = registry.read_bytes() + registry.with_name(registry.name + "-wal").read_bytes() \
+        if registry.with_name(registry.name + "-wal").exists() else registry.read_bytes()
+    conn = sqlite3.connect(registry)
+    dump = "\n".join(conn.iterdump())
+    conn.close()
+    _, out_rows = read_csv(outputs["carol"])
+    for canary in canary_rows(rows[SPLITS["carol"]], out_rows):
+        for value in (canary[1], canary[2], canary[4], canary[5], canary[0]):
+            digits = re.sub(r"\D", "", value) or value
+            assert digits not in dump
+            assert value.encode() not in blob
+
+
+def test_reexport_is_byte_identical(exported):
+    registry, outputs, _, work = exported
+    again = work / "again-alice.csv"
+    api.export(registry, work / "source-alice.csv", account="alice", output=again)
+    assert again.read_bytes() == outputs["alice"].read_bytes()
+
+
+@pytest.mark.parametrize("name", sorted(SPLITS))
+def test_a_100_row_subset_names_its_account_alone(exported, name):
+    registry, outputs, _, work = exported
+    header, out_rows = read_csv(outputs[name])
+    leak = write_csv(work / f"leak-{name}.csv", header, random.Random(name).sample(out_rows, 100))
+    verdict = api.match(registry, [leak])
+    assert [s.account for s in verdict.suspects] == [name]
+    suspect = verdict.suspects[0]
+    assert suspect.p_value <= 1e-6
+    assert suspect.marks_agreeing <= suspect.marks_observed
+    assert suspect.exports and suspect.exports[0].records_in_leak > 0
+
+
+def test_marks_alone_name_the_account(exported, waybills):
+    """Canaries removed: the marks carry the accusation by themselves."""
+    registry, outputs, _, work = exported
+    _, rows = waybills
+    header, out_rows = read_csv(outputs["bob"])
+    real_ids = {row[0] for row in rows}
+    real = [row for row in out_rows if row[0] in real_ids]
+    leak = write_csv(work / "leak-bob-marks-only.csv", header, random.Random(7).sample(real, 60))
+    verdict = api.match(registry, [leak])
+    assert [s.account for s in verdict.suspects] == ["bob"]
+    assert verdict.suspects[0].canary_hits == 0
+
+
+def test_source_rows_and_foreign_rows_accuse_nobody(exported, waybills, foreign_waybills):
+    registry, _, _, work = exported
+    header, rows = waybills
+    _, foreign = foreign_waybills
+    leak = write_csv(work / "from-database.csv", header, rows[:3000] + foreign[:5000])
+    verdict = api.match(registry, [leak])
+    assert verdict.suspects == []
+    assert verdict.rows == 8000
+
+
+def test_foreign_data_alone_tests_no_account(exported, foreign_waybills):
+    registry, _, _, work = exported
+    header, foreign = foreign_waybills
+    leak = write_csv(work / "foreign.csv", header, foreign[:500])
+    verdict = api.match(registry, [leak])
+    assert verdict.candidates == []
+
+
+def test_english_orders_round_trip(tmp_path, orders):
+    registry = tmp_path / "tracer.db"
+    api.init(registry)
+    api.add_account(registry, "shop-1")
+    api.add_account(registry, "shop-2")
+    header, rows = orders
+    source = write_csv(tmp_path / "orders.csv", header, rows[:1500])
+    api.export(registry, source, account="shop-1", output=tmp_path / "o1.csv")
+    api.export(registry, source, account="shop-2", output=tmp_path / "o2.csv")
+    out_header, out_rows = read_csv(tmp_path / "o2.csv")
+    leak = write_csv(tmp_path / "leak.csv", out_header, random.Random(2).sample(out_rows, 100))
+    verdict = api.match(registry, [leak])
+    assert [s.account for s in verdict.suspects] == ["shop-2"]

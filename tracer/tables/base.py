@@ -1,0 +1,82 @@
+"""The table format record and the error helpers every table module shares.
+
+A :class:`TableFormat` travels from the reader to the writer so that an export
+is written in exactly the format its source came in (encoding, delimiter,
+quoting, line ending, header, sheet): honest users must not notice tracer.
+"""
+
+from __future__ import annotations
+
+import csv
+import pathlib
+from dataclasses import dataclass
+
+from tracer.errors import InputError, OutputError
+
+# Suffix -> kind.  '.txt' and '.tsv' are delimited text like '.csv'; the
+# delimiter is sniffed, so a '----' chat-group dump saved as .txt works too.
+_KINDS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".jsonl": "jsonl",
+    ".json": "json",
+    ".xlsx": "xlsx",
+}
+
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_KINDS)
+
+# The multi-character delimiter of chat-group dumps ("张三----138...----江苏...").
+DASH_DELIMITER = "----"
+
+# Records examined to sniff delimiter, quoting and header: bounded, so the
+# decision costs the same for any file length.
+SAMPLE_RECORDS = 50
+
+
+@dataclass(frozen=True)
+class TableFormat:
+    """How a table is laid out on disk; enough to write it back byte for byte.
+
+    ``kind`` is 'csv' (also .tsv, .txt and '----' dumps), 'jsonl', 'json' or
+    'xlsx'.  The text fields matter only to the text kinds, ``sheet`` only to
+    xlsx.  ``has_header`` is always True for the JSON kinds (keys are names).
+    """
+
+    kind: str
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    quoting: int = csv.QUOTE_MINIMAL
+    lineterminator: str = "\r\n"
+    has_header: bool = True
+    sheet: str | None = None
+
+
+def as_path(path) -> pathlib.Path:
+    """Accept str or PathLike everywhere, as callers pass both."""
+    return pathlib.Path(path)
+
+
+def kind_for(path: pathlib.Path) -> str:
+    """The table kind for a file name; an unknown suffix is the user's error."""
+    kind = _KINDS.get(path.suffix.lower())
+    if kind is None:
+        supported = " ".join(SUPPORTED_SUFFIXES)
+        shown = path.suffix or "(none)"
+        raise input_error(path, f"unsupported file type {shown}; supported: {supported}")
+    return kind
+
+
+def input_error(path: pathlib.Path, message: str) -> InputError:
+    """One-line error naming the file, the way the CLI prints it."""
+    return InputError(f"{path.name}: {_one_line(message)}")
+
+
+def output_error(path: pathlib.Path, message: str) -> OutputError:
+    """One-line error naming the output file."""
+    return OutputError(f"{path.name}: {_one_line(message)}")
+
+
+def _one_line(message: str) -> str:
+    """Library messages (openpyxl, OSError) may span lines; ours must not."""
+    return " ".join(str(message).split())

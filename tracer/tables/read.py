@@ -1,0 +1,116 @@
+"""Opening a table: pick the reader by suffix, sniff the layout, stream rows.
+
+``open_table`` reads only a bounded prefix to decide the format; ``rows()``
+then streams the file from the start each time it is called, so a caller may
+make several passes (e.g. sample the rows, then rewrite them) at constant
+memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import pathlib
+import stat
+import weakref
+from typing import Callable, Iterator
+
+from tracer.tables import delimited, jsonfmt, xlsx
+from tracer.tables.base import TableFormat, as_path, input_error, kind_for
+
+# kind -> (probe(path, encoding, header) -> (format, columns),
+#          records(path, format, columns) -> iterator of data rows)
+_READERS = {
+    "csv": (delimited.probe, delimited.records),
+    "jsonl": (jsonfmt.probe_jsonl, jsonfmt.records_jsonl),
+    "json": (jsonfmt.probe_json, jsonfmt.records_json),
+    "xlsx": (xlsx.probe, xlsx.records),
+}
+
+
+class Table:
+    """An opened table: its format, its column names and a row stream.
+
+    Rows are lists of cells (str, NumberText or DateText) as wide as
+    ``columns``; a row of another width is skipped and counted in
+    ``ragged`` (complete once ``rows()`` has been consumed).
+    """
+
+    def __init__(
+        self,
+        path: pathlib.Path,
+        format: TableFormat,
+        columns: list[str],
+        records: Callable[[], Iterator[list[str]]],
+    ) -> None:
+        self.path = path
+        self.format = format
+        self.columns = columns
+        self.ragged = 0
+        self._records = records
+        self._streams: weakref.WeakSet = weakref.WeakSet()
+
+    def rows(self) -> Iterator[list[str]]:
+        """A fresh generator over the data rows, from the first one."""
+        stream = self._rows()
+        self._streams.add(stream)
+        return stream
+
+    def _rows(self) -> Iterator[list[str]]:
+        self.ragged = 0
+        width, good, ragged = len(self.columns), 0, 0
+        for row in self._records():
+            if len(row) == width:
+                good += 1
+                yield row
+            elif row:  # [] is a blank line, not a record
+                ragged += 1
+                self.ragged = ragged
+        if ragged and not good:
+            raise input_error(
+                self.path,
+                f"ragged rows: none of the {ragged} data rows has the header's {width} cells",
+            )
+
+    def close(self) -> None:
+        """Close any row stream still open (and with it its file)."""
+        for stream in list(self._streams):
+            stream.close()
+
+    def __enter__(self) -> "Table":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Table({self.path.name!r}, {self.format}, {len(self.columns)} columns)"
+
+
+def open_table(path, *, encoding: str | None = None, header: bool | None = None) -> Table:
+    """Open a table file for streaming.
+
+    The format comes from the suffix (see SUPPORTED_SUFFIXES); ``encoding``
+    overrides detection for text formats; ``header`` None means detect
+    (delimited text and xlsx; JSON keys are always the header).  Every
+    problem with the file is an InputError naming it.
+    """
+    path = as_path(path)
+    kind = kind_for(path)
+    _check_file(path)
+    probe, records = _READERS[kind]
+    fmt, columns = probe(path, encoding, header)
+    return Table(path, fmt, columns, functools.partial(records, path, fmt, columns))
+
+
+def _check_file(path: pathlib.Path) -> None:
+    """Missing, not a regular file, or zero bytes: say so before sniffing."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise input_error(path, "file not found") from None
+    except OSError as exc:
+        raise input_error(path, f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise input_error(path, "not a regular file")
+    if info.st_size == 0:
+        raise input_error(path, "empty file (0 bytes)")

@@ -1,0 +1,192 @@
+"""Excel workbooks: read streaming with openpyxl (read_only), written with
+xlsxwriter in constant_memory mode, so neither holds the sheet in memory.
+
+Cells keep their Excel type through tracer: numbers come in as NumberText and
+go out as numbers, dates as DateText and go out as date cells, everything
+else is written as a string (never parsed as a formula or number).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+import warnings
+from typing import Iterator
+
+from tracer.errors import InputError
+from tracer.tables import sniff
+from tracer.tables.base import SAMPLE_RECORDS, TableFormat, input_error, output_error
+from tracer.tables.cells import (
+    DateText, NumberText, format_datetime, format_number, is_date_only, number_value,
+    parse_datetime,
+)
+
+_DATE_FORMAT = "yyyy-mm-dd"
+_DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+
+# --- reading -------------------------------------------------------------------
+
+def to_cell(value) -> str:
+    """An openpyxl value as a cell: '' for empty, typed text for numbers and
+    dates, Excel's spelling for booleans."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return NumberText(format_number(value))
+    if isinstance(value, (dt.datetime, dt.date)):
+        return DateText(format_datetime(value))
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _trimmed(values) -> list[str]:
+    """Cells of a sheet row without trailing empties (Excel rows end at
+    their last used cell, so trailing blanks carry no width information)."""
+    row = [to_cell(v) for v in values]
+    while row and row[-1] == "":
+        row.pop()
+    return row
+
+
+def _sheet_rows(path: pathlib.Path) -> Iterator[tuple[str, list[str]]]:
+    """(sheet title, trimmed row) for every non-empty row of the first sheet.
+
+    openpyxl raises many kinds of exception on a broken archive or XML
+    (BadZipFile, KeyError, ParseError, ...); each becomes one InputError.
+    """
+    import openpyxl  # imported on first use: it is slow to import
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - see docstring
+        raise input_error(path, f"not a readable xlsx workbook ({_reason(exc)})") from None
+    try:
+        if not book.worksheets:
+            raise input_error(path, "workbook has no worksheet")
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # a stale <dimension> would cut columns
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for values in sheet.iter_rows(values_only=True):
+                row = _trimmed(values)
+                if row:
+                    yield sheet.title, row
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see docstring
+        raise input_error(path, f"broken xlsx worksheet ({_reason(exc)})") from None
+    finally:
+        book.close()
+
+
+def _reason(exc: Exception) -> str:
+    return type(exc).__name__ + (f": {exc}" if str(exc) else "")
+
+
+def probe(path: pathlib.Path, encoding: str | None, header: bool | None):
+    """Sample the first rows of the first sheet for header and width."""
+    rows = _sheet_rows(path)
+    title, sample = None, []
+    try:
+        for title, row in rows:
+            sample.append(row)
+            if len(sample) > SAMPLE_RECORDS:
+                break
+    finally:
+        rows.close()
+    if not sample:
+        raise input_error(path, "empty workbook: no rows")
+    has_header = sniff.decide_header(sample, header)
+    if has_header:
+        columns, data = [str(c) for c in sample[0]], sample[1:]
+    else:
+        columns, data = sniff.default_columns(max(len(r) for r in sample)), sample
+    if not data:
+        raise input_error(path, "no data rows, only a header")
+    return TableFormat(kind="xlsx", has_header=has_header, sheet=title), columns
+
+
+def records(path: pathlib.Path, fmt: TableFormat, columns: list[str]) -> Iterator[list[str]]:
+    """Data rows padded to the column count; a row with values beyond the
+    last column keeps them and so counts as ragged."""
+    width = len(columns)
+    skip = fmt.has_header
+    for _title, row in _sheet_rows(path):
+        if skip:
+            skip = False
+            continue
+        if len(row) < width:
+            row.extend([""] * (width - len(row)))
+        yield row
+
+
+# --- writing -------------------------------------------------------------------
+
+class XlsxWriter:
+    """Streams rows into a one-sheet workbook named like the source's."""
+
+    def __init__(self, path: pathlib.Path, fmt: TableFormat, columns: list[str]) -> None:
+        import xlsxwriter  # imported on first use, like openpyxl
+
+        self._path = path
+        self._book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        try:
+            self._sheet = self._book.add_worksheet(fmt.sheet or None)
+        except Exception as exc:  # noqa: BLE001 - invalid sheet names
+            raise output_error(path, f"cannot name the sheet: {exc}") from None
+        self._date = self._book.add_format({"num_format": _DATE_FORMAT})
+        self._datetime = self._book.add_format({"num_format": _DATETIME_FORMAT})
+        self._row = 0
+        if fmt.has_header:
+            self.write_row([str(c) for c in columns])
+
+    def write_row(self, row: list[str]) -> None:
+        for col, cell in enumerate(row):
+            if cell != "" and self._write_cell(col, cell) != 0:
+                raise output_error(self._path, self._refusal(col, cell))
+        self._row += 1
+
+    def _write_cell(self, col: int, cell: str) -> int:
+        """Write one cell in its type; xlsxwriter returns non-zero on refusal."""
+        sheet, row = self._sheet, self._row
+        if isinstance(cell, NumberText):
+            number = number_value(cell)
+            if number is not None:
+                return sheet.write_number(row, col, number)
+        elif isinstance(cell, DateText):
+            moment = parse_datetime(cell)
+            if moment is not None:
+                style = self._date if is_date_only(cell) else self._datetime
+                return sheet.write_datetime(row, col, moment, style)
+        return sheet.write_string(row, col, cell)
+
+    def _refusal(self, col: int, cell: str) -> str:
+        """Why xlsxwriter refused a cell: Excel's size limits."""
+        if self._row >= 1_048_576:
+            return "more rows than an Excel sheet holds (1,048,576)"
+        if col >= 16_384:
+            return "more columns than an Excel sheet holds (16,384)"
+        return f"cell of {len(cell)} characters is longer than Excel allows (32,767)"
+
+    def close(self) -> None:
+        try:
+            self._book.close()
+            with open(self._path, "rb") as handle:
+                os.fsync(handle.fileno())
+        except Exception as exc:  # noqa: BLE001 - xlsxwriter's own errors
+            raise output_error(self._path, f"cannot write: {exc}") from None
+
+    def abort(self) -> None:
+        try:
+            self._book.close()
+        except Exception:  # noqa: BLE001 - the write already failed
+            pass
