@@ -162,11 +162,11 @@ def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
     export_ids |= {hit.export_id for hit in evidence.canary_hits.values()}
     owner = registry.account_of_export(export_ids)
     received: dict[int, set[int]] = defaultdict(set)
-    records: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    records: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))  # account -> export -> rows
     for digest, exports in evidence.exposure.items():
         for export_id in exports:
             received[owner[export_id]].add(digest)
-            records[owner[export_id]][export_id] += 1
+            records[owner[export_id]][export_id] += evidence.rows_by_anchor.get(digest, 0)
     canaries_hit: dict[int, list] = defaultdict(list)
     for digest, hit in evidence.canary_hits.items():
         account_id = owner[hit.export_id]
@@ -201,7 +201,8 @@ def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
             canary_hits=len(hits),
             marks_observed=int(len(mine)),
             marks_agreeing=int(np.sum(bits == (y == 1))),
-            records_in_leak=len(received[account_id]) - len(hits),
+            records_in_leak=sum(evidence.rows_by_anchor.get(d, 0) for d in received[account_id])
+            - sum(evidence.rows_by_anchor.get(h.digest, 0) for h in hits),
             exports=_exports_seen(registry, records[account_id], hits),
             canary_rows=sorted(hits, key=lambda h: (h.file, h.row_number)),
         ))

@@ -31,7 +31,7 @@ app = typer.Typer(
 accounts_app = typer.Typer(no_args_is_help=True, help="Accounts that export data.")
 app.add_typer(accounts_app, name="accounts")
 
-stdout = Console(highlight=False, soft_wrap=True)
+stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 class State:

@@ -79,6 +79,7 @@ class Evidence:
     stream_names: dict[tuple[str, int, str], int] = field(default_factory=dict)
     exposure: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))  # digest -> export ids
     canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
+    rows_by_anchor: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # row anchor -> leak rows
 
     def observation_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return (
@@ -138,6 +139,8 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
         for row in _chain(head, rows):
             count += 1
             anchors = row_anchors(schema, row, hasher)
+            if anchors.row is not None:
+                evidence.rows_by_anchor[anchors.row.exposure] += 1
             for index, anchor in anchors.by_column.items():
                 is_phone = index in phone_columns
                 evidence.phone_values += is_phone

@@ -33,9 +33,10 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
     console.print(verdict_sentence(verdict))
     if not verdict.candidates:
         return
-    table = Table("account", "accused", "p-value", "canaries", "marks agree/read", "records", "exports (when)")
+    table = Table("account", "accused", "p-value", "canaries", "marks agree/read", "rows", "exports (UTC)")
+    table.columns[0].no_wrap = True
     for suspect in verdict.candidates[:SHOWN_CANDIDATES]:
-        exports = "; ".join(f"#{e.export_id} {e.created}" for e in suspect.exports)
+        exports = "; ".join(f"#{e.export_id} {e.created[:16].replace('T', ' ')}" for e in suspect.exports)
         table.add_row(
             suspect.account,
             "YES" if suspect.accused else "no",
