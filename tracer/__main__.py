@@ -1,0 +1,5 @@
+"""``python -m tracer`` runs the CLI."""
+
+from .cli import main
+
+main()
