@@ -34,6 +34,7 @@ from .registry import Registry
 
 ERASE_MIN_SYMBOLS = 8  # a channel needs this many readings before it can be judged normalised
 ERASE_MINORITY = 0.05  # ... and is erased when its rarer symbol is below this share
+REFINE_MARGIN = 12.0  # scores whose grid bound is within e^12 of the threshold get the exact bound
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,31 @@ def canary_p_value(hits: int, canaries: int, phone_values: int, q: float) -> flo
     return math.exp(min(0.0, log_p))
 
 
+def score_marks(the_code, uids: dict[int, bytes], mine: dict[int, np.ndarray], kept_positions: np.ndarray,
+                kept_symbols: np.ndarray, log_alpha: float) -> dict[int, tuple[float, float, int]]:
+    """(score, log p-value bound, marks agreeing) for every account, over its own positions.
+
+    Accounts that received the same leaked records share their positions:
+    each such group is scored with one matrix product and one vectorized bound.
+    """
+    groups: dict[bytes, list[int]] = defaultdict(list)
+    for account_id, positions in mine.items():
+        groups[positions.tobytes()].append(account_id)
+    out = {}
+    for members in groups.values():
+        positions = mine[members[0]]
+        y = kept_symbols[np.searchsorted(kept_positions, positions)]
+        p = the_code.p[positions]
+        a, b = code.term_values(p, y)
+        bits = the_code.codewords([uids[m] for m in members], positions)
+        scores = code.scores(bits, a, b) if len(positions) else np.zeros(len(members))
+        logs = code.log_tail_bounds(scores, p, a, b, refine_below=log_alpha + REFINE_MARGIN)
+        agreeing = (bits == (y == 1)[None, :]).sum(axis=1)
+        for row, account_id in enumerate(members):
+            out[account_id] = (float(scores[row]), float(logs[row]), int(agreeing[row]))
+    return out
+
+
 def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
     positions, symbols, anchors, streams = evidence.observation_arrays()
     erased = erased_streams(symbols, streams)
@@ -174,33 +200,36 @@ def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
         canaries_hit[account_id].append(hit)
 
     candidates = sorted(received)
-    p = code.biases(key, registry.code.length, registry.code.cutoff) if candidates else None
     canary_totals = registry.canary_counts(candidates)
     q = 1.0 / max(1.0, min(chance_space(k) for k in ("cn", "us")) - registry.anchors_known())
+    accounts = {account.id: account for account in registry.accounts()}
+    log_alpha = math.log(fpr / (2 * max(1, len(candidates))))
+    mine = {
+        account_id: np.unique(positions[np.isin(anchors, np.fromiter(received[account_id], dtype=np.int64))])
+        for account_id in candidates
+    }
+    marks = score_marks(
+        code.Code(key, registry.code.length, registry.code.cutoff) if candidates else None,
+        {account_id: accounts[account_id].uid for account_id in candidates},
+        mine, kept_positions, kept_symbols, log_alpha,
+    )
     results = []
     for account_id in candidates:
-        account = registry.account_by_id(account_id)
-        mine = np.unique(positions[np.isin(anchors, np.fromiter(received[account_id], dtype=np.int64))])
-        index = np.searchsorted(kept_positions, mine)
-        y = kept_symbols[index]
-        pp = p[mine]
-        bits = code.codeword(key, account.uid, p)[mine]
-        a, b = code.term_values(pp, y)
-        score = float(code.scores(bits[None, :], a, b)[0]) if len(mine) else 0.0
-        p_marks = math.exp(code.log_tail_bound(score, pp, a, b))
+        score, log_p_marks, agreeing = marks[account_id]
+        p_marks = math.exp(log_p_marks)
         hits = canaries_hit.get(account_id, [])
         p_canaries = canary_p_value(len(hits), canary_totals.get(account_id, 0), evidence.phone_values, q)
         combined = min(1.0, 2 * min(p_marks, p_canaries))
         results.append(Suspect(
-            account=account.name,
+            account=accounts[account_id].name,
             account_id=account_id,
             p_value=min(1.0, combined * len(candidates)),
             p_marks=p_marks,
             p_canaries=p_canaries,
             score=score,
             canary_hits=len(hits),
-            marks_observed=int(len(mine)),
-            marks_agreeing=int(np.sum(bits == (y == 1))),
+            marks_observed=int(len(mine[account_id])),
+            marks_agreeing=agreeing,
             records_in_leak=sum(evidence.rows_by_anchor.get(d, 0) for d in received[account_id])
             - sum(evidence.rows_by_anchor.get(h.digest, 0) for h in hits),
             exports=_exports_seen(registry, records[account_id], hits),

@@ -36,10 +36,31 @@ def biases(key: Key, length: int, cutoff: float) -> np.ndarray:
     return np.sin(r) ** 2
 
 
-def codeword(key: Key, account_uid: bytes, p: np.ndarray) -> np.ndarray:
-    """Account's bits X_j (bool array of len(p)), from a keyed stream of its uid."""
-    raw = np.frombuffer(key.stream("code", account_uid, 4 * len(p)), dtype="<u4")
-    return (raw.astype(np.float64) + 0.5) / 2.0**32 < p
+class Code:
+    """The code of one registry: biases, and every account's codeword on demand.
+
+    ``X_ji = [u_ji < p_i]`` is computed as an integer comparison of the
+    keystream word with ``floor(p_i * 2^32)``, so a codeword costs one keystream
+    and one vector compare.
+    """
+
+    def __init__(self, key: Key, length: int, cutoff: float):
+        self.key = key
+        self.length = length
+        self.p = biases(key, length, cutoff)
+        self.thresholds = np.floor(self.p * 2.0**32).astype(np.uint32)
+
+    def codeword(self, account_uid: bytes) -> np.ndarray:
+        """Account's bits X_j (bool array of length L), from a keyed stream of its uid."""
+        raw = np.frombuffer(self.key.stream("code", account_uid, 4 * self.length), dtype="<u4")
+        return raw < self.thresholds
+
+    def codewords(self, account_uids, positions: np.ndarray) -> np.ndarray:
+        """Bits of several accounts at some positions: a (accounts x positions) bool matrix."""
+        out = np.empty((len(account_uids), len(positions)), dtype=bool)
+        for row, uid in enumerate(account_uids):
+            out[row] = self.codeword(uid)[positions]
+        return out
 
 
 def term_values(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,6 +123,32 @@ def log_tail_bound(score: float, p: np.ndarray, a: np.ndarray, b: np.ndarray) ->
             break
         lam = nxt
     return best
+
+
+GRID = np.geomspace(1e-4, 20.0, 64)  # lambdas tried for many scores at once
+EXACT_FOR_FEW = 64  # groups this small get the exact bound for every score
+
+
+def log_tail_bounds(scores: np.ndarray, p: np.ndarray, a: np.ndarray, b: np.ndarray,
+                    refine_below: float) -> np.ndarray:
+    """Chernoff bounds (logs) for many scores that share their positions.
+
+    Every lambda gives a valid bound, so the minimum over a fixed grid is one
+    (computed for all scores in one matrix operation); scores whose grid bound
+    comes near ``refine_below`` — those that could be accused — or small
+    groups get the exact minimum.  A looser bound can only spare an account.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if len(p) == 0:
+        return np.zeros(len(scores))
+    la = np.log(p)[None, :] + GRID[:, None] * a[None, :]
+    lb = np.log1p(-p)[None, :] + GRID[:, None] * b[None, :]
+    log_mgf = np.logaddexp(la, lb).sum(axis=1)  # one value per lambda
+    grid = np.minimum(0.0, (log_mgf[None, :] - GRID[None, :] * scores[:, None]).min(axis=1))
+    refine = np.flatnonzero((grid <= refine_below) | (len(scores) <= EXACT_FOR_FEW))
+    for k in refine:
+        grid[k] = min(grid[k], log_tail_bound(float(scores[k]), p, a, b))
+    return grid
 
 
 def p_value_bound(score: float, p: np.ndarray, y: np.ndarray) -> float:

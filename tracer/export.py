@@ -88,7 +88,7 @@ class _Exporter:
         self.account = account
         self.schema = schema
         self.length = registry.code.length
-        self.bits = code.codeword(key, account.uid, code.biases(key, self.length, registry.code.cutoff))
+        self.bits = code.Code(key, self.length, registry.code.cutoff).codeword(account.uid)
         self.hasher = AnchorHasher(key)
         self.avoid = avoid
         self.canary_digests: set[int] = set()

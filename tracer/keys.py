@@ -13,8 +13,10 @@ another:
   which come the 8-byte exposure digest and the code positions of its marks.
 - ``row``: (account, row anchor) -> the per-account decision and randomness of
   canary rows, so a re-export of the same record is identical.
-- ``code``: the Tardos biases and every account's codeword, as a keyed XOF
-  stream (SHAKE-256 over a derived sub-key: a sponge keyed by prefix is a PRF).
+- ``code``: the Tardos biases and every account's codeword, as a keyed
+  stream: AES-256 in counter mode under a sub-key that keyed BLAKE2b derives
+  from (domain, account uid).  AES-CTR is a standard PRF-grade keystream and
+  ~20x faster than an XOF here, which matters when 10,000 codewords are scored.
 - ``check``: the key check value the registry stores, so a wrong key is
   refused instead of silently producing wrong verdicts.
 """
@@ -28,6 +30,8 @@ import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from .errors import KeyError_
 
@@ -67,8 +71,9 @@ class Key:
 
     def stream(self, domain: str, data: bytes, size: int) -> bytes:
         """A keyed pseudo-random byte stream (for biases and codewords)."""
-        subkey = self.digest("xof." + domain[:6], b"", 32)
-        return hashlib.shake_256(subkey + data).digest(size)
+        subkey = self.digest("s." + domain[:7], data, 32)
+        encryptor = Cipher(algorithms.AES(subkey), modes.CTR(bytes(16))).encryptor()
+        return encryptor.update(bytes(size)) + encryptor.finalize()
 
     def check_value(self, registry_id: str) -> str:
         """What the registry stores to recognise its key (reveals nothing of it)."""

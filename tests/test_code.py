@@ -1,0 +1,172 @@
+"""The Tardos code and its p-value bound: valid under the null, strong for the guilty.
+
+Calibration is tested, not assumed: innocent codewords are drawn with the real
+keyed PRF and scored against leaks they had no part in; the share with
+p <= alpha must stay at or below alpha.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from tracer import code
+from tracer.accuse import consistent_positions, erased_streams
+from tracer.keys import Key
+
+KEY = Key(bytes(range(32)))
+LENGTH = 1 << 14
+
+
+@pytest.fixture(scope="module")
+def the_code() -> code.Code:
+    return code.Code(KEY, LENGTH, code.DEFAULT_CUTOFF)
+
+
+def uid(n: int) -> bytes:
+    return n.to_bytes(16, "little")
+
+
+def test_biases_follow_the_cutoff_and_come_from_the_key(the_code):
+    p = the_code.p
+    assert p.min() >= code.DEFAULT_CUTOFF * 0.999 and p.max() <= 1 - code.DEFAULT_CUTOFF * 0.999
+    assert abs(p.mean() - 0.5) < 0.02
+    assert np.array_equal(p, code.Code(KEY, LENGTH, code.DEFAULT_CUTOFF).p)
+    assert not np.array_equal(p, code.Code(Key(bytes(32)), LENGTH, code.DEFAULT_CUTOFF).p)
+
+
+def test_codewords_are_keyed_independent_and_follow_the_biases(the_code):
+    words = the_code.codewords([uid(n) for n in range(400)], np.arange(LENGTH))
+    assert not np.array_equal(words[0], words[1])
+    # The share of ones at each position tracks its bias.
+    high, low = the_code.p > 0.9, the_code.p < 0.1
+    assert words[:, high].mean() > 0.9 and words[:, low].mean() < 0.1
+    # Another key gives unrelated codewords.
+    other = code.Code(Key(bytes(32)), LENGTH, code.DEFAULT_CUTOFF).codeword(uid(0))
+    assert 0.3 < np.mean(other == words[0]) < 0.8
+
+
+def test_terms_have_mean_zero_and_variance_one_under_the_null():
+    p = np.array([0.003, 0.2, 0.5, 0.9, 0.997])
+    for y in (0, 1):
+        a, b = code.term_values(p, np.full(5, y))
+        assert np.allclose(p * a + (1 - p) * b, 0)
+        assert np.allclose(p * a**2 + (1 - p) * b**2, 1)
+
+
+def exact_tail(score: float, p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """P(S >= score) by enumerating every codeword (small m only)."""
+    total = 0.0
+    for bits in itertools.product((0, 1), repeat=len(p)):
+        x = np.array(bits, dtype=bool)
+        if np.where(x, a, b).sum() >= score - 1e-12:
+            total += float(np.prod(np.where(x, p, 1 - p)))
+    return total
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_is_never_below_the_exact_tail(seed):
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.01, 0.99, 12)
+    y = rng.integers(0, 2, 12)
+    a, b = code.term_values(p, y)
+    for score in (0.5, 2.0, 4.0, 8.0, float(np.maximum(a, b).sum()) * 0.9):
+        bound = math.exp(code.log_tail_bound(score, p, a, b))
+        assert bound >= exact_tail(score, p, a, b) * (1 - 1e-9)
+
+
+def test_grid_bounds_are_valid_and_close_to_exact():
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.003, 0.997, 300)
+    y = rng.integers(0, 2, 300)
+    a, b = code.term_values(p, y)
+    scores = np.linspace(-20, 200, 100)
+    grid = code.log_tail_bounds(scores, p, a, b, refine_below=-np.inf)
+    exact = np.array([code.log_tail_bound(s, p, a, b) for s in scores])
+    assert np.all(grid >= exact - 1e-9)  # never tighter than the true minimum
+    assert np.all(grid - exact < 1.0 + 0.02 * np.abs(exact))
+
+
+@pytest.mark.parametrize("leak", ["random", "guilty"])
+def test_innocent_p_values_are_calibrated(the_code, leak):
+    """2,000 innocent accounts against one leak: P(p <= alpha) <= alpha (with binomial slack)."""
+    rng = np.random.default_rng(11)
+    positions = np.sort(rng.choice(LENGTH, 150, replace=False))
+    p = the_code.p[positions]
+    if leak == "random":
+        y = rng.integers(0, 2, len(positions))
+    else:
+        y = the_code.codeword(uid(10**6))[positions].astype(np.int8)
+    a, b = code.term_values(p, y)
+    innocents = the_code.codewords([uid(n) for n in range(2000)], positions)
+    scores = code.scores(innocents, a, b)
+    logs = code.log_tail_bounds(scores, p, a, b, refine_below=np.inf)
+    pvalues = np.exp(logs)
+    for alpha in (0.05, 0.01, 0.001):
+        allowed = alpha * 2000 + 3 * math.sqrt(alpha * 2000) + 1
+        assert np.sum(pvalues <= alpha) <= allowed
+
+
+def test_calibration_over_many_leaks(the_code):
+    """1,000 independent innocent trials, each a fresh leak and a fresh innocent."""
+    rng = np.random.default_rng(5)
+    pvalues = []
+    for trial in range(1000):
+        positions = rng.choice(LENGTH, int(rng.integers(20, 200)), replace=False)
+        p = the_code.p[positions]
+        y = the_code.codeword(uid(10**7 + trial))[positions].astype(np.int8)
+        a, b = code.term_values(p, y)
+        x = the_code.codeword(uid(trial))[positions]
+        score = code.scores(x[None, :], a, b)
+        pvalues.append(math.exp(code.log_tail_bound(float(score[0]), p, a, b)))
+    pvalues = np.array(pvalues)
+    for alpha in (0.05, 0.01, 0.001):
+        assert np.mean(pvalues <= alpha) <= alpha
+
+
+def test_a_single_leaker_is_convicted_from_a_few_dozen_marks(the_code):
+    rng = np.random.default_rng(8)
+    positions = rng.choice(LENGTH, 60, replace=False)
+    guilty = the_code.codeword(uid(42))[positions]
+    p = the_code.p[positions]
+    a, b = code.term_values(p, guilty.astype(np.int8))
+    score = float(code.scores(guilty[None, :], a, b)[0])
+    assert code.log_tail_bound(score, p, a, b) < math.log(1e-8)
+
+
+@pytest.mark.parametrize("strategy", ["interleave", "majority", "minority"])
+def test_three_colluders_cannot_hide_all_of_them(the_code, strategy):
+    """Colluders obey the marking assumption: where their bits agree, so does the leak."""
+    rng = np.random.default_rng(9)
+    positions = rng.choice(LENGTH, 3000, replace=False)
+    bits = the_code.codewords([uid(100), uid(101), uid(102)], positions).astype(np.int8)
+    if strategy == "interleave":
+        y = bits[rng.integers(0, 3, len(positions)), np.arange(len(positions))]
+    elif strategy == "majority":
+        y = (bits.sum(axis=0) >= 2).astype(np.int8)
+    else:
+        votes = bits.sum(axis=0)
+        y = np.where(votes == 0, 0, np.where(votes == 3, 1, (votes == 1).astype(np.int8)))
+    p = the_code.p[positions]
+    a, b = code.term_values(p, y)
+    everyone = the_code.codewords([uid(n) for n in range(100, 400)], positions)
+    logs = code.log_tail_bounds(code.scores(everyone, a, b), p, a, b, refine_below=0.0)
+    threshold = math.log(1e-6 / 300)
+    accused = set(np.flatnonzero(logs <= threshold))
+    assert accused and accused <= {0, 1, 2}
+
+
+def test_one_symbol_per_position():
+    positions = np.array([5, 5, 7, 9, 9, 9])
+    symbols = np.array([1, 1, 0, 1, 0, 1], dtype=np.int8)
+    kept, values = consistent_positions(positions, symbols)
+    assert kept.tolist() == [5, 7] and values.tolist() == [1, 0]
+
+
+def test_a_channel_made_uniform_by_cleaning_is_erased():
+    streams = np.array([0] * 20 + [1] * 20)
+    symbols = np.array([0] * 20 + [0, 1] * 10, dtype=np.int8)
+    assert erased_streams(symbols, streams).tolist() == [0]
