@@ -57,6 +57,9 @@ ZIP = re.compile(r"^\d{5}(?:-\d{4})?$")
 PHONE_DIGITS = re.compile(r"\D+")
 US_PREFIX = re.compile(r"^(?:\+1|1[-.\s(])")
 MARKABLE_KINDS = ("address", "phone", "number", "datetime", "email")
+# Value patterns distinctive enough to overrule a header ('备注' full of phones holds phones);
+# a name-like value is not ('物品' holds 日用品, which looks like a name).
+DISTINCT_VALUE_KINDS = ("phone", "email", "datetime", "address")
 
 
 @dataclass(frozen=True)
@@ -162,10 +165,9 @@ def recognise(headers: Sequence[str], sample: Sequence[Sequence[str]]) -> Schema
         values = [row[index] for row in sample if index < len(row)]
         by_values, share = kind_by_values(values)
         by_header = kind_by_header(header)
-        if by_header is not None and (by_header == by_values or by_values == "other" or not values):
-            kind, confidence, by = by_header, max(share, 0.9), "header"
-        elif by_header in ("number", "id") and by_values in ("number", "id"):
-            kind, confidence, by = by_header, share, "header"
+        values_overrule = by_values in DISTINCT_VALUE_KINDS and share >= 0.9 and by_header not in ("number", "id")
+        if by_header is not None and not (values_overrule and by_values != by_header):
+            kind, confidence, by = by_header, max(share, 0.9) if by_header == by_values else 0.9, "header"
         else:
             kind, confidence, by = by_values, share, "values"
         party = party_of(header) if by == "header" and kind in ("name", "phone", "address", "email") else None
