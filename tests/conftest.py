@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
@@ -11,22 +10,9 @@ from typer.testing import CliRunner
 
 from tracer import api
 from tracer.cli import app
+from tracer.demo import read_csv, write_csv  # noqa: F401 - shared with the tests
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
-
-def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))
-    return rows[0], rows[1:]
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 @pytest.fixture(autouse=True)

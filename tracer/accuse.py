@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -46,13 +46,7 @@ class ExportSeen:
     canaries_in_leak: int
 
     def as_json(self) -> dict:
-        return {
-            "export_id": self.export_id,
-            "created": self.created,
-            "source": self.source,
-            "records_in_leak": self.records_in_leak,
-            "canaries_in_leak": self.canaries_in_leak,
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -95,6 +89,7 @@ class Verdict:
     accounts_registered: int
     positions_read: int
     channels_erased: list[str]
+    registry_id: str = ""  # which registry judged: the report names it
 
     @property
     def suspects(self) -> list[Suspect]:
@@ -227,13 +222,13 @@ def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
             p_marks=p_marks,
             p_canaries=p_canaries,
             score=score,
-            canary_hits=len(hits),
+            canary_hits=len(_distinct_rows(hits)),
             marks_observed=int(len(mine[account_id])),
             marks_agreeing=agreeing,
             records_in_leak=sum(evidence.rows_by_anchor.get(d, 0) for d in received[account_id])
             - sum(evidence.rows_by_anchor.get(h.digest, 0) for h in hits),
             exports=_exports_seen(registry, records[account_id], hits),
-            canary_rows=sorted(hits, key=lambda h: (h.file, h.row_number)),
+            canary_rows=_distinct_rows(hits),
         ))
     for suspect in results:
         suspect.accused = suspect.p_value <= fpr
@@ -246,12 +241,21 @@ def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
         accounts_registered=len(registry.accounts()),
         positions_read=int(len(kept_positions)),
         channels_erased=sorted(f"{names[i][0]}:{names[i][1]}:{names[i][2]}" for i in erased),
+        registry_id=registry.id,
     )
+
+
+def _distinct_rows(hits: list) -> list:
+    """One hit per leaked canary row (a waybill canary carries two canary phones)."""
+    rows = {}
+    for hit in sorted(hits, key=lambda h: (h.file, h.row_number)):
+        rows.setdefault((hit.file, hit.row_number), hit)
+    return list(rows.values())
 
 
 def _exports_seen(registry: Registry, records: dict[int, int], hits: list) -> list[ExportSeen]:
     canaries = defaultdict(int)
-    for hit in hits:
+    for hit in _distinct_rows(hits):
         canaries[hit.export_id] += 1
     seen = []
     for export_id in sorted(set(records) | set(canaries)):

@@ -145,6 +145,7 @@ def match(
     report: Optional[Path] = typer.Option(None, "--report", help="Write a report: FILE.html or FILE.md."),
     fpr: float = typer.Option(1e-6, "--fpr", help="Bound on the chance of accusing any innocent account."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding of the leaks (default: detect)."),
+    unmask: bool = typer.Option(False, "--unmask", help="Show real names and phones in full in the report."),
 ) -> None:
     """Name the account(s) a leak came from, with evidence and a p-value."""
     if report is not None:
@@ -155,7 +156,7 @@ def match(
     if report is not None:
         from .report import write_report
 
-        write_report(verdict, report)
+        write_report(verdict, report, unmask=unmask, encoding=encoding)
     if as_json:
         typer.echo(json.dumps(verdict.as_json(), ensure_ascii=False))
     else:

@@ -39,17 +39,18 @@ FOREIGN_ROWS = 1000
 RECIPIENT = ("收件人", "收件人电话", "收件地址")
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     return rows[0], rows[1:]
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
+    return path
 
 
 def _reseller_dump(path: Path, header: list[str], rows: list[list[str]], foreign: list[list[str]],
@@ -81,8 +82,8 @@ def run_demo(console: Console, keep: Path | None = None) -> None:
         raise TracerError(f"demo fixtures not found in {FIXTURES} (run from a source checkout)")
     started = time.perf_counter()
     rng = random.Random(20241111)
-    header, source_rows = _read_csv(FIXTURES / "waybills.csv")
-    foreign_header, foreign_rows = _read_csv(FIXTURES / "foreign_waybills.csv")
+    header, source_rows = read_csv(FIXTURES / "waybills.csv")
+    foreign_header, foreign_rows = read_csv(FIXTURES / "foreign_waybills.csv")
     with _workdir(keep) as work:
         registry = work / "tracer.db"
         console.print(f"[bold]1. The security team sets tracer up[/bold] in {work}")
@@ -96,7 +97,7 @@ def run_demo(console: Console, keep: Path | None = None) -> None:
         exports = {}
         for name, _, rows in ACCOUNTS:
             query = work / f"query-{name}.csv"
-            _write_csv(query, header, source_rows[rows])
+            write_csv(query, header, source_rows[rows])
             result = api.export(registry, query, account=name, output=work / f"export-{name}.csv")
             exports[name] = result
             console.print(f"   {name:14} export #{result.export_id}: {result.rows} rows, "
@@ -105,7 +106,7 @@ def run_demo(console: Console, keep: Path | None = None) -> None:
         console.print(f"[bold]3. A leak surfaces[/bold] in a chat group: {LEAKED_ROWS} of {LEAKER}'s rows, "
                       f"recipient name/phone/address only, cleaned, headerless GBK '----' dump, "
                       f"mixed with {FOREIGN_ROWS} rows of another courier's data")
-        out_header, out_rows = _read_csv(Path(exports[LEAKER].output))
+        out_header, out_rows = read_csv(Path(exports[LEAKER].output))
         stolen = rng.sample(out_rows, LEAKED_ROWS)
         leak = work / "leak-chatgroup.txt"
         _reseller_dump(leak, out_header, stolen, rng.sample(foreign_rows, FOREIGN_ROWS), foreign_header, rng)

@@ -19,7 +19,7 @@ import random
 import tempfile
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from itertools import chain, islice
 from pathlib import Path
 
@@ -53,14 +53,7 @@ class ExportResult:
     output: str
 
     def as_json(self) -> dict:
-        return {
-            "export_id": self.export_id,
-            "account": self.account,
-            "rows": self.rows,
-            "canaries": self.canaries,
-            "marked_cells": self.marked_cells,
-            "output": self.output,
-        }
+        return asdict(self)
 
 
 class _CanaryCollision(Exception):
@@ -91,7 +84,8 @@ class _Exporter:
         self.bits = code.Code(key, self.length, registry.code.cutoff).codeword(account.uid)
         self.hasher = AnchorHasher(key)
         self.avoid = avoid
-        self.canary_digests: set[int] = set()
+        self.canary_phones: set[int] = set()
+        self.canary_others: set[int] = set()  # identifiers of canaries
         self.marked_cells = 0
         self.rows = 0
 
@@ -111,11 +105,13 @@ class _Exporter:
             canary = make_canary(self.schema, donor, rng)
             anchors = row_anchors(self.schema, canary, self.hasher)
             digests = {a.exposure for a in anchors.all}
-            if not digests or digests & (self.canary_digests | self.avoid):
+            if not digests or digests & (self.canary_phones | self.canary_others | self.avoid):
                 continue
             if any(self.registry.canary_conflicts(d, self.account) for d in digests):
                 continue
-            self.canary_digests |= digests
+            phones = {a.exposure for a in anchors.phones}
+            self.canary_phones |= phones
+            self.canary_others |= digests - phones
             marked, _ = mark_row(self.schema, canary, anchors, self.bits, self.length)
             return shift, marked
         raise TracerError("could not draw a canary that collides with no known record; export again")
@@ -240,7 +236,7 @@ def _export_once(registry: Registry, key: Key, account: Account, source: Path, o
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
                 if table.ragged:
                     raise InputError(f"{source.name}: {table.ragged} rows have the wrong number of cells")
-                _check_canaries(exporter.canary_digests, spool)
+                _check_canaries(exporter.canary_phones | exporter.canary_others, spool)
                 entry = registry.record_export(
                     account,
                     source=source.name,
@@ -248,7 +244,9 @@ def _export_once(registry: Registry, key: Key, account: Account, source: Path, o
                     rows=exporter.rows,
                     marked_cells=exporter.marked_cells,
                     exposure=_spool_chunks(spool),
-                    canaries=sorted(exporter.canary_digests),
+                    canary_rows=canaries,
+                    canary_phones=sorted(exporter.canary_phones),
+                    canary_others=sorted(exporter.canary_others),
                 )
             try:
                 os.replace(temp, output)

@@ -59,6 +59,7 @@ CREATE TABLE exposure (
 CREATE TABLE canaries (
     digest INTEGER NOT NULL,
     export_id INTEGER NOT NULL REFERENCES exports(id),
+    phone INTEGER NOT NULL,  -- 1: a canary phone (drawn at random: the chance-match bound counts these)
     PRIMARY KEY (digest, export_id)
 ) WITHOUT ROWID;
 CREATE INDEX exports_account ON exports(account_id);
@@ -241,7 +242,9 @@ class Registry:
         rows: int,
         marked_cells: int,
         exposure: Iterable[Iterable[int]],
-        canaries: list[int],
+        canary_rows: int,
+        canary_phones: Iterable[int],
+        canary_others: Iterable[int],
     ) -> Export:
         """Register one export atomically: its row, exposure digests (in chunks) and canaries."""
         created = now_iso()
@@ -250,7 +253,7 @@ class Registry:
             cur = self.conn.execute(
                 "INSERT INTO exports(account_id, created, source, output, rows, canaries, marked_cells)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (account.id, created, source, output, rows, len(canaries), marked_cells),
+                (account.id, created, source, output, rows, canary_rows, marked_cells),
             )
             export_id = cur.lastrowid
             anchors = 0
@@ -262,8 +265,8 @@ class Registry:
                 )
             self.conn.execute("UPDATE exports SET anchors = ? WHERE id = ?", (anchors, export_id))
             self.conn.executemany(
-                "INSERT INTO canaries(digest, export_id) VALUES (?, ?)",
-                ((d, export_id) for d in canaries),
+                "INSERT INTO canaries(digest, export_id, phone) VALUES (?, ?, ?)",
+                [(d, export_id, 1) for d in canary_phones] + [(d, export_id, 0) for d in canary_others],
             )
         return self.export(export_id)
 
@@ -285,14 +288,14 @@ class Registry:
         return {i: self.export(i) for i in sorted(set(export_ids))}
 
     def canary_counts(self, account_ids: Iterable[int]) -> dict[int, int]:
-        """How many canaries each account has ever received (for the chance-match bound)."""
+        """How many canary phones each account has ever received (for the chance-match bound)."""
         ids = sorted(set(account_ids))
         counts = dict.fromkeys(ids, 0)
         for batch in _batches(ids, LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
             for account_id, n in self.conn.execute(
                 f"SELECT e.account_id, count(*) FROM canaries c JOIN exports e ON e.id = c.export_id"
-                f" WHERE e.account_id IN ({marks}) GROUP BY e.account_id",
+                f" WHERE c.phone = 1 AND e.account_id IN ({marks}) GROUP BY e.account_id",
                 batch,
             ):
                 counts[account_id] = n

@@ -25,14 +25,16 @@ and city slots.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
-from tracer.channels._base import HAN, MarkSlot, Site, canonical_form
+from tracer.channels._base import HAN, MarkSlot, Site, canonical_form, han_except
 from tracer.channels._cn_regions import CITIES, PROVINCES
 
 # A Han character that can be part of an administrative name (not a road,
 # street, lane or house-number word).
-_NAME_CHAR = rf"(?:(?![路街巷弄号])[{HAN}])"
+_NOT_IN_NAMES = "路街巷弄号"
+_NAME_CHAR = f"[{han_except(_NOT_IN_NAMES)}]"
 _UNIT_SUFFIX = r"(?:市|州|盟|地区|区|县|旗)"
 
 
@@ -42,9 +44,8 @@ def _province_gate(short: str, full: str) -> re.Pattern:
     province's own: 自 of 自治区, 壮 of 壮族自治区, 特 of 特别行政区…)."""
     suffix = full[len(short) :]
     forbidden = {"省", "市", suffix[0]} | ({"自"} if "自治区" in suffix else set())
-    return re.compile(
-        rf"\s*(?![{''.join(sorted(forbidden))}]){_NAME_CHAR}(?:{_NAME_CHAR}|\s){{0,16}}?{_UNIT_SUFFIX}"
-    )
+    first = han_except(_NOT_IN_NAMES + "".join(sorted(forbidden)))
+    return re.compile(rf"\s*[{first}](?:{_NAME_CHAR}|\s){{0,16}}?{_UNIT_SUFFIX}")
 
 
 def _city_pattern(cities: tuple[str, ...]) -> re.Pattern:
@@ -67,9 +68,11 @@ class _Province(NamedTuple):
     bit: int
 
 
+@lru_cache(maxsize=4096)
 def _province(cell: str) -> _Province | None:
     """The province at the start of ``cell`` (after whitespace), when it is
-    followed by a next administrative unit; None otherwise."""
+    followed by a next administrative unit; None otherwise.  Cached: the
+    province and city slots both need it for the same cell."""
     start = len(cell) - len(cell.lstrip())
     for width in (3, 2):
         short = cell[start : start + width]
@@ -123,16 +126,33 @@ class CityShi(MarkSlot):
         return Site(match.start("city"), end, int(long), (city, city + "市"))
 
 
+def _search_after(pattern: re.Pattern, cell: str, before: re.Pattern) -> re.Match | None:
+    """The leftmost match of ``pattern`` whose preceding text ends with a
+    match of ``before`` (tested on the two preceding characters).  Same as a
+    look-behind, but lets the regex engine skip ahead to the first digit."""
+    pos = 0
+    while (match := pattern.search(cell, pos)) is not None:
+        start = match.start()
+        if before.search(cell, max(0, start - 2), start):
+            return match
+        pos = start + 1
+    return None
+
+
 # Building-unit-room.  Both spellings need the same surroundings: a Han
 # character (optionally one space) before, and after neither a digit, a
 # hyphen, 室 nor 号 -- so '3-2-301室' (neither spelling) and '12-3-4567' glued
 # to other digits stay unread.
 _BUILDING = re.compile(
-    rf"(?:(?<=[{HAN}])|(?<=[{HAN}] ))"
-    r"(?:(?P<n>[0-9]{1,3})栋(?P<m>[0-9]{1,2})单元(?P<r>[0-9]{2,4})室"
-    r"|(?P<cn>[0-9]{1,3})-(?P<cm>[0-9]{1,2})-(?P<cr>[0-9]{2,4}))"
+    r"(?P<n>[0-9]{1,3})"
+    r"(?:栋(?P<m>[0-9]{1,2})单元(?P<r>[0-9]{2,4})室|-(?P<cm>[0-9]{1,2})-(?P<cr>[0-9]{2,4}))"
     r"(?![0-9\-室号])"
 )
+_BEFORE_BUILDING = re.compile(rf"[{HAN}] ?\Z")
+
+
+def _building(cell: str) -> re.Match | None:
+    return _search_after(_BUILDING, cell, _BEFORE_BUILDING)
 
 
 class BuildingUnitRoom(MarkSlot):
@@ -142,17 +162,18 @@ class BuildingUnitRoom(MarkSlot):
     COLUMN_KINDS = ("address",)
 
     def locate(self, cell: str) -> Site | None:
-        match = _BUILDING.search(cell)
+        match = _building(cell)
         if match is None:
             return None
-        long = match.group("n") is not None
-        n, m, r = match.group("n", "m", "r") if long else match.group("cn", "cm", "cr")
+        long = match.group("m") is not None
+        n, m, r = match.group("n", "m", "r") if long else match.group("n", "cm", "cr")
         return Site(*match.span(), int(long), (f"{n}-{m}-{r}", f"{n}栋{m}单元{r}室"))
 
 
-# A building number after a Han character that is not a road word (so the
-# house number in '中山路88号楼' is never read as a building).
-_LOU = re.compile(rf"(?<=[{HAN}])(?<![路街巷弄道])(?P<n>[0-9]{{1,3}})(?P<word>栋|号楼)")
+# A building number right after a Han character that is not a road word (so
+# the house number in '中山路88号楼' is never read as a building).
+_LOU = re.compile(r"(?P<n>[0-9]{1,3})(?P<word>栋|号楼)")
+_BEFORE_LOU = re.compile(rf"[{han_except('路街巷弄道')}]\Z")
 _UNIT_AFTER = re.compile(r"\s?[0-9]+单元")
 
 
@@ -167,8 +188,8 @@ class BuildingWord(MarkSlot):
     COLUMN_KINDS = ("address",)
 
     def locate(self, cell: str) -> Site | None:
-        match = _LOU.search(cell)
-        if match is None or _UNIT_AFTER.match(cell, match.end()) or _BUILDING.search(cell):
+        match = _search_after(_LOU, cell, _BEFORE_LOU)
+        if match is None or _UNIT_AFTER.match(cell, match.end()) or _building(cell):
             return None
         n = match.group("n")
         return Site(*match.span(), int(match.group("word") == "号楼"), (f"{n}栋", f"{n}号楼"))

@@ -26,6 +26,7 @@ type, so ``12 North St`` is the street named North.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from tracer.channels._base import MarkSlot, Site, canonical_form, case_style, styled
@@ -80,42 +81,57 @@ _TOKEN = re.compile(r"[^\s,]+|,")
 _HOUSE_NUMBER = re.compile(r"[0-9]+(?:-[0-9]+)?[A-Za-z]?")
 _UNIT_ID = re.compile(r"#?(?:[A-Za-z0-9-]*[0-9][A-Za-z0-9-]*|[A-Za-z])")
 _ALPHA = re.compile(r"[A-Za-z]+\.?")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
-def _tokens(cell: str) -> list[re.Match]:
-    return list(_TOKEN.finditer(cell))
+class _Address(NamedTuple):
+    """What the three slots need from one cell, worked out once per cell."""
+
+    tokens: list[re.Match]  # words and commas
+    words: list[str]  # the tokens' text, lower-case
+    house: int | None  # index of the house number token
+    street_type: int | None  # index of the street type token
+    unit: int | None  # index of the first unit word
 
 
-def _street_line(tokens: list[re.Match]) -> list[re.Match]:
-    """The tokens after the house number of the first segment starting with
-    one, up to the segment's end; empty when there is none."""
-    for index, token in enumerate(tokens):
-        at_segment_start = index == 0 or tokens[index - 1].group() == ","
-        if at_segment_start and _HOUSE_NUMBER.fullmatch(token.group()):
-            line = []
-            for following in tokens[index + 1 :]:
-                if following.group() == ",":
-                    break
-                line.append(following)
-            return line
-    return []
+@lru_cache(maxsize=4096)
+def _address(cell: str) -> _Address | None:
+    """The cell's tokens and where its words are; None without a Latin
+    letter (no slot here can apply).  Cached: the slots read the same cell."""
+    if _LATIN.search(cell) is None:
+        return None
+    tokens = list(_TOKEN.finditer(cell))
+    words = _TOKEN.findall(cell.lower())  # lower() moves no space nor comma
+    house = _house_number(words)
+    unit = next((i for i, word in enumerate(words) if word in _UNIT_FORMS), None)
+    street_type = None if house is None else _street_type(words, house)
+    return _Address(tokens, words, house, street_type, unit)
 
 
-def _street_type_index(line: list[re.Match]) -> int | None:
-    """Index in ``line`` of the street type, or None when unsure."""
+def _house_number(words: list[str]) -> int | None:
+    """The first token that starts a comma-separated segment and is a house
+    number."""
+    for index, word in enumerate(words):
+        if (index == 0 or words[index - 1] == ",") and _HOUSE_NUMBER.fullmatch(word):
+            return index
+    return None
+
+
+def _street_type(words: list[str], house: int) -> int | None:
+    """Index of the street type on the house number's line, or None when
+    unsure: the last type word from the second word on, before a unit or the
+    segment's end, followed by nothing but post-directions."""
     chosen = None
-    stop = len(line)
-    for index, token in enumerate(line):
-        word = token.group().lower()
-        if word in _UNIT_FORMS or word.startswith("#"):
-            stop = index
+    index = house + 1
+    while index < len(words):
+        word = words[index]
+        if word == "," or word in _UNIT_FORMS or word.startswith("#"):
             break
-        if index >= 1 and word in _TYPE_FORMS:
+        if word in _TYPE_FORMS and index > house + 1:  # the first word is a name
             chosen = index
-    if chosen is None:
-        return None
-    if any(line[i].group().lower() not in _DIRECTION_FORMS for i in range(chosen + 1, stop)):
-        return None
+        elif chosen is not None and word not in _DIRECTION_FORMS:
+            chosen = None  # 'Main St Springfield', 'St Louis', 'Hartford CT 06103'
+        index += 1
     return chosen
 
 
@@ -134,12 +150,11 @@ class StreetType(MarkSlot):
     COLUMN_KINDS = ("address",)
 
     def locate(self, cell: str) -> Site | None:
-        line = _street_line(_tokens(cell))
-        index = _street_type_index(line)
-        if index is None:
+        address = _address(cell)
+        if address is None or address.street_type is None:
             return None
-        token = line[index]
-        return _word_site(token, _TYPE_FORMS[token.group().lower()], _own_style(token))
+        token = address.tokens[address.street_type]
+        return _word_site(token, _TYPE_FORMS[address.words[address.street_type]], _own_style(token))
 
 
 class UnitWord(MarkSlot):
@@ -151,17 +166,15 @@ class UnitWord(MarkSlot):
     COLUMN_KINDS = ("address",)
 
     def locate(self, cell: str) -> Site | None:
-        tokens = _tokens(cell)
-        for index, token in enumerate(tokens):
-            word = _UNIT_FORMS.get(token.group().lower())
-            if word is not None:
-                break
-        else:
+        address = _address(cell)
+        if address is None or address.unit is None:
             return None
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
-        if following is None or not _UNIT_ID.fullmatch(following.group()):
+        index = address.unit
+        tokens = address.tokens
+        if index + 1 >= len(tokens) or not _UNIT_ID.fullmatch(tokens[index + 1].group()):
             return None
-        return _word_site(token, word, _own_style(token))
+        token = tokens[index]
+        return _word_site(token, _UNIT_FORMS[address.words[index]], _own_style(token))
 
 
 class Direction(MarkSlot):
@@ -175,27 +188,28 @@ class Direction(MarkSlot):
     COLUMN_KINDS = ("address",)
 
     def locate(self, cell: str) -> Site | None:
-        tokens = _tokens(cell)
-        line = _street_line(tokens)
-        if not line:
+        address = _address(cell)
+        if address is None or address.street_type is None:
             return None
-        word = _DIRECTION_FORMS.get(line[0].group().lower())
-        index = _street_type_index(line)
-        if word is None or index is None or index < 2:
-            return None
-        token = line[0]
-        return _word_site(token, word, _direction_style(token, tokens))
+        index = address.house + 1
+        word = _DIRECTION_FORMS.get(address.words[index])
+        if word is None or address.street_type < index + 2:
+            return None  # '12 North St': North is the street's name
+        token = address.tokens[index]
+        return _word_site(token, word, _direction_style(token, address.tokens))
 
 
 def _direction_style(token: re.Match, tokens: list[re.Match]) -> str:
-    """Lower when written in lower case; else upper when every other word of
-    the cell is in capitals, title otherwise."""
+    """Lower when written in lower case; else title when another word of the
+    cell has a lower-case letter, upper when none has (the street type is
+    always such a word)."""
     if token.group().islower():
         return "lower"
-    others = [t.group() for t in tokens if t is not token and _ALPHA.fullmatch(t.group())]
-    if others and not any(ch.islower() for word in others for ch in word):
-        return "upper"
-    return "title"
+    for other in tokens:
+        text = other.group()
+        if other is not token and not text.isupper() and _ALPHA.fullmatch(text):
+            return "title"
+    return "upper"
 
 
 SLOTS: tuple[MarkSlot, ...] = (StreetType(), UnitWord(), Direction())
