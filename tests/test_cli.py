@@ -201,3 +201,17 @@ def test_real_process_prints_no_traceback(tmp_path):
     assert done.returncode == 1
     assert done.stderr == f"Error: registry {tmp_path / 'none.db'} not found (run: tracer init)\n"
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_progress_is_counted_for_a_watching_terminal(registry, tmp_path, waybills):
+    """The library reports rows as they stream; the CLI shows them only on a terminal."""
+    from tracer import api
+
+    header, rows = waybills
+    source = write_csv(tmp_path / "src.csv", header, rows)
+    seen = []
+    api.export(registry, source, account="alice", output=tmp_path / "out.csv", on_rows=seen.append)
+    assert sum(seen) == len(rows) and len(seen) >= 2
+    seen.clear()
+    api.match(registry, [tmp_path / "out.csv"], on_rows=seen.append)
+    assert sum(seen) > len(rows)

@@ -18,6 +18,7 @@ from .errors import RegistryError
 from .export import ExportResult, export_table
 from .keys import Key, create_key_file, default_key_path, load_key
 from .match import match_leaks
+from .progress import OnRows
 from .registry import Account, CodeParams, Registry
 
 ENV_REGISTRY = "TRACER_REGISTRY"
@@ -79,13 +80,16 @@ def list_accounts(path) -> list[tuple[Account, int]]:
         return [(a, counts.get(a.id, 0)) for a in registry.accounts()]
 
 
-def export(path, source, *, account: str, output) -> ExportResult:
+def export(path, source, *, account: str, output, on_rows: OnRows | None = None) -> ExportResult:
+    """Export ``source`` for ``account``; ``on_rows(n)`` hears of every batch of rows written."""
     registry, key = open_with_key(path)
     with registry:
-        return export_table(registry, key, account, Path(source), Path(output))
+        return export_table(registry, key, account, Path(source), Path(output), on_rows)
 
 
-def match(path, leaks: Sequence, *, fpr: float = 1e-6, encoding: str | None = None):
+def match(path, leaks: Sequence, *, fpr: float = 1e-6, encoding: str | None = None,
+          on_rows: OnRows | None = None):
+    """The verdict on ``leaks``; ``on_rows(n)`` hears of every batch of rows read."""
     registry, key = open_with_key(path)
     with registry:
-        return match_leaks(registry, key, [Path(p) for p in leaks], fpr=fpr, encoding=encoding)
+        return match_leaks(registry, key, [Path(p) for p in leaks], fpr=fpr, encoding=encoding, on_rows=on_rows)

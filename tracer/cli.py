@@ -7,6 +7,7 @@ tracebacks: they hold personal data.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -16,6 +17,7 @@ from typing import Optional
 import click
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from . import __version__, api
@@ -63,6 +65,18 @@ def reports_errors(command):
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+@contextlib.contextmanager
+def rows_progress(description: str, quiet: bool):
+    """A row counter on stderr, only when a person watches it (a terminal, not --json)."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(description, total=None)
+        yield lambda n: progress.advance(task, n)
 
 
 def _version(value: bool) -> None:
@@ -129,7 +143,8 @@ def export(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Export SOURCE for an account: marks, canaries, registered before the file appears."""
-    result = api.export(state.registry, source, account=account, output=output)
+    with rows_progress(f"exporting {source.name}", as_json) as on_rows:
+        result = api.export(state.registry, source, account=account, output=output, on_rows=on_rows)
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
     else:
@@ -152,7 +167,8 @@ def match(
         from .report import check_report_path
 
         check_report_path(report)
-    verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding)
+    with rows_progress("reading leaks", as_json) as on_rows:
+        verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding, on_rows=on_rows)
     if report is not None:
         from .report import write_report
 

@@ -31,6 +31,7 @@ from .columns import Schema, recognise
 from .errors import InputError, OutputError, TracerError
 from .keys import Key
 from .marks import AnchorHasher, RowAnchors, mark_row, row_anchors
+from .progress import OnRows, counted
 from .registry import Account, Registry
 from .tables import TableFormat, TableWriter, open_table
 from .tables.base import kind_for
@@ -188,7 +189,8 @@ def _output_format(source_format: TableFormat, source: Path, output: Path) -> Ta
     return TableFormat(kind=kind, encoding="utf-8", delimiter=delimiter, lineterminator="\n")
 
 
-def export_table(registry: Registry, key: Key, account_name: str, source: Path, output: Path) -> ExportResult:
+def export_table(registry: Registry, key: Key, account_name: str, source: Path, output: Path,
+                 on_rows: OnRows | None = None) -> ExportResult:
     """Export ``source`` for ``account_name`` to ``output``, marked, with canaries, registered."""
     registry.verify_key(key)
     account = registry.account(account_name)
@@ -199,14 +201,14 @@ def export_table(registry: Registry, key: Key, account_name: str, source: Path, 
     avoid: set[int] = set()
     for _ in range(3):
         try:
-            return _export_once(registry, key, account, source, output, avoid)
+            return _export_once(registry, key, account, source, output, avoid, on_rows)
         except _CanaryCollision as collision:
             avoid |= collision.digests
     raise TracerError("canaries kept colliding with the export's own records; export again")
 
 
 def _export_once(registry: Registry, key: Key, account: Account, source: Path, output: Path,
-                 avoid: set[int]) -> ExportResult:
+                 avoid: set[int], on_rows: OnRows | None) -> ExportResult:
     with open_table(source) as table:
         rows = table.rows()
         head = list(islice(rows, HEAD_ROWS))
@@ -231,7 +233,7 @@ def _export_once(registry: Registry, key: Key, account: Account, source: Path, o
             with tempfile.TemporaryFile() as spool:
                 try:
                     with TableWriter(temp, out_format, table.columns) as writer:
-                        canaries = exporter.run(chain(head, rows), head_complete, head, writer, spool)
+                        canaries = exporter.run(counted(chain(head, rows), on_rows), head_complete, head, writer, spool)
                 except OSError as exc:
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
                 if table.ragged:

@@ -25,6 +25,7 @@ from .columns import Schema, recognise
 from .errors import InputError
 from .keys import Key
 from .marks import AnchorHasher, read_row, row_anchors
+from .progress import OnRows, counted
 from .registry import Registry
 from .tables import open_table
 
@@ -114,7 +115,7 @@ def _resolve(registry: Registry, evidence: Evidence, pending: dict[int, tuple[st
 
 
 def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hasher: AnchorHasher,
-              encoding: str | None = None) -> None:
+              encoding: str | None = None, on_rows: OnRows | None = None) -> None:
     """Add one leak file's anchors and observations to ``evidence``."""
     if not path.exists():
         raise InputError(f"{path}: file not found")
@@ -136,7 +137,7 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
         phone_columns = {c.index for c in schema.of_kind("phone")}
         pending: dict[int, tuple[str, int, tuple[str, ...], tuple[str, ...], bool]] = {}
         count = 0
-        for row in _chain(head, rows):
+        for row in counted(_chain(head, rows), on_rows):
             count += 1
             anchors = row_anchors(schema, row, hasher)
             if anchors.row is not None:
@@ -166,7 +167,7 @@ def _chain(head: Sequence[list[str]], rest):
 
 
 def match_leaks(registry: Registry, key: Key, paths: Sequence[Path], fpr: float = 1e-6,
-                encoding: str | None = None) -> Verdict:
+                encoding: str | None = None, on_rows: OnRows | None = None) -> Verdict:
     """Read every leak file and accuse the accounts the evidence convicts at level ``fpr``."""
     if not 0 < fpr < 1:
         raise InputError(f"--fpr must be between 0 and 1, got {fpr}")
@@ -174,5 +175,5 @@ def match_leaks(registry: Registry, key: Key, paths: Sequence[Path], fpr: float 
     evidence = Evidence()
     hasher = AnchorHasher(key)
     for path in paths:
-        read_leak(registry, key, Path(path), evidence, hasher, encoding)
+        read_leak(registry, key, Path(path), evidence, hasher, encoding, on_rows)
     return accuse(registry, key, evidence, fpr)
