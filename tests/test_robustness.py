@@ -137,3 +137,40 @@ def test_a_sqlite_file_that_is_not_a_registry(tmp_path):
     conn.close()
     with pytest.raises(RegistryError, match="not a tracer registry"):
         api.open_registry(other)
+
+
+def _exported(registry, tmp_path, waybills, names=("alice", "bob")):
+    header, rows = waybills
+    source = write_csv(tmp_path / "src.csv", header, rows[:300])
+    for name in names:
+        api.export(registry, source, account=name, output=tmp_path / f"{name}.csv")
+
+
+def test_registry_check_verifies_a_sound_history(registry, tmp_path, waybills, cli):
+    _exported(registry, tmp_path, waybills)
+    result = cli("registry", "check", registry=registry)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Registry OK: 3 accounts, 2 exports,")
+
+
+def test_history_is_append_only(registry, tmp_path, waybills):
+    _exported(registry, tmp_path, waybills)
+    conn = sqlite3.connect(registry)
+    for statement in ("DELETE FROM exports WHERE id = 1", "UPDATE exports SET rows = 1 WHERE id = 1",
+                      "DELETE FROM exposure", "DELETE FROM canaries", "UPDATE canaries SET export_id = 2"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute(statement)
+    conn.close()
+
+
+def test_tampering_with_the_history_is_detected(registry, tmp_path, waybills, cli):
+    _exported(registry, tmp_path, waybills)
+    conn = sqlite3.connect(registry)
+    conn.execute("DROP TRIGGER exports_only_release")  # an attacker with write access and no key
+    conn.execute("UPDATE exports SET account_id = 2 WHERE id = 1")
+    conn.commit()
+    conn.close()
+    result = cli("registry", "check", registry=registry)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: registry check failed: export 1: its entry, its canaries "
+                             "or an earlier entry was altered\n")

@@ -93,3 +93,10 @@ def match(path, leaks: Sequence, *, fpr: float = 1e-6, encoding: str | None = No
     registry, key = open_with_key(path)
     with registry:
         return match_leaks(registry, key, [Path(p) for p in leaks], fpr=fpr, encoding=encoding, on_rows=on_rows)
+
+
+def check_registry(path) -> tuple[list[str], dict[str, int]]:
+    """Problems found in the registry (empty when sound), and what it holds."""
+    registry, key = open_with_key(path)
+    with registry:
+        return registry.check(key), registry.summary()

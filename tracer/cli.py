@@ -21,7 +21,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from . import __version__, api
-from .errors import TracerError
+from .errors import RegistryError, TracerError
 
 app = typer.Typer(
     add_completion=False,
@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 accounts_app = typer.Typer(no_args_is_help=True, help="Accounts that export data.")
 app.add_typer(accounts_app, name="accounts")
+registry_app = typer.Typer(no_args_is_help=True, help="The registry itself.")
+app.add_typer(registry_app, name="registry")
 
 stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
@@ -132,6 +134,18 @@ def accounts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON
     for account, count in rows:
         table.add_row(account.name, account.note, account.created, str(count))
     stdout.print(table)
+
+
+@registry_app.command("check")
+@reports_errors
+def registry_check() -> None:
+    """Verify the registry: SQLite integrity, the key, the keyed chain of export entries."""
+    problems, summary = api.check_registry(state.registry)
+    if problems:
+        raise RegistryError(f"registry check failed: {problems[0]}"
+                            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    typer.echo("Registry OK: {accounts} accounts, {exports} exports, {exposure} exposure digests, "
+               "{canaries} canaries; history chain verified".format(**summary))
 
 
 @app.command()

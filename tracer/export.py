@@ -241,6 +241,7 @@ def _export_once(registry: Registry, key: Key, account: Account, source: Path, o
                 _check_canaries(exporter.canary_phones | exporter.canary_others, spool)
                 entry = registry.record_export(
                     account,
+                    key,
                     source=source.name,
                     output=output.name,
                     rows=exporter.rows,

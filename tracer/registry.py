@@ -49,22 +49,47 @@ CREATE TABLE exports (
     canaries INTEGER NOT NULL,
     marked_cells INTEGER NOT NULL,
     anchors INTEGER NOT NULL DEFAULT 0,
+    chain TEXT NOT NULL DEFAULT '',
     released TEXT
 );
 CREATE TABLE exposure (
     digest INTEGER NOT NULL,
-    export_id INTEGER NOT NULL REFERENCES exports(id),
+    export_id INTEGER NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
     PRIMARY KEY (digest, export_id)
 ) WITHOUT ROWID;
 CREATE TABLE canaries (
     digest INTEGER NOT NULL,
-    export_id INTEGER NOT NULL REFERENCES exports(id),
+    export_id INTEGER NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
     phone INTEGER NOT NULL,  -- 1: a canary phone (drawn at random: the chance-match bound counts these)
     PRIMARY KEY (digest, export_id)
 ) WITHOUT ROWID;
 CREATE INDEX exports_account ON exports(account_id);
 CREATE INDEX canaries_export ON canaries(export_id);
+-- The history is append-only: an export's entry, exposure and canaries never change,
+-- except that an entry is marked released once its file is in place.
+CREATE TRIGGER exports_no_delete BEFORE DELETE ON exports
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
+CREATE TRIGGER exports_only_release BEFORE UPDATE ON exports
+    WHEN OLD.released IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.account_id IS NOT OLD.account_id
+      OR NEW.created IS NOT OLD.created OR NEW.source IS NOT OLD.source OR NEW.output IS NOT OLD.output
+      OR NEW.rows IS NOT OLD.rows OR NEW.canaries IS NOT OLD.canaries
+      OR NEW.marked_cells IS NOT OLD.marked_cells OR NEW.anchors IS NOT OLD.anchors OR NEW.chain IS NOT OLD.chain
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
+CREATE TRIGGER exposure_no_delete BEFORE DELETE ON exposure
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
+CREATE TRIGGER exposure_no_update BEFORE UPDATE ON exposure
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
+CREATE TRIGGER canaries_no_delete BEFORE DELETE ON canaries
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
+CREATE TRIGGER canaries_no_update BEFORE UPDATE ON canaries
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
 """
+
+
+def chain_link(key: Key, previous: str, entry: tuple, canaries: list[tuple[int, int]]) -> str:
+    """The keyed digest linking an export entry to the one before it (tamper-evident history)."""
+    text = repr((previous, entry, canaries)).encode()
+    return key.digest("chain", text, 16).hex()
 
 
 def now_iso() -> str:
@@ -236,6 +261,7 @@ class Registry:
     def record_export(
         self,
         account: Account,
+        key: Key,
         *,
         source: str,
         output: str,
@@ -246,29 +272,69 @@ class Registry:
         canary_phones: Iterable[int],
         canary_others: Iterable[int],
     ) -> Export:
-        """Register one export atomically: its row, exposure digests (in chunks) and canaries."""
+        """Register one export atomically: its row, exposure digests (in chunks), canaries, chain link."""
         created = now_iso()
+        canaries = [(d, 1) for d in sorted(canary_phones)] + [(d, 0) for d in sorted(canary_others)]
         with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            cur = self.conn.execute(
-                "INSERT INTO exports(account_id, created, source, output, rows, canaries, marked_cells)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (account.id, created, source, output, rows, canary_rows, marked_cells),
-            )
-            export_id = cur.lastrowid
-            anchors = 0
+            self.conn.execute("BEGIN IMMEDIATE")  # the write lock: no other export can take this id
+            export_id = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM exports").fetchone()[0]
+            anchors = 0  # distinct anchors: what a later check can count again
             for chunk in exposure:
-                anchors += len(chunk)
-                self.conn.executemany(
+                cur = self.conn.executemany(
                     "INSERT OR IGNORE INTO exposure(digest, export_id) VALUES (?, ?)",
                     ((int(d), export_id) for d in chunk),
                 )
-            self.conn.execute("UPDATE exports SET anchors = ? WHERE id = ?", (anchors, export_id))
+                anchors += cur.rowcount
             self.conn.executemany(
                 "INSERT INTO canaries(digest, export_id, phone) VALUES (?, ?, ?)",
-                [(d, export_id, 1) for d in canary_phones] + [(d, export_id, 0) for d in canary_others],
+                [(d, export_id, phone) for d, phone in canaries],
+            )
+            previous = self.conn.execute("SELECT chain FROM exports ORDER BY id DESC LIMIT 1").fetchone()
+            entry = (export_id, account.id, created, source, output, rows, canary_rows, marked_cells, anchors)
+            chain = chain_link(key, previous[0] if previous else self.id, entry, canaries)
+            self.conn.execute(
+                "INSERT INTO exports(id, account_id, created, source, output, rows, canaries, marked_cells,"
+                " anchors, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                entry + (chain,),
             )
         return self.export(export_id)
+
+    def check(self, key: Key) -> list[str]:
+        """Every problem found: SQLite's own checks, the key, the chain of export entries, their exposure.
+
+        The chain is keyed: without the key nobody can rewrite the history so
+        that it verifies again.
+        """
+        self.verify_key(key)
+        problems = [row[0] for row in self.conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
+        problems += [f"{row[0]} row {row[1]} points at a missing {row[2]}"
+                     for row in self.conn.execute("PRAGMA foreign_key_check")]
+        counts = dict(self.conn.execute("SELECT export_id, count(*) FROM exposure GROUP BY export_id"))
+        previous = self.id
+        for row in self.conn.execute(
+            "SELECT id, account_id, created, source, output, rows, canaries, marked_cells, anchors, chain"
+            " FROM exports ORDER BY id"
+        ).fetchall():
+            export_id, entry, chain = row[0], row[:9], row[9]
+            canaries = self.conn.execute(
+                "SELECT digest, phone FROM canaries WHERE export_id = ? ORDER BY phone DESC, digest", (export_id,)
+            ).fetchall()
+            if chain_link(key, previous, entry, canaries) != chain:
+                problems.append(f"export {export_id}: its entry, its canaries or an earlier entry was altered")
+            if counts.get(export_id, 0) != entry[8]:
+                problems.append(f"export {export_id}: {counts.get(export_id, 0)} exposure digests, "
+                                f"{entry[8]} recorded")
+            previous = chain
+        return problems
+
+    def summary(self) -> dict[str, int]:
+        one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "accounts": one("SELECT count(*) FROM accounts"),
+            "exports": one("SELECT count(*) FROM exports"),
+            "exposure": one("SELECT coalesce(sum(anchors), 0) FROM exports"),
+            "canaries": one("SELECT coalesce(sum(canaries), 0) FROM exports"),
+        }
 
     def mark_released(self, export_id: int) -> None:
         with self.conn:
