@@ -488,3 +488,15 @@ def test_quote_all_file_with_multiline_fields(tmp_path):
     out = tmp_path / "o.csv"
     assert rewrite(path, out).format.quoting == csv.QUOTE_ALL
     assert out.read_bytes() == path.read_bytes()
+
+
+def test_hostile_json_is_refused_before_it_exhausts_memory(tmp_path):
+    """A 100,000-deep nest or a 50,000-deep object: one clear error, quickly."""
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    nested = tmp_path / "nested.json"
+    nested.write_text('[{"a":' + '{"b":' * 50_000 + "1" + "}" * 50_000 + "}]")
+    for path in (deep, nested):
+        with pytest.raises(InputError, match=path.name):
+            with open_table(path) as table:
+                list(table.rows())

@@ -153,16 +153,66 @@ def records_jsonl(path: pathlib.Path, fmt: TableFormat, columns: list[str]) -> I
 
 
 def _json_objects(path: pathlib.Path, fmt: TableFormat) -> Iterator[dict]:
-    """The items of the top-level array, one at a time (ijson streams)."""
+    """The objects of the top-level array, one at a time, from ijson's event stream.
+
+    Objects are built here, not by ``ijson.items``, so that a hostile file
+    (nesting thousands deep, one giant object) is refused with a clear error
+    instead of exhausting memory or the stack.
+    """
     done = 0
     with textio.open_text(path, fmt.encoding) as handle:
         try:
-            for done, item in enumerate(ijson.items(_Utf8Reader(handle), "item"), 1):
-                if not isinstance(item, dict):
+            events = ijson.basic_parse(_Utf8Reader(handle), use_float=False)
+            first = next(events, None)
+            if first is None or first[0] != "start_array":
+                raise input_error(path, "JSON document is not a list of objects")
+            for event, _ in events:
+                if event == "end_array":
+                    for _extra in events:  # the parser raises on trailing junk
+                        raise input_error(path, "invalid JSON: data after the top-level list")
+                    return
+                if event != "start_map":
                     raise input_error(path, "JSON document is not a list of objects")
-                yield item
+                obj = _build_object(events, path)
+                done += 1
+                yield obj
         except _BAD_JSON as exc:
             raise _invalid(path, exc, f"after object {done}") from None
+
+
+MAX_DEPTH = 32  # nesting allowed inside one row's object
+MAX_EVENTS = 100_000  # parser events allowed for one row's object (keys, values, brackets)
+
+
+def _build_object(events, path: pathlib.Path) -> dict:
+    """One object from the events after its ``start_map``, bounded in depth and size."""
+    root: dict = {}
+    stack: list = [root]
+    keys: list = [None]
+    for count, (event, value) in enumerate(events, 1):
+        if count > MAX_EVENTS:
+            raise input_error(path, f"a JSON object is too large (over {MAX_EVENTS} values)")
+        if event == "map_key":
+            keys[-1] = value
+            continue
+        if event in ("end_map", "end_array"):
+            stack.pop()
+            keys.pop()
+            if not stack:
+                return root
+            continue
+        new = {} if event == "start_map" else [] if event == "start_array" else value
+        top = stack[-1]
+        if isinstance(top, dict):
+            top[keys[-1]] = new
+        else:
+            top.append(new)
+        if event in ("start_map", "start_array"):
+            if len(stack) >= MAX_DEPTH:
+                raise input_error(path, f"JSON nested deeper than {MAX_DEPTH} levels")
+            stack.append(new)
+            keys.append(None)
+    raise input_error(path, "invalid JSON: the document ends inside an object")
 
 
 def _jsonl_objects(path: pathlib.Path, fmt: TableFormat) -> Iterator[dict]:
