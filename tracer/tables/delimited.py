@@ -14,6 +14,11 @@ from typing import Iterator
 from tracer.tables import sniff, textio
 from tracer.tables.base import TableFormat, input_error, output_error
 
+# The csv module refuses fields over 128 KiB; leaks carry long remarks.  A
+# field over this bound is a malformed or hostile file, refused with an error.
+MAX_FIELD = 16 * 1024 * 1024
+csv.field_size_limit(MAX_FIELD)
+
 
 def probe(path: pathlib.Path, encoding: str | None, header: bool | None):
     """Sniff encoding, delimiter, quoting, line ending and header from the
