@@ -24,8 +24,8 @@ the export's:
 - the email: rebuilt in the donor's style (first.last, flast42, lastfirst…)
   from the canary's name, digits redrawn in their own shape (a birth year
   stays a plausible year, no new leading zero);
-- a weight or amount: its last shown digit redrawn; a timestamp: moved by at
-  most an hour within its day.
+- a weight or amount: moved by one or two units of its last shown digit; a
+  timestamp: moved by at most an hour within its day.
 
 A column that the values took for names but whose header names another kind
 (``物品`` holding ``服装``, ``图书``) is not a person and is left as the donor's.
@@ -70,7 +70,7 @@ US_EXCHANGES = [e for e in range(200, 1000) if e % 100 != 11 and e != 555]
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 DATETIME_SHIFT = 3600  # a canary's timestamp moves by at most this many seconds, within its day
 CJK = re.compile(r"[\u4e00-\u9fff]")
-NEARBY_SIGMA = 0.5  # spread (natural log) of a redrawn house, building or floor number around the donor's
+NEARBY_SIGMA = 0.3  # spread (natural log) of a redrawn house, building or floor number around the donor's
 
 # Chinese address numbers and their roles, told by the word after them.
 CN_HOUSE_WORDS = ("号院", "弄", "号")
@@ -254,7 +254,12 @@ def _email(donor_email: str, donor_name: str, canary_name: str, rng: random.Rand
             built = rng.choice(EMAIL_STYLES)(nfirst, nlast)
         if head[:1].isupper():
             built = built.capitalize()
-        return built + _renew_digits(tail, rng) + "@" + domain
+        email = built + _renew_digits(tail, rng) + "@" + domain
+        for _ in range(8):  # the same initial and surname can give the donor's address back
+            if email.lower() != donor_email.lower():
+                return email
+            email = rng.choice(EMAIL_STYLES)(nfirst, nlast) + _renew_digits(tail, rng) + "@" + domain
+        return built + str(rng.randint(1, 99)) + _renew_digits(tail, rng) + "@" + domain
     letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") if c.isalpha() else c for c in local)
     return _renew_digits(letters, rng) + "@" + domain
 
@@ -276,9 +281,9 @@ def _nearby(value: str, rng: random.Random, differ: bool) -> str:
 def _room(value: str, rng: random.Random) -> str:
     """A room number: floor near the donor's, the room's place on its floor kept (1201 -> 1501)."""
     if len(value) < 3:
-        return _nearby(value, rng, differ=True)
+        return _nearby(value, rng, differ=False)
     floor, place = value[:-2], value[-2:]
-    return _nearby(floor, rng, differ=True) + place
+    return _nearby(floor, rng, differ=False) + place
 
 
 def _cn_role(text: str, end: int) -> str:
@@ -297,22 +302,31 @@ def _cn_role(text: str, end: int) -> str:
 
 
 def _cn_address(donor: str, rng: random.Random) -> str:
-    """New house, building and floor numbers; unit and room place kept; the rest the donor's."""
+    """A new house number (never the donor's); building and floor near the donor's; unit and room place kept.
+
+    An address without a house number (an estate's building and room) is
+    redrawn until it differs from the donor's.
+    """
     def renumber(match: re.Match) -> str:
         if match.group(1):  # building-unit-room
-            return f"{_nearby(match.group(1), rng, True)}-{match.group(2)}-{_room(match.group(3), rng)}"
+            return f"{_nearby(match.group(1), rng, False)}-{match.group(2)}-{_room(match.group(3), rng)}"
         if match.group(4):  # building-room
-            return f"{_nearby(match.group(4), rng, True)}-{_room(match.group(5), rng)}"
+            return f"{_nearby(match.group(4), rng, False)}-{_room(match.group(5), rng)}"
         value = match.group(6)
         role = _cn_role(match.string, match.end())
         if role == "unit":
             return value
         if role == "room":
             return _room(value, rng)
-        # A number followed by no word at all ends the address: it is a house or room number.
-        return _nearby(value, rng, differ=True)
+        return _nearby(value, rng, differ=role == "house")
 
-    return CN_NUMBER.sub(renumber, donor)
+    for _ in range(16):
+        canary = CN_NUMBER.sub(renumber, donor)
+        if canary != donor or not re.search(r"\d", donor):
+            return canary
+    numbers = list(re.finditer(r"\d+", donor))  # last resort: the last number moves by one
+    last = numbers[-1]
+    return donor[:last.start()] + str(int(last.group(0)) + 1).zfill(len(last.group(0))) + donor[last.end():]
 
 
 def _en_address(donor: str, rng: random.Random) -> str:
@@ -328,7 +342,7 @@ def _en_address(donor: str, rng: random.Random) -> str:
                 new = mark + _nearby(digits, rng, differ=True) + letter + punct
             elif previous.lower() in EN_UNIT_WORDS or mark:
                 value = _room(digits, rng) if previous.lower() in ("suite", "ste", "ste.") else _nearby(
-                    digits, rng, differ=True)
+                    digits, rng, differ=False)
                 new = mark + value + letter + punct
             seen_number = True
         elif token.strip() and re.fullmatch(r"\d+-\d+", token) and not out:  # 12-14 Main Street
@@ -353,13 +367,23 @@ def _address(donor: str, rng: random.Random) -> str:
 
 
 def _number(donor: str, rng: random.Random) -> str:
-    """The donor's amount with its last shown digit redrawn (same length, never zero)."""
+    """The donor's amount moved by one or two units of its last shown digit, never to zero or below.
+
+    A small step keeps the export's amounts as they are (a 0.2 kg letter stays
+    light, a total keeps its cents' pattern) while the canary is no copy.
+    """
     text = donor.strip()
     if not re.fullmatch(r"\d+(\.\d+)?", text):
         return donor
-    head = text[:-1]
-    low = 1 if re.fullmatch(r"[0.]*", head) else 0
-    return donor.replace(text, head + str(rng.randint(low, 9)))
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    units = int(text.replace(".", ""))
+    step = rng.choice((-2, -1, 1, 2))
+    moved = units + step if units + step > 0 else units - step
+    digits = str(moved).zfill(len(text.replace(".", "")))
+    shown = digits[:-decimals] + "." + digits[-decimals:] if decimals else digits
+    if len(shown) > len(text) and shown.startswith("0"):  # 0.1 - ... never grows a leading zero
+        shown = shown[1:]
+    return donor.replace(text, shown)
 
 
 def _datetime(donor: str, rng: random.Random) -> str:
@@ -381,8 +405,14 @@ def _datetime(donor: str, rng: random.Random) -> str:
 
 
 def _identifier(donor: str, rng: random.Random) -> str:
-    """A fresh identifier of the donor's shape: letters and leading digits kept."""
-    return _replace_digits(donor, 3, rng)
+    """A fresh identifier of the donor's shape: letters and leading digits kept, never the donor's."""
+    keep = 3 if sum(ch.isdigit() for ch in donor) > 3 else 0
+    fresh = _replace_digits(donor, keep, rng)
+    for _ in range(32):
+        if fresh != donor:
+            break
+        fresh = _replace_digits(donor, keep, rng)
+    return fresh
 
 
 def make_canary(schema: Schema, donor: Sequence[str], rng: random.Random) -> list[str]:
