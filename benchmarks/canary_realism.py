@@ -75,7 +75,7 @@ except ImportError:  # pragma: no cover - a benchmark, not a test
     sys.exit("canary_realism needs scikit-learn: pip install -e '.[bench]'  (or pip install scikit-learn)")
 
 from tracer import api
-from tracer.canaries import MAX_SHIFT
+MAX_SHIFT = 64  # how far (rows) the context models look for a canary's near copies
 from tracer.columns import phone_anchor, recognise
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,450 +1,191 @@
 """Canary rows: decoy people added to each export, different for every account.
 
-A canary is built from a *donor*: a real row of the same export, chosen by a
-keyed hash of (account, record).  Everything that does not identify a person
-comes from the donor — province, city, district, road, estate, building unit,
-item, date, weight, total, city/state/ZIP, email domain — so canaries follow
-the export's own distributions.  Only what must be new is drawn at random
-(keyed, so the same account and record always give the same canary), and
-always in the donor's own *shape*, so that the new values are distributed like
-the export's:
+Which records are followed by a canary is decided by a keyed hash of
+(account, record), about ``RATE`` of them.  The canary is put together from
+*several* real rows of the same export, each part from another one, so that
+no real row is its near copy:
 
-- the given name: a faker name of the donor's given-name length (one or two
-  Chinese characters; an English first name by faker's frequencies), never
-  the donor's; the surname stays the donor's;
-- the phone: the last 8 digits of a Chinese mobile (the donor's real segment
-  kept) or the last 7 of a US number (the donor's area code kept, the exchange
-  a real one: 2-9 first, never N11 or 555), layout kept;
-- the identifier: the donor's shape, letters and leading digits kept;
-- the address: each number by its role — the house number (…号, a US house
-  number, an apartment or suite) and the building and floor are redrawn near
-  the donor's value on a log scale (so their spread follows the export's),
-  never the donor's house number; the unit (…单元) and the room's place on its
-  floor (the 01 of 1201室) are kept, as are street names such as ``2nd``;
-- the email: rebuilt in the donor's style (first.last, flast42, lastfirst…)
-  from the canary's name, digits redrawn in their own shape (a birth year
-  stays a plausible year, no new leading zero);
-- a weight or amount: moved by one or two units of its last shown digit; a
-  timestamp: moved by at most an hour within its day.
+- the item, weight, amount and every other non-personal column come from one
+  recent row (amounts moved by a unit or two);
+- each party (the sender's, the recipient's columns) comes from other recent
+  rows: the address (province, city, district, road kept, numbers redrawn by
+  role) and the city/state/ZIP beside it from one, the surname and phone
+  segment from another; the given name, phone digits and email are new.  A
+  party whose phone repeats in the export (a shop that sends many parcels) is
+  kept as it is, as real waybills from that shop are — one party at least is
+  always new, and only new phones are registered as canary phones;
+- the timestamp falls between the two rows the canary sits between (in a
+  time-sorted export it keeps the order), a sequential identifier between
+  theirs; otherwise they are drawn near a recent row's.
 
-A column that the values took for names but whose header names another kind
-(``物品`` holding ``服装``, ``图书``) is not a person and is left as the donor's.
-
-One canary found in a leak points at the account that received it; the
-chance that an unrelated real record carries it is bounded in ``match``.
+"Recent rows" are the last ``RECENT`` rows before the canary: a local sample
+of the export, so canaries follow its distributions where it drifts (a
+time-sorted file).  Everything is a function of the account, the key and the
+export's rows, so re-exporting the same records gives the same file.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from faker.providers.person.en_US import Provider as EnglishNames
-from faker.providers.person.zh_CN import Provider as ChineseNames
-
-from .columns import Column, Schema, kind_by_header
-
-RATE = 0.0075  # share of records followed (at a keyed distance) by a canary
-MAX_SHIFT = 64  # a canary lands 1..MAX_SHIFT rows after (or before, at the end) its donor
-
-# How many leading digits a canary phone keeps from its donor, and so how many
-# are random: the size of the space a chance match must hit.
-KEPT_DIGITS = {"cn": 3, "us": 3}
-RANDOM_DIGITS = {"cn": 8, "us": 7}
-
-CN_GIVEN = list(ChineseNames.first_names)
-CN_GIVEN_BY_LENGTH: dict[int, list[str]] = {}
-for _given in CN_GIVEN:
-    CN_GIVEN_BY_LENGTH.setdefault(len(_given), []).append(_given)
-CN_SURNAMES = set(ChineseNames.last_names)
-EN_GIVEN = list(EnglishNames.first_names)
-EN_GIVEN_WEIGHTS = list(EnglishNames.first_names.values()) if hasattr(EnglishNames.first_names, "values") else None
-
-# US exchanges (the 3 digits after the area code) that are never assigned to a
-# subscriber: N11 service codes and 555.  A canary never uses one.
-US_EXCHANGES = [e for e in range(200, 1000) if e % 100 != 11 and e != 555]
-
-DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
-DATETIME_SHIFT = 3600  # a canary's timestamp moves by at most this many seconds, within its day
-CJK = re.compile(r"[\u4e00-\u9fff]")
-NEARBY_SIGMA = 0.3  # spread (natural log) of a redrawn house, building or floor number around the donor's
-
-# Chinese address numbers and their roles, told by the word after them.
-CN_HOUSE_WORDS = ("号院", "弄", "号")
-CN_BUILDING_WORDS = ("号楼", "栋", "幢", "座")
-CN_UNIT_WORDS = ("单元",)
-CN_ROOM_WORDS = ("室", "房", "户")
-CN_FLOOR_WORDS = ("层", "楼")
-CN_NUMBER = re.compile(r"(\d+)-(\d+)-(\d+)|(\d+)-(\d+)(?=室|$)|(\d+)")
-# English address parts: ordinals (street names, kept) and unit designators.
-EN_ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$", re.IGNORECASE)
-EN_UNIT_WORDS = {"apt", "apt.", "apartment", "suite", "ste", "ste.", "unit", "room", "rm", "fl", "floor", "#"}
-
-
-def chance_space(phone_kind: str) -> int:
-    """How many equally likely values a canary's phone was drawn from.
-
-    A Chinese canary mobile has 8 free digits.  A US canary number has a real
-    exchange (first digit 2-9, never N11 or 555: 791 of the 1,000 values) and
-    4 free digits.
-    """
-    if phone_kind == "us":
-        return len(US_EXCHANGES) * 10 ** (RANDOM_DIGITS["us"] - 3)
-    return 10 ** RANDOM_DIGITS[phone_kind]
-
-
-def _replace_digits(text: str, keep: int, rng: random.Random, first_nonzero: bool = False) -> str:
-    """``text`` with every digit after the first ``keep`` ones replaced at random, layout kept."""
-    out, seen = [], 0
-    for ch in text:
-        if ch.isdigit():
-            if seen >= keep:
-                low = 2 if (first_nonzero and seen == keep) else 0
-                ch = str(rng.randint(low, 9))
-            seen += 1
-        out.append(ch)
-    return "".join(out)
-
-
-def _put_digits(text: str, keep: int, digits: str) -> str:
-    """``text`` with the digits after the first ``keep`` ones replaced by ``digits``, layout kept."""
-    out, seen, new = [], 0, iter(digits)
-    for ch in text:
-        if ch.isdigit():
-            if seen >= keep:
-                ch = next(new, ch)
-            seen += 1
-        out.append(ch)
-    return "".join(out)
-
-
-def _us_number(donor: str, keep: int, rng: random.Random) -> str:
-    """A US number on the donor's area code: a real exchange, then 4 random digits."""
-    exchange = rng.choice(US_EXCHANGES)
-    line = rng.randrange(10 ** (RANDOM_DIGITS["us"] - 3))
-    return _put_digits(donor, keep, f"{exchange:03d}{line:0{RANDOM_DIGITS['us'] - 3}d}")
-
-
-def _phone(donor: str, rng: random.Random) -> str:
-    """A new number on the donor's segment (CN: first 3 digits; US: area code), layout kept."""
-    digits = re.sub(r"\D", "", donor)
-    us_prefixed = len(digits) == 11 and re.match(r"^\s*(\+1|1[-.\s(])", donor) is not None
-    if len(digits) >= 13 and digits.startswith("86"):
-        return _replace_digits(donor, 2 + KEPT_DIGITS["cn"], rng)
-    if len(digits) == 11 and digits[0] == "1" and not us_prefixed:
-        return _replace_digits(donor, KEPT_DIGITS["cn"], rng)
-    keep = KEPT_DIGITS["us"] + (1 if us_prefixed else 0)
-    if len(digits) == keep + RANDOM_DIGITS["us"]:
-        return _us_number(donor, keep, rng)
-    return _replace_digits(donor, keep, rng, first_nonzero=True)
-
-
-def _is_person(column: Column) -> bool:
-    """A name column, unless its header says it holds something else (an item taken for a name)."""
-    return kind_by_header(column.header) in (None, "name")
-
-
-def _other(choices: Sequence[str], old: str, rng: random.Random) -> str:
-    """A choice that is not ``old`` (when there is one)."""
-    for _ in range(16):
-        pick = rng.choice(choices)
-        if pick != old:
-            return pick
-    return next((c for c in choices if c != old), old)
-
-
-def _cn_given(old: str, rng: random.Random) -> str:
-    """A given name as long as ``old`` (1 or 2 characters, as faker's lists), never ``old``."""
-    same = CN_GIVEN_BY_LENGTH.get(len(old))
-    if same and len(same) > 1:
-        return _other(same, old, rng)
-    singles = CN_GIVEN_BY_LENGTH.get(1, CN_GIVEN)
-    length = max(1, len(old))
-    for _ in range(16):
-        given = "".join(rng.choice(singles) for _ in range(length))
-        if given != old:
-            return given
-    return given + rng.choice(singles)
-
-
-def _en_given(old: str, rng: random.Random) -> str:
-    for _ in range(16):
-        first = rng.choices(EN_GIVEN, weights=EN_GIVEN_WEIGHTS)[0] if EN_GIVEN_WEIGHTS else rng.choice(EN_GIVEN)
-        if first.lower() != old.lower():
-            return first
-    return _other(EN_GIVEN, old, rng)
-
-
-def _name(donor: str, rng: random.Random) -> str:
-    """A new person with the donor's surname and a given name of the donor's shape."""
-    text = donor.strip()
-    if CJK.search(text):
-        surname = text[:2] if text[:2] in CN_SURNAMES and len(text) > 2 else text[:1]
-        return donor.replace(text, surname + _cn_given(text[len(surname):], rng))
-    parts = text.split()
-    if not parts:
-        return donor
-    return donor.replace(text, " ".join([_en_given(parts[0], rng)] + parts[1:]))
-
-
-def _digits_like(old: str, rng: random.Random) -> str:
-    """A number in the shape of ``old``: a year stays a plausible year, no new leading zero."""
-    if len(old) == 4 and old[:2] in ("19", "20"):
-        year = int(old) + rng.choice((-1, 1)) * rng.randint(1, 8)
-        return str(min(max(year, 1940), 2012))
-    if len(old) == 2 and old[0] != "0" and 40 <= int(old) <= 99 and rng.random() < 0.5:
-        return str(min(max(int(old) + rng.choice((-1, 1)) * rng.randint(1, 8), 40), 99))  # a 2-digit year
-    low = 10 ** (len(old) - 1) if old[0] != "0" else 0
-    return str(rng.randint(low, 10 ** len(old) - 1)).zfill(len(old))
-
-
-def _renew_digits(text: str, rng: random.Random) -> str:
-    return re.sub(r"\d+", lambda m: _digits_like(m.group(0), rng), text)
-
-
-EMAIL_STYLES = (
-    lambda f, l: f + "." + l,
-    lambda f, l: f + l,
-    lambda f, l: f[0] + l,
-    lambda f, l: f + "_" + l,
-    lambda f, l: f + l[0],
-    lambda f, l: f,
+from .canary_values import (  # noqa: F401 - the public names of canary values live here too
+    CN_SURNAMES,
+    DATETIME_FORMATS,
+    KEPT_DIGITS,
+    RANDOM_DIGITS,
+    US_EXCHANGES,
+    chance_space,
+    is_person,
+    near_datetime,
+    near_number,
+    new_address,
+    new_email,
+    new_identifier,
+    new_name,
+    new_phone,
 )
+from .columns import Column, Schema
+
+RATE = 0.0075  # share of records followed by a canary
+RECENT = 512  # rows a canary's parts are drawn from
+SEQUENTIAL_GAP = 10**6  # two identifiers this close, same prefix, are taken as a sequence
+
+PARTY_KINDS = ("name", "phone", "address", "email")
+REGION_KINDS = ("city", "state", "zip")
 
 
-def _email(donor_email: str, donor_name: str, canary_name: str, rng: random.Random) -> str:
-    """An email for the canary in the donor's style (first.last, flast42, lastfirst...)."""
-    if "@" not in donor_email:
-        return donor_email
-    local, domain = donor_email.rsplit("@", 1)
-    old = [p.lower() for p in re.findall(r"[A-Za-z]+", donor_name)]
-    new = [p.lower() for p in re.findall(r"[A-Za-z]+", canary_name)]
-    if len(new) >= 2:
-        nfirst, nlast = new[0], new[-1]
-        head = re.match(r"^[A-Za-z._-]*", local).group(0)
-        tail = local[len(head):]
-        built = None
-        if len(old) >= 2:
-            first, last = old[0], old[-1]
-            patterns = (
-                (first + "." + last, nfirst + "." + nlast),
-                (first + "_" + last, nfirst + "_" + nlast),
-                (first + "-" + last, nfirst + "-" + nlast),
-                (last + "." + first, nlast + "." + nfirst),
-                (last + "_" + first, nlast + "_" + nfirst),
-                (first + last, nfirst + nlast),
-                (last + first, nlast + nfirst),
-                (last + "." + first[0], nlast + "." + nfirst[0]),
-                (first[0] + "." + last, nfirst[0] + "." + nlast),
-                (first[0] + last, nfirst[0] + nlast),
-                (first + last[0], nfirst + nlast[0]),
-                (last + first[0], nlast + nfirst[0]),
-                (first, nfirst),
-                (last, nlast),
-            )
-            lowered = head.lower()
-            for pattern, build in patterns:
-                if lowered == pattern:
-                    built = build
-                    break
-        if built is None:  # a style we do not recognise: a common one, the donor's digits kept in shape
-            built = rng.choice(EMAIL_STYLES)(nfirst, nlast)
-        if head[:1].isupper():
-            built = built.capitalize()
-        email = built + _renew_digits(tail, rng) + "@" + domain
-        for _ in range(8):  # the same initial and surname can give the donor's address back
-            if email.lower() != donor_email.lower():
-                return email
-            email = rng.choice(EMAIL_STYLES)(nfirst, nlast) + _renew_digits(tail, rng) + "@" + domain
-        return built + str(rng.randint(1, 99)) + _renew_digits(tail, rng) + "@" + domain
-    letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") if c.isalpha() else c for c in local)
-    return _renew_digits(letters, rng) + "@" + domain
+@dataclass(frozen=True)
+class Donors:
+    """Where a canary's parts come from."""
+
+    recent: Sequence[Sequence[str]]  # the last rows of the export (as in the source), at least one
+    before: Sequence[str]  # the row the canary follows
+    after: Sequence[str] | None  # the row that will follow it (None at the end)
+    repeats: Callable[[str], bool]  # whether a phone occurs more than once in the export so far
 
 
-def _nearby(value: str, rng: random.Random, differ: bool) -> str:
-    """A number near ``value`` on a log scale (never below 1), its width kept when zero-padded."""
-    n = int(value)
-    for _ in range(16):
-        x = math.exp(math.log(n + 0.5) + rng.gauss(0.0, NEARBY_SIGMA)) - 0.5
-        m = max(1, int(round(x)))
-        if not differ or m != n:
-            break
-    else:
-        m = n + 1
-    text = str(m)
-    return text.zfill(len(value)) if value.startswith("0") else text
+@dataclass(frozen=True)
+class Canary:
+    row: list[str]
+    fake_columns: frozenset[int]  # phone and identifier columns holding new values (to register)
 
 
-def _room(value: str, rng: random.Random) -> str:
-    """A room number: floor near the donor's, the room's place on its floor kept (1201 -> 1501)."""
-    if len(value) < 3:
-        return _nearby(value, rng, differ=False)
-    floor, place = value[:-2], value[-2:]
-    return _nearby(floor, rng, differ=False) + place
+@dataclass(frozen=True)
+class Party:
+    phone: Column | None
+    members: tuple[Column, ...]  # name, address, email columns of this party (and its phone)
 
 
-def _cn_role(text: str, end: int) -> str:
-    after = text[end:end + 2]
-    if after.startswith(CN_UNIT_WORDS):
-        return "unit"
-    if after.startswith(CN_BUILDING_WORDS):
-        return "building"
-    if after.startswith(CN_HOUSE_WORDS):
-        return "house"
-    if after.startswith(CN_ROOM_WORDS):
-        return "room"
-    if after.startswith(CN_FLOOR_WORDS):
-        return "floor"
-    return "other"
+def parties(schema: Schema) -> list[Party]:
+    """The export's people: each phone column with the person columns paired to it."""
+    person = [c for c in schema.columns
+              if c.kind in ("address", "email") or (c.kind == "name" and is_person(c))]
+    phones = schema.of_kind("phone")
+    if not phones:
+        return [Party(None, tuple(person))]
+    groups = {p.index: [p] for p in phones}
+    for column in person:
+        phone = schema.party_phone(column)
+        groups[phone.index if phone is not None else phones[0].index].append(column)
+    return [Party(p, tuple(groups[p.index])) for p in phones]
 
 
-def _cn_address(donor: str, rng: random.Random) -> str:
-    """A new house number (never the donor's); building and floor near the donor's; unit and room place kept.
+def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
+    """A decoy row: parts from several recent rows, identifying values new."""
+    def pick() -> Sequence[str]:
+        return donors.recent[rng.randrange(len(donors.recent))]
 
-    An address without a house number (an estate's building and room) is
-    redrawn until it differs from the donor's.
-    """
-    def renumber(match: re.Match) -> str:
-        if match.group(1):  # building-unit-room
-            return f"{_nearby(match.group(1), rng, False)}-{match.group(2)}-{_room(match.group(3), rng)}"
-        if match.group(4):  # building-room
-            return f"{_nearby(match.group(4), rng, False)}-{_room(match.group(5), rng)}"
-        value = match.group(6)
-        role = _cn_role(match.string, match.end())
-        if role == "unit":
-            return value
-        if role == "room":
-            return _room(value, rng)
-        return _nearby(value, rng, differ=role == "house")
-
-    for _ in range(16):
-        canary = CN_NUMBER.sub(renumber, donor)
-        if canary != donor or not re.search(r"\d", donor):
-            return canary
-    numbers = list(re.finditer(r"\d+", donor))  # last resort: the last number moves by one
-    last = numbers[-1]
-    return donor[:last.start()] + str(int(last.group(0)) + 1).zfill(len(last.group(0))) + donor[last.end():]
-
-
-def _en_address(donor: str, rng: random.Random) -> str:
-    """A new house number and apartment/suite number; street names (``2nd``, ``Route 9``) kept."""
-    tokens = re.split(r"(\s+)", donor)
-    out, previous, seen_number = [], "", False
-    for token in tokens:
-        new = token
-        match = re.fullmatch(r"(#?)(\d+)([A-Za-z]?)([,.]?)", token)
-        if token.strip() and not EN_ORDINAL.match(token) and match:
-            mark, digits, letter, punct = match.groups()
-            if not seen_number and not out:  # the house number leads the address
-                new = mark + _nearby(digits, rng, differ=True) + letter + punct
-            elif previous.lower() in EN_UNIT_WORDS or mark:
-                value = _room(digits, rng) if previous.lower() in ("suite", "ste", "ste.") else _nearby(
-                    digits, rng, differ=False)
-                new = mark + value + letter + punct
-            seen_number = True
-        elif token.strip() and re.fullmatch(r"\d+-\d+", token) and not out:  # 12-14 Main Street
-            low, high = token.split("-")
-            first = _nearby(low, rng, differ=True)
-            new = f"{first}-{int(first) + max(1, int(high) - int(low))}"
-            seen_number = True
-        if token.strip():
-            previous = token
-        out.append(new)
-    result = "".join(out)
-    if result == donor:  # no house number found: renew every number but ordinals
-        result = re.sub(r"\d+(?!st|nd|rd|th|\d)", lambda m: _nearby(m.group(0), rng, differ=True), donor)
-    return result
+    base = pick()
+    row = list(base)
+    for column in schema.of_kind("number"):
+        row[column.index] = near_number(base[column.index], rng)
+    fake: set[int] = set()
+    region: Sequence[str] | None = None
+    groups = parties(schema)
+    for number, party in enumerate(groups):
+        home = pick()
+        keep = (party.phone is not None and donors.repeats(home[party.phone.index])
+                and (number < len(groups) - 1 or fake))
+        if keep:
+            for column in party.members:
+                row[column.index] = home[column.index]
+        else:
+            fake |= _new_party(party, row, home, pick(), rng)
+        if region is None and any(c.kind == "address" for c in party.members):
+            region = home
+    for column in schema.columns:
+        if column.kind in REGION_KINDS and region is not None:
+            row[column.index] = region[column.index]
+        elif column.kind == "datetime":
+            row[column.index] = _fit_datetime(donors, column.index, base[column.index], rng)
+        elif column.kind == "id":
+            row[column.index] = _fit_identifier(donors, column.index, pick()[column.index], rng)
+            fake.add(column.index)
+    typed = [type(old)(new) if type(old) is not str and new != old else new for old, new in zip(base, row)]
+    return Canary(typed, frozenset(fake))
 
 
-def _address(donor: str, rng: random.Random) -> str:
-    """The donor's address with a new house number and new building/floor numbers."""
-    if CJK.search(donor):
-        return _cn_address(donor, rng)
-    return _en_address(donor, rng)
+def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[str],
+               rng: random.Random) -> set[int]:
+    """Fill a new person: address from ``home``, surname and phone segment from ``kin``."""
+    names: dict[int, tuple[str, str]] = {}
+    for column in party.members:
+        i = column.index
+        if column.kind == "name":
+            row[i] = new_name(kin[i], rng) if kin[i].strip() else kin[i]
+            names[i] = (kin[i], row[i])
+        elif column.kind == "phone":
+            row[i] = new_phone(kin[i], rng) if kin[i].strip() else kin[i]
+        elif column.kind == "address":
+            row[i] = new_address(home[i], rng) if home[i].strip() else home[i]
+    old_name, new_person = next(iter(names.values()), ("", ""))
+    for column in party.members:
+        if column.kind == "email":
+            row[column.index] = new_email(kin[column.index], old_name, new_person, rng)
+    return {party.phone.index} if party.phone is not None else set()
 
 
-def _number(donor: str, rng: random.Random) -> str:
-    """The donor's amount moved by one or two units of its last shown digit, never to zero or below.
-
-    A small step keeps the export's amounts as they are (a 0.2 kg letter stays
-    light, a total keeps its cents' pattern) while the canary is no copy.
-    """
-    text = donor.strip()
-    if not re.fullmatch(r"\d+(\.\d+)?", text):
-        return donor
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    units = int(text.replace(".", ""))
-    step = rng.choice((-2, -1, 1, 2))
-    moved = units + step if units + step > 0 else units - step
-    digits = str(moved).zfill(len(text.replace(".", "")))
-    shown = digits[:-decimals] + "." + digits[-decimals:] if decimals else digits
-    if len(shown) > len(text) and shown.startswith("0"):  # 0.1 - ... never grows a leading zero
-        shown = shown[1:]
-    return donor.replace(text, shown)
-
-
-def _datetime(donor: str, rng: random.Random) -> str:
-    """The donor's timestamp moved by at most ``DATETIME_SHIFT`` seconds, within its day."""
-    text = donor.strip()
+def _parse_time(text: str) -> tuple[datetime, str] | None:
     for fmt in DATETIME_FORMATS:
         try:
-            when = datetime.strptime(text, fmt)
+            return datetime.strptime(text.strip(), fmt), fmt
         except ValueError:
             continue
-        shift = rng.randint(-DATETIME_SHIFT, DATETIME_SHIFT)
-        if fmt.endswith("%M"):  # minutes shown: move by whole minutes
-            shift = shift // 60 * 60
-        shifted = when + timedelta(seconds=shift)
-        if shifted.date() != when.date():
-            shifted = when - (shifted - when)
-        return donor.replace(text, shifted.strftime(fmt))
-    return donor
+    return None
 
 
-def _identifier(donor: str, rng: random.Random) -> str:
-    """A fresh identifier of the donor's shape: letters and leading digits kept, never the donor's."""
-    keep = 3 if sum(ch.isdigit() for ch in donor) > 3 else 0
-    fresh = _replace_digits(donor, keep, rng)
-    for _ in range(32):
-        if fresh != donor:
-            break
-        fresh = _replace_digits(donor, keep, rng)
-    return fresh
+def _fit_datetime(donors: Donors, index: int, fallback: str, rng: random.Random) -> str:
+    """A time between the canary's neighbours when they are in order; else near a recent row's."""
+    before = _parse_time(donors.before[index])
+    after = _parse_time(donors.after[index]) if donors.after is not None else None
+    if before is None or after is None or after[0] < before[0] or before[1] != after[1]:
+        return near_datetime(fallback, rng)
+    (start, fmt), (end, _) = before, after
+    step = 60 if fmt.endswith("%M") else 1
+    span = int((end - start).total_seconds()) // step
+    moment = start + timedelta(seconds=rng.randint(0, max(span, 0)) * step)
+    text = donors.before[index]
+    return text.replace(text.strip(), moment.strftime(fmt))
 
 
-def make_canary(schema: Schema, donor: Sequence[str], rng: random.Random) -> list[str]:
-    """A decoy row drawn from ``donor``; identifying cells are new."""
-    row = list(donor)
-    for column in schema.columns:
-        cell = donor[column.index]
-        if not str(cell).strip():
-            continue
-        kind = column.kind
-        if kind == "name" and _is_person(column):
-            row[column.index] = _name(cell, rng)
-        elif kind == "phone":
-            row[column.index] = _phone(cell, rng)
-        elif kind == "id":
-            row[column.index] = _identifier(cell, rng)
-        elif kind == "address":
-            row[column.index] = _address(cell, rng)
-        elif kind == "number":
-            row[column.index] = _number(cell, rng)
-        elif kind == "datetime":
-            row[column.index] = _datetime(cell, rng)
-    for column in schema.of_kind("email"):
-        donor_name, canary_name = _party_names(schema, column, donor, row)
-        row[column.index] = _email(donor[column.index], donor_name, canary_name, rng)
-    return [type(old)(new) if type(old) is not str and new != old else new for old, new in zip(donor, row)]
+SEQUENCE = re.compile(r"(\D*)(\d+)(\D*)")
 
 
-def _party_names(schema: Schema, column, donor: Sequence[str], canary: Sequence[str]) -> tuple[str, str]:
-    names = [n for n in schema.of_kind("name") if _is_person(n)]
-    same = [n for n in names if column.party is not None and n.party == column.party]
-    chosen = (same or names or [None])[0]
-    if chosen is None:
-        return "", ""
-    return donor[chosen.index], canary[chosen.index]
+def _fit_identifier(donors: Donors, index: int, fallback: str, rng: random.Random) -> str:
+    """A number between the neighbours' when identifiers run in sequence; else a fresh one."""
+    if donors.after is not None:
+        first = SEQUENCE.fullmatch(donors.before[index].strip())
+        second = SEQUENCE.fullmatch(donors.after[index].strip())
+        if (first and second and first.group(1) == second.group(1) and first.group(3) == second.group(3)
+                and len(first.group(2)) == len(second.group(2))):
+            low, high = int(first.group(2)), int(second.group(2))
+            if 1 < high - low < SEQUENTIAL_GAP:
+                value = rng.randint(low + 1, high - 1)
+                text = donors.before[index]
+                digits = str(value).zfill(len(first.group(2)))
+                return text.replace(text.strip(), first.group(1) + digits + first.group(3))
+    return new_identifier(fallback, rng)

@@ -1,8 +1,9 @@
 """The export pipeline: read -> recognise -> marks and canaries -> register -> atomic write.
 
-Streaming: rows pass through a window of ``WINDOW`` rows (where canaries are
-slotted in) and the exposure digests go to a temporary spool file, so memory
-does not grow with the export.  The registry entry commits before the output
+Streaming: rows are written as they come (a canary once the row after it is
+known), the last ``RECENT`` rows are kept to draw canaries from, and the
+exposure digests go to a temporary spool file, so memory does not grow with
+the export.  The registry entry commits before the output
 file appears under its name; the file is written to a temporary name in the
 same directory, fsynced and renamed.  A failure at any point leaves no output
 and no registry entry; a crash between commit and rename leaves an entry never
@@ -17,7 +18,7 @@ from __future__ import annotations
 import os
 import random
 import tempfile
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from itertools import chain, islice
@@ -26,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from . import code
-from .canaries import MAX_SHIFT, RATE, make_canary
-from .columns import Schema, recognise
+from .canaries import RATE, RECENT, Donors, make_canary
+from .columns import Schema, phone_anchor, recognise
 from .errors import InputError, OutputError, TracerError
 from .keys import Key
 from .marks import AnchorHasher, RowAnchors, mark_row, row_anchors
@@ -38,7 +39,7 @@ from .tables.base import kind_for
 
 SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
-WINDOW = 2 * MAX_SHIFT  # rows held back so late canaries can still be slotted in
+PHONE_COUNT_LIMIT = 1 << 18  # phones counted for 'this party repeats' (bounded memory)
 SPOOL_CHUNK = 1 << 16
 CANARY_THRESHOLD = int(RATE * 2**64)
 CANARY_ATTEMPTS = 32
@@ -64,17 +65,8 @@ class _CanaryCollision(Exception):
         self.digests = digests
 
 
-@dataclass
-class _Slot:
-    """A real row waiting in the window, with the canaries to write after it."""
-
-    index: int
-    row: list[str]
-    canaries: list[tuple[int, list[str]]]
-
-
 class _Exporter:
-    """One export's state: account bits, anchors, canaries, window, spool."""
+    """One export's state: account bits, anchors, canaries, recent rows, spool."""
 
     def __init__(self, registry: Registry, key: Key, account: Account, schema: Schema, avoid: set[int]):
         self.registry = registry
@@ -87,88 +79,107 @@ class _Exporter:
         self.avoid = avoid
         self.canary_phones: set[int] = set()
         self.canary_others: set[int] = set()  # identifiers of canaries
+        self.recent: deque[list[str]] = deque(maxlen=RECENT)
+        self.phone_counts: Counter[str] = Counter()
         self.marked_cells = 0
         self.rows = 0
 
     def row_seed(self, anchors: RowAnchors) -> bytes | None:
-        if anchors.row is None:
+        """The account's keyed randomness for one record: all its anchors, in any column order.
+
+        All of them, not the row anchor alone: a shop's phone recurs on many
+        records, and a seed from it alone would put a canary after every one.
+        """
+        if not anchors.by_column:
             return None
-        return self.key.digest("row", self.account.uid + anchors.row.digest[:8], 16)
+        record = b"".join(sorted(a.digest[:8] for a in anchors.all))
+        return self.key.digest("row", self.account.uid + record, 16)
 
     def wants_canary(self, seed: bytes | None) -> bool:
         return seed is not None and int.from_bytes(seed[:8], "little") < CANARY_THRESHOLD
 
-    def canary_for(self, donor: list[str], seed: bytes) -> tuple[int, list[str]]:
-        """A marked canary built from ``donor``, and how far from it to place it."""
+    def remember(self, row: list[str], anchors: RowAnchors) -> None:
+        """Keep the row among the recent ones, and count its phones (a shop's phone repeats)."""
+        self.recent.append(row)
+        if len(self.phone_counts) >= PHONE_COUNT_LIMIT:
+            self.phone_counts.clear()
+        for column in self.schema.of_kind("phone"):
+            text = phone_anchor(row[column.index])
+            if text is not None:
+                self.phone_counts[text] += 1
+
+    def repeats(self, phone: str) -> bool:
+        text = phone_anchor(phone)
+        return text is not None and self.phone_counts[text] > 1
+
+    def canary_after(self, before: list[str], after: list[str] | None, seed: bytes) -> list[str]:
+        """A marked canary to sit between ``before`` and ``after``.
+
+        Its new phones must be nobody's: no exported record's, no other
+        account's canary's.  Its identifier must be no exported record's; when
+        the neighbours leave no free identifier between them, later attempts
+        draw a fresh one instead.
+        """
         rng = random.Random(seed)
-        shift = rng.randint(1, MAX_SHIFT)
-        for _ in range(CANARY_ATTEMPTS):
-            canary = make_canary(self.schema, donor, rng)
-            anchors = row_anchors(self.schema, canary, self.hasher)
-            digests = {a.exposure for a in anchors.all}
-            if not digests or digests & (self.canary_phones | self.canary_others | self.avoid):
+        for attempt in range(CANARY_ATTEMPTS):
+            fits = attempt < CANARY_ATTEMPTS // 2
+            donors = Donors(list(self.recent), before, after if fits else None, self.repeats)
+            canary = make_canary(self.schema, donors, rng)
+            anchors = row_anchors(self.schema, canary.row, self.hasher)
+            fake = {i: a.exposure for i, a in anchors.by_column.items() if i in canary.fake_columns}
+            phones = {d for i, d in fake.items() if anchors.by_column[i] in anchors.phones}
+            others = set(fake.values()) - phones
+            if not phones and not others or (phones | others) & (self.canary_phones | self.canary_others | self.avoid):
                 continue
-            if any(self.registry.canary_conflicts(d, self.account) for d in digests):
+            if any(self.registry.canary_conflicts(d, self.account) for d in phones):
                 continue
-            phones = {a.exposure for a in anchors.phones}
+            if any(self.registry.exported(d) for d in others):
+                continue
             self.canary_phones |= phones
-            self.canary_others |= digests - phones
-            marked, _ = mark_row(self.schema, canary, anchors, self.bits, self.length)
-            return shift, marked
+            self.canary_others |= others
+            marked, _ = mark_row(self.schema, canary.row, anchors, self.bits, self.length)
+            return marked
         raise TracerError("could not draw a canary that collides with no known record; export again")
 
     def run(self, rows: Iterator[list[str]], head_complete: bool, head: list[list[str]],
             writer: TableWriter, spool) -> int:
+        """Mark and write every row; a triggered row is followed by a canary, built once its successor is known."""
         forced = self._forced_canary(head) if head_complete else None
-        window: deque[_Slot] = deque()
-        future: dict[int, list[tuple[int, list[str]]]] = {}
-        late: list[tuple[int, int, list[str]]] = []  # (donor index, shift, canary) past the end
         buffer: list[int] = []
         canaries = 0
+        pending: tuple[list[str], bytes] | None = None  # the row a canary will follow, and its seed
         for index, row in enumerate(rows):
             anchors = row_anchors(self.schema, row, self.hasher)
             buffer.extend(a.exposure for a in anchors.all)
             if len(buffer) >= SPOOL_CHUNK:
                 spool.write(np.asarray(buffer, dtype="<i8").tobytes())
                 buffer.clear()
+            if pending is not None:
+                writer.write_row(self.canary_after(pending[0], row, pending[1]))
+                canaries += 1
+                pending = None
+            self.remember(row, anchors)
             marked, cells = mark_row(self.schema, row, anchors, self.bits, self.length)
             self.marked_cells += cells
-            slot = _Slot(index, marked, future.pop(index, []))
-            window.append(slot)
+            writer.write_row(marked)
+            self.rows = index + 1
             seed = self.row_seed(anchors)
             if self.wants_canary(seed) or index == forced:
-                shift, canary = self.canary_for(row, seed or self.key.digest("row", self.account.uid, 16))
-                future.setdefault(index + shift, []).append((index, canary))
-                canaries += 1
-            while len(window) > WINDOW:
-                self._write(writer, window.popleft())
-        self.rows = window[-1].index + 1 if window else 0
-        for target, items in future.items():
-            for donor_index, canary in items:
-                late.append((donor_index, target - donor_index, canary))
-        start = window[0].index if window else 0
-        for donor_index, shift, canary in sorted(late, key=lambda item: item[0]):
-            at = max(start, donor_index - shift)
-            window[at - start].canaries.append((donor_index, canary))
-        for slot in window:
-            self._write(writer, slot)
+                pending = (row, seed or self.key.digest("row", self.account.uid, 16))
+        if pending is not None:
+            writer.write_row(self.canary_after(pending[0], None, pending[1]))
+            canaries += 1
         if buffer:
             spool.write(np.asarray(buffer, dtype="<i8").tobytes())
         return canaries
 
     def _forced_canary(self, head: list[list[str]]) -> int | None:
-        """In an export too small for any keyed canary, the row with the smallest keyed hash donates one."""
+        """In an export too small for any keyed canary, the row with the smallest keyed hash gets one."""
         seeds = [self.row_seed(row_anchors(self.schema, row, self.hasher)) for row in head]
         if any(self.wants_canary(s) for s in seeds):
             return None
         ranked = [(s[:8], i) for i, s in enumerate(seeds) if s is not None]
         return min(ranked)[1] if ranked else None
-
-    @staticmethod
-    def _write(writer: TableWriter, slot: _Slot) -> None:
-        writer.write_row(slot.row)
-        for _, canary in sorted(slot.canaries, key=lambda item: item[0]):
-            writer.write_row(canary)
 
 
 def _spool_chunks(spool) -> Iterator[np.ndarray]:

@@ -383,13 +383,17 @@ class Registry:
         """(digest, export_id) for every canary among these anchors."""
         return list(self._lookup("canaries", digests))
 
+    def exported(self, digest: int) -> bool:
+        """Whether some export contained a record with this anchor."""
+        return self.conn.execute("SELECT 1 FROM exposure WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
+
     def canary_conflicts(self, digest: int, account: Account) -> bool:
         """Whether a new canary anchor clashes with a real exported record or another account's canary.
 
         The same account may be given the same canary again: re-exporting the
         same records must give the same file.
         """
-        if self.conn.execute("SELECT 1 FROM exposure WHERE digest = ? LIMIT 1", (digest,)).fetchone():
+        if self.exported(digest):
             return True
         return self.conn.execute(
             "SELECT 1 FROM canaries c JOIN exports e ON e.id = c.export_id"

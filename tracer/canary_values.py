@@ -1,0 +1,394 @@
+"""The values a canary is made of: new names, phones, addresses, emails, amounts, times.
+
+Each generator draws what must be new at random (from the caller's keyed
+rng) and always in the *shape* of a real donor value, so the new values are
+distributed like the export's own:
+
+- a given name of the donor's length (faker's lists), never the donor's; the
+  surname is the donor's;
+- a phone on the donor's real segment (CN: first 3 digits; US: area code and
+  a real exchange), layout kept;
+- an address with each number redrawn by its role (house numbers always new,
+  building and floor near the donor's on a log scale, unit and the room's
+  place on its floor kept), everything else the donor's;
+- an email in the donor's style (first.last, flast42, ...) from the new name;
+- an amount moved by one or two units of its last digit; a time moved within
+  its day; a fresh identifier of the donor's shape.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from faker.providers.person.en_US import Provider as EnglishNames
+from faker.providers.person.zh_CN import Provider as ChineseNames
+
+from .columns import Column, kind_by_header
+
+# How many leading digits a canary phone keeps from its donor, and so how many
+# are random: the size of the space a chance match must hit.
+KEPT_DIGITS = {"cn": 3, "us": 3}
+RANDOM_DIGITS = {"cn": 8, "us": 7}
+
+CN_GIVEN = list(ChineseNames.first_names)
+CN_GIVEN_BY_LENGTH: dict[int, list[str]] = {}
+for _given in CN_GIVEN:
+    CN_GIVEN_BY_LENGTH.setdefault(len(_given), []).append(_given)
+CN_SURNAMES = set(ChineseNames.last_names)
+EN_GIVEN = list(EnglishNames.first_names)
+EN_GIVEN_WEIGHTS = list(EnglishNames.first_names.values()) if hasattr(EnglishNames.first_names, "values") else None
+
+# US exchanges (the 3 digits after the area code) that are never assigned to a
+# subscriber: N11 service codes and 555.  A canary never uses one.
+US_EXCHANGES = [e for e in range(200, 1000) if e % 100 != 11 and e != 555]
+
+DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+DATETIME_SHIFT = 3600  # a canary's timestamp moves by at most this many seconds, within its day
+CJK = re.compile(r"[\u4e00-\u9fff]")
+NEARBY_SIGMA = 0.3  # spread (natural log) of a redrawn house, building or floor number around the donor's
+
+# Chinese address numbers and their roles, told by the word after them.
+CN_HOUSE_WORDS = ("号院", "弄", "号")
+CN_BUILDING_WORDS = ("号楼", "栋", "幢", "座")
+CN_UNIT_WORDS = ("单元",)
+CN_ROOM_WORDS = ("室", "房", "户")
+CN_FLOOR_WORDS = ("层", "楼")
+CN_NUMBER = re.compile(r"(\d+)-(\d+)-(\d+)|(\d+)-(\d+)(?=室|$)|(\d+)")
+# English address parts: ordinals (street names, kept) and unit designators.
+EN_ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$", re.IGNORECASE)
+EN_UNIT_WORDS = {"apt", "apt.", "apartment", "suite", "ste", "ste.", "unit", "room", "rm", "fl", "floor", "#"}
+
+
+def chance_space(phone_kind: str) -> int:
+    """How many equally likely values a canary's phone was drawn from.
+
+    A Chinese canary mobile has 8 free digits.  A US canary number has a real
+    exchange (first digit 2-9, never N11 or 555: 791 of the 1,000 values) and
+    4 free digits.
+    """
+    if phone_kind == "us":
+        return len(US_EXCHANGES) * 10 ** (RANDOM_DIGITS["us"] - 3)
+    return 10 ** RANDOM_DIGITS[phone_kind]
+
+
+def _replace_digits(text: str, keep: int, rng: random.Random, first_nonzero: bool = False) -> str:
+    """``text`` with every digit after the first ``keep`` ones replaced at random, layout kept."""
+    out, seen = [], 0
+    for ch in text:
+        if ch.isdigit():
+            if seen >= keep:
+                low = 2 if (first_nonzero and seen == keep) else 0
+                ch = str(rng.randint(low, 9))
+            seen += 1
+        out.append(ch)
+    return "".join(out)
+
+
+def _put_digits(text: str, keep: int, digits: str) -> str:
+    """``text`` with the digits after the first ``keep`` ones replaced by ``digits``, layout kept."""
+    out, seen, new = [], 0, iter(digits)
+    for ch in text:
+        if ch.isdigit():
+            if seen >= keep:
+                ch = next(new, ch)
+            seen += 1
+        out.append(ch)
+    return "".join(out)
+
+
+def _us_number(donor: str, keep: int, rng: random.Random) -> str:
+    """A US number on the donor's area code: a real exchange, then 4 random digits."""
+    exchange = rng.choice(US_EXCHANGES)
+    line = rng.randrange(10 ** (RANDOM_DIGITS["us"] - 3))
+    return _put_digits(donor, keep, f"{exchange:03d}{line:0{RANDOM_DIGITS['us'] - 3}d}")
+
+
+def new_phone(donor: str, rng: random.Random) -> str:
+    """A new number on the donor's segment (CN: first 3 digits; US: area code), layout kept."""
+    digits = re.sub(r"\D", "", donor)
+    us_prefixed = len(digits) == 11 and re.match(r"^\s*(\+1|1[-.\s(])", donor) is not None
+    if len(digits) >= 13 and digits.startswith("86"):
+        return _replace_digits(donor, 2 + KEPT_DIGITS["cn"], rng)
+    if len(digits) == 11 and digits[0] == "1" and not us_prefixed:
+        return _replace_digits(donor, KEPT_DIGITS["cn"], rng)
+    keep = KEPT_DIGITS["us"] + (1 if us_prefixed else 0)
+    if len(digits) == keep + RANDOM_DIGITS["us"]:
+        return _us_number(donor, keep, rng)
+    return _replace_digits(donor, keep, rng, first_nonzero=True)
+
+
+def is_person(column: Column) -> bool:
+    """A name column, unless its header says it holds something else (an item taken for a name)."""
+    return kind_by_header(column.header) in (None, "name")
+
+
+def _other(choices: Sequence[str], old: str, rng: random.Random) -> str:
+    """A choice that is not ``old`` (when there is one)."""
+    for _ in range(16):
+        pick = rng.choice(choices)
+        if pick != old:
+            return pick
+    return next((c for c in choices if c != old), old)
+
+
+def _cn_given(old: str, rng: random.Random) -> str:
+    """A given name as long as ``old`` (1 or 2 characters, as faker's lists), never ``old``."""
+    same = CN_GIVEN_BY_LENGTH.get(len(old))
+    if same and len(same) > 1:
+        return _other(same, old, rng)
+    singles = CN_GIVEN_BY_LENGTH.get(1, CN_GIVEN)
+    length = max(1, len(old))
+    for _ in range(16):
+        given = "".join(rng.choice(singles) for _ in range(length))
+        if given != old:
+            return given
+    return given + rng.choice(singles)
+
+
+def _en_given(old: str, rng: random.Random) -> str:
+    for _ in range(16):
+        first = rng.choices(EN_GIVEN, weights=EN_GIVEN_WEIGHTS)[0] if EN_GIVEN_WEIGHTS else rng.choice(EN_GIVEN)
+        if first.lower() != old.lower():
+            return first
+    return _other(EN_GIVEN, old, rng)
+
+
+def new_name(donor: str, rng: random.Random) -> str:
+    """A new person with the donor's surname and a given name of the donor's shape."""
+    text = donor.strip()
+    if CJK.search(text):
+        surname = text[:2] if text[:2] in CN_SURNAMES and len(text) > 2 else text[:1]
+        return donor.replace(text, surname + _cn_given(text[len(surname):], rng))
+    parts = text.split()
+    if not parts:
+        return donor
+    return donor.replace(text, " ".join([_en_given(parts[0], rng)] + parts[1:]))
+
+
+def _digits_like(old: str, rng: random.Random) -> str:
+    """A number in the shape of ``old``: a year stays a plausible year, no new leading zero."""
+    if len(old) == 4 and old[:2] in ("19", "20"):
+        year = int(old) + rng.choice((-1, 1)) * rng.randint(1, 8)
+        return str(min(max(year, 1940), 2012))
+    if len(old) == 2 and old[0] != "0" and 40 <= int(old) <= 99 and rng.random() < 0.5:
+        return str(min(max(int(old) + rng.choice((-1, 1)) * rng.randint(1, 8), 40), 99))  # a 2-digit year
+    low = 10 ** (len(old) - 1) if old[0] != "0" else 0
+    return str(rng.randint(low, 10 ** len(old) - 1)).zfill(len(old))
+
+
+def _renew_digits(text: str, rng: random.Random) -> str:
+    return re.sub(r"\d+", lambda m: _digits_like(m.group(0), rng), text)
+
+
+EMAIL_STYLES = (
+    lambda f, l: f + "." + l,
+    lambda f, l: f + l,
+    lambda f, l: f[0] + l,
+    lambda f, l: f + "_" + l,
+    lambda f, l: f + l[0],
+    lambda f, l: f,
+)
+
+
+def new_email(donor_email: str, donor_name: str, canary_name: str, rng: random.Random) -> str:
+    """An email for the canary in the donor's style (first.last, flast42, lastfirst...)."""
+    if "@" not in donor_email:
+        return donor_email
+    local, domain = donor_email.rsplit("@", 1)
+    old = [p.lower() for p in re.findall(r"[A-Za-z]+", donor_name)]
+    new = [p.lower() for p in re.findall(r"[A-Za-z]+", canary_name)]
+    if len(new) >= 2:
+        nfirst, nlast = new[0], new[-1]
+        head = re.match(r"^[A-Za-z._-]*", local).group(0)
+        tail = local[len(head):]
+        built = None
+        if len(old) >= 2:
+            first, last = old[0], old[-1]
+            patterns = (
+                (first + "." + last, nfirst + "." + nlast),
+                (first + "_" + last, nfirst + "_" + nlast),
+                (first + "-" + last, nfirst + "-" + nlast),
+                (last + "." + first, nlast + "." + nfirst),
+                (last + "_" + first, nlast + "_" + nfirst),
+                (first + last, nfirst + nlast),
+                (last + first, nlast + nfirst),
+                (last + "." + first[0], nlast + "." + nfirst[0]),
+                (first[0] + "." + last, nfirst[0] + "." + nlast),
+                (first[0] + last, nfirst[0] + nlast),
+                (first + last[0], nfirst + nlast[0]),
+                (last + first[0], nlast + nfirst[0]),
+                (first, nfirst),
+                (last, nlast),
+            )
+            lowered = head.lower()
+            for pattern, build in patterns:
+                if lowered == pattern:
+                    built = build
+                    break
+        if built is None:  # a style we do not recognise: a common one, the donor's digits kept in shape
+            built = rng.choice(EMAIL_STYLES)(nfirst, nlast)
+        if head[:1].isupper():
+            built = built.capitalize()
+        email = built + _renew_digits(tail, rng) + "@" + domain
+        for _ in range(8):  # the same initial and surname can give the donor's address back
+            if email.lower() != donor_email.lower():
+                return email
+            email = rng.choice(EMAIL_STYLES)(nfirst, nlast) + _renew_digits(tail, rng) + "@" + domain
+        return built + str(rng.randint(1, 99)) + _renew_digits(tail, rng) + "@" + domain
+    letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") if c.isalpha() else c for c in local)
+    return _renew_digits(letters, rng) + "@" + domain
+
+
+def _nearby(value: str, rng: random.Random, differ: bool) -> str:
+    """A number near ``value`` on a log scale (never below 1), its width kept when zero-padded."""
+    n = int(value)
+    for _ in range(16):
+        x = math.exp(math.log(n + 0.5) + rng.gauss(0.0, NEARBY_SIGMA)) - 0.5
+        m = max(1, int(round(x)))
+        if not differ or m != n:
+            break
+    else:
+        m = n + 1
+    text = str(m)
+    return text.zfill(len(value)) if value.startswith("0") else text
+
+
+def _room(value: str, rng: random.Random) -> str:
+    """A room number: floor near the donor's, the room's place on its floor kept (1201 -> 1501)."""
+    if len(value) < 3:
+        return _nearby(value, rng, differ=False)
+    floor, place = value[:-2], value[-2:]
+    return _nearby(floor, rng, differ=False) + place
+
+
+def _cn_role(text: str, end: int) -> str:
+    after = text[end:end + 2]
+    if after.startswith(CN_UNIT_WORDS):
+        return "unit"
+    if after.startswith(CN_BUILDING_WORDS):
+        return "building"
+    if after.startswith(CN_HOUSE_WORDS):
+        return "house"
+    if after.startswith(CN_ROOM_WORDS):
+        return "room"
+    if after.startswith(CN_FLOOR_WORDS):
+        return "floor"
+    return "other"
+
+
+def _cn_address(donor: str, rng: random.Random) -> str:
+    """A new house number (never the donor's); building and floor near the donor's; unit and room place kept.
+
+    An address without a house number (an estate's building and room) is
+    redrawn until it differs from the donor's.
+    """
+    def renumber(match: re.Match) -> str:
+        if match.group(1):  # building-unit-room
+            return f"{_nearby(match.group(1), rng, False)}-{match.group(2)}-{_room(match.group(3), rng)}"
+        if match.group(4):  # building-room
+            return f"{_nearby(match.group(4), rng, False)}-{_room(match.group(5), rng)}"
+        value = match.group(6)
+        role = _cn_role(match.string, match.end())
+        if role == "unit":
+            return value
+        if role == "room":
+            return _room(value, rng)
+        return _nearby(value, rng, differ=role == "house")
+
+    for _ in range(16):
+        canary = CN_NUMBER.sub(renumber, donor)
+        if canary != donor or not re.search(r"\d", donor):
+            return canary
+    numbers = list(re.finditer(r"\d+", donor))  # last resort: the last number moves by one
+    last = numbers[-1]
+    return donor[:last.start()] + str(int(last.group(0)) + 1).zfill(len(last.group(0))) + donor[last.end():]
+
+
+def _en_address(donor: str, rng: random.Random) -> str:
+    """A new house number and apartment/suite number; street names (``2nd``, ``Route 9``) kept."""
+    tokens = re.split(r"(\s+)", donor)
+    out, previous, seen_number = [], "", False
+    for token in tokens:
+        new = token
+        match = re.fullmatch(r"(#?)(\d+)([A-Za-z]?)([,.]?)", token)
+        if token.strip() and not EN_ORDINAL.match(token) and match:
+            mark, digits, letter, punct = match.groups()
+            if not seen_number and not out:  # the house number leads the address
+                new = mark + _nearby(digits, rng, differ=True) + letter + punct
+            elif previous.lower() in EN_UNIT_WORDS or mark:
+                value = _room(digits, rng) if previous.lower() in ("suite", "ste", "ste.") else _nearby(
+                    digits, rng, differ=False)
+                new = mark + value + letter + punct
+            seen_number = True
+        elif token.strip() and re.fullmatch(r"\d+-\d+", token) and not out:  # 12-14 Main Street
+            low, high = token.split("-")
+            first = _nearby(low, rng, differ=True)
+            new = f"{first}-{int(first) + max(1, int(high) - int(low))}"
+            seen_number = True
+        if token.strip():
+            previous = token
+        out.append(new)
+    result = "".join(out)
+    if result == donor:  # no house number found: renew every number but ordinals
+        result = re.sub(r"\d+(?!st|nd|rd|th|\d)", lambda m: _nearby(m.group(0), rng, differ=True), donor)
+    return result
+
+
+def new_address(donor: str, rng: random.Random) -> str:
+    """The donor's address with a new house number and new building/floor numbers."""
+    if CJK.search(donor):
+        return _cn_address(donor, rng)
+    return _en_address(donor, rng)
+
+
+def near_number(donor: str, rng: random.Random) -> str:
+    """The donor's amount moved by one or two units of its last shown digit, never to zero or below.
+
+    A small step keeps the export's amounts as they are (a 0.2 kg letter stays
+    light, a total keeps its cents' pattern) while the canary is no copy.
+    """
+    text = donor.strip()
+    if not re.fullmatch(r"\d+(\.\d+)?", text):
+        return donor
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    units = int(text.replace(".", ""))
+    step = rng.choice((-2, -1, 1, 2))
+    moved = units + step if units + step > 0 else units - step
+    digits = str(moved).zfill(len(text.replace(".", "")))
+    shown = digits[:-decimals] + "." + digits[-decimals:] if decimals else digits
+    if len(shown) > len(text) and shown.startswith("0"):  # 0.1 - ... never grows a leading zero
+        shown = shown[1:]
+    return donor.replace(text, shown)
+
+
+def near_datetime(donor: str, rng: random.Random) -> str:
+    """The donor's timestamp moved by at most ``DATETIME_SHIFT`` seconds, within its day."""
+    text = donor.strip()
+    for fmt in DATETIME_FORMATS:
+        try:
+            when = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        shift = rng.randint(-DATETIME_SHIFT, DATETIME_SHIFT)
+        if fmt.endswith("%M"):  # minutes shown: move by whole minutes
+            shift = shift // 60 * 60
+        shifted = when + timedelta(seconds=shift)
+        if shifted.date() != when.date():
+            shifted = when - (shifted - when)
+        return donor.replace(text, shifted.strftime(fmt))
+    return donor
+
+
+def new_identifier(donor: str, rng: random.Random) -> str:
+    """A fresh identifier of the donor's shape: letters and leading digits kept, never the donor's."""
+    keep = 3 if sum(ch.isdigit() for ch in donor) > 3 else 0
+    fresh = _replace_digits(donor, keep, rng)
+    for _ in range(32):
+        if fresh != donor:
+            break
+        fresh = _replace_digits(donor, keep, rng)
+    return fresh
