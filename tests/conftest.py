@@ -66,5 +66,22 @@ def foreign_orders() -> tuple[list[str], list[list[str]]]:
     return read_csv(FIXTURES / "foreign_orders.csv")
 
 
+def export_slices(work: Path, table: tuple[list[str], list[list[str]]], splits: dict[str, slice]):
+    """A new registry in ``work`` where each account exports its slice of ``table``.
+
+    Returns (registry, outputs by account, export results by account).
+    """
+    registry = work / "tracer.db"
+    api.init(registry)
+    header, rows = table
+    outputs, results = {}, {}
+    for name, part in splits.items():
+        api.add_account(registry, name)
+        source = write_csv(work / f"source-{name}.csv", header, rows[part])
+        outputs[name] = work / f"export-{name}.csv"
+        results[name] = api.export(registry, source, account=name, output=outputs[name])
+    return registry, outputs, results
+
+
 def file_mode(path: Path) -> int:
     return os.stat(path).st_mode & 0o777

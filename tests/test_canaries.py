@@ -16,7 +16,6 @@ from collections import Counter
 from tracer.canaries import Donors, make_canary, parties
 from tracer.canary_values import (
     CN_SURNAMES,
-    KEPT_DIGITS,
     RANDOM_DIGITS,
     US_EXCHANGES,
     chance_space,

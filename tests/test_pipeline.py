@@ -11,27 +11,16 @@ import pytest
 from tracer import api
 from tracer.columns import phone_anchor
 
-from .conftest import read_csv, write_csv
+from .conftest import export_slices, read_csv, write_csv
 
 SPLITS = {"alice": slice(0, 1200), "bob": slice(600, 1800), "carol": slice(1200, 2400)}
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    """Three accounts export overlapping slices of the waybills; returns (registry, outputs, results)."""
-    from .conftest import FIXTURES
-
+def exported(tmp_path_factory, waybills):
+    """Three accounts export overlapping slices of the waybills; returns (registry, outputs, results, work)."""
     work = tmp_path_factory.mktemp("exports")
-    registry = work / "tracer.db"
-    api.init(registry)
-    header, rows = read_csv(FIXTURES / "waybills.csv")
-    outputs, results = {}, {}
-    for name, part in SPLITS.items():
-        api.add_account(registry, name)
-        source = write_csv(work / f"source-{name}.csv", header, rows[part])
-        out = work / f"export-{name}.csv"
-        results[name] = api.export(registry, source, account=name, output=out)
-        outputs[name] = out
+    registry, outputs, results = export_slices(work, waybills, SPLITS)
     return registry, outputs, results, work
 
 

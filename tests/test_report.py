@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tracer import api
 from tracer.accuse import ExportSeen, Suspect, Verdict
 from tracer.report import check_report_path, write_report
 from tracer.report.mask import mask_cell, mask_name, mask_phone
 from tracer.report.plot import score_plot
 
-from .conftest import FIXTURES, read_csv, write_csv
+from .conftest import FIXTURES, export_slices, read_csv, write_csv
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -31,13 +30,8 @@ RECIPIENT_NAME, RECIPIENT_PHONE = 4, 5
 def staged(tmp_path_factory):
     """Three accounts export overlapping waybills; bob's rows leak (two canaries among them) beside a foreign file."""
     work = tmp_path_factory.mktemp("report")
-    registry = work / "tracer.db"
-    api.init(registry)
     header, rows = read_csv(FIXTURES / "waybills.csv")
-    for name, part in SPLITS.items():
-        api.add_account(registry, name)
-        source = write_csv(work / f"source-{name}.csv", header, rows[part])
-        api.export(registry, source, account=name, output=work / f"export-{name}.csv")
+    registry, _, _ = export_slices(work, (header, rows), SPLITS)
     ids = {row[0] for row in rows}
     _, out_rows = read_csv(work / "export-bob.csv")
     canaries = [row for row in out_rows if row[0] not in ids][:2]

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import code
-from .canaries import chance_space
+from .canary_values import chance_space
 from .keys import Key
 from .registry import Registry
 

@@ -32,13 +32,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .canary_values import (  # noqa: F401 - the public names of canary values live here too
-    CN_SURNAMES,
+from .canary_values import (
     DATETIME_FORMATS,
-    KEPT_DIGITS,
-    RANDOM_DIGITS,
-    US_EXCHANGES,
-    chance_space,
     is_person,
     near_datetime,
     near_number,
