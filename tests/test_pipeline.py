@@ -162,3 +162,37 @@ def test_english_orders_round_trip(tmp_path, orders):
     leak = write_csv(tmp_path / "leak.csv", out_header, random.Random(2).sample(out_rows, 100))
     verdict = api.match(registry, [leak])
     assert [s.account for s in verdict.suspects] == ["shop-2"]
+
+
+def test_a_small_leaker_merged_with_a_big_one_and_foreign_rows_is_still_named(exported, waybills, foreign_waybills):
+    """Only the rows an account received count for it: others' rows and foreign rows do not dilute it."""
+    registry, outputs, _, work = exported
+    header, rows = waybills
+    only_carol = {row[0] for row in rows[1800:2400]}
+    only_alice = {row[0] for row in rows[0:600]}
+    _, carol_rows = read_csv(outputs["carol"])
+    _, alice_rows = read_csv(outputs["alice"])
+    small = random.Random(3).sample([r for r in carol_rows if r[0] in only_carol], 30)
+    big = [r for r in alice_rows if r[0] in only_alice]
+    _, foreign = foreign_waybills
+    merged = small + big + foreign[:3000]
+    random.Random(4).shuffle(merged)
+    verdict = api.match(registry, [write_csv(work / "merged.csv", header, merged)])
+    assert sorted(s.account for s in verdict.suspects) == ["alice", "carol"]
+    carol = next(s for s in verdict.suspects if s.account == "carol")
+    assert carol.marks_agreeing == carol.marks_observed and carol.records_in_leak == 30
+
+
+def test_foreign_rows_do_not_erase_a_cleaned_dump(exported, foreign_waybills):
+    """Foreign rows in canonical spelling must not make a channel look normalised."""
+    registry, outputs, _, work = exported
+    header, out_rows = read_csv(outputs["bob"])
+    _, foreign = foreign_waybills
+    keep = [header.index(c) for c in ("收件人", "收件人电话", "收件地址")]
+    lines = [[row[i] for i in keep] for row in random.Random(5).sample(out_rows, 48) + foreign[:1000]]
+    random.Random(6).shuffle(lines)
+    dump = work / "dump.txt"
+    dump.write_bytes("\n".join("----".join(line) for line in lines).encode("gb18030"))
+    verdict = api.match(registry, [dump])
+    assert [s.account for s in verdict.suspects] == ["bob"]
+    assert verdict.channels_erased == []

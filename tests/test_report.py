@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import random
 import re
@@ -198,7 +199,8 @@ def test_bad_report_path_is_one_line_and_writes_nothing(cli, staged, tmp_path, n
 # ---- units: escaping, masking, the plot at its extremes ----------------------------------------
 
 def fake_verdict(accounts: list[tuple[str, float]], fpr: float = 1e-6) -> Verdict:
-    candidates = [Suspect(account=name, account_id=i, p_value=p, p_marks=p, p_canaries=1.0, score=1.0,
+    candidates = [Suspect(account=name, account_id=i, p_value=p, log10_p_value=math.log10(max(p, 1e-320)),
+                          p_marks=p, p_canaries=1.0, score=1.0,
                           canary_hits=0, marks_observed=100, marks_agreeing=60, records_in_leak=80,
                           exports=[ExportSeen(i, "2024-01-01T00:00:00+00:00", "src.csv", 80, 0)],
                           accused=p <= fpr)

@@ -54,6 +54,7 @@ class Suspect:
     account: str
     account_id: int
     p_value: float  # corrected over all candidates
+    log10_p_value: float  # the same, in log10: below 1e-308 a float p-value underflows to 0
     p_marks: float
     p_canaries: float
     score: float
@@ -69,6 +70,7 @@ class Suspect:
         return {
             "account": self.account,
             "p_value": self.p_value,
+            "log10_p_value": self.log10_p_value,
             "p_marks": self.p_marks,
             "p_canaries": self.p_canaries,
             "score": self.score,
@@ -133,31 +135,35 @@ def consistent_positions(positions: np.ndarray, symbols: np.ndarray) -> tuple[np
 
 
 def canary_p_value(hits: int, canaries: int, phone_values: int, q: float) -> float:
+    return math.exp(canary_log_p_value(hits, canaries, phone_values, q))
+
+
+def canary_log_p_value(hits: int, canaries: int, phone_values: int, q: float) -> float:
     """P(at least ``hits`` of an innocent account's ``canaries`` among ``phone_values`` leaked phones)."""
     if hits <= 0:
-        return 1.0
+        return 0.0
     trial = phone_values * q
     if trial <= 0:
-        return 1.0
+        return 0.0
     log_p = (math.lgamma(canaries + 1) - math.lgamma(hits + 1) - math.lgamma(canaries - hits + 1)
              + hits * math.log(trial))
-    return math.exp(min(0.0, log_p))
+    return min(0.0, log_p)
 
 
-def score_marks(the_code, uids: dict[int, bytes], mine: dict[int, np.ndarray], kept_positions: np.ndarray,
-                kept_symbols: np.ndarray, log_alpha: float) -> dict[int, tuple[float, float, int]]:
-    """(score, log p-value bound, marks agreeing) for every account, over its own positions.
+def score_marks(the_code, uids: dict[int, bytes], observed: dict[int, tuple[np.ndarray, np.ndarray]],
+                log_alpha: float) -> dict[int, tuple[float, float, int, int]]:
+    """(score, log p-value bound, marks read, marks agreeing) for every account, over its own marks.
 
-    Accounts that received the same leaked records share their positions:
-    each such group is scored with one matrix product and one vectorized bound.
+    ``observed[j]`` holds the (positions, symbols) read in the rows account j
+    received.  Accounts that received the same leaked rows share them: each
+    such group is scored with one matrix product and one vectorized bound.
     """
     groups: dict[bytes, list[int]] = defaultdict(list)
-    for account_id, positions in mine.items():
-        groups[positions.tobytes()].append(account_id)
+    for account_id, (positions, symbols) in observed.items():
+        groups[positions.tobytes() + symbols.tobytes()].append(account_id)
     out = {}
     for members in groups.values():
-        positions = mine[members[0]]
-        y = kept_symbols[np.searchsorted(kept_positions, positions)]
+        positions, y = observed[members[0]]
         p = the_code.p[positions]
         a, b = code.term_values(p, y)
         bits = the_code.codewords([uids[m] for m in members], positions)
@@ -165,70 +171,96 @@ def score_marks(the_code, uids: dict[int, bytes], mine: dict[int, np.ndarray], k
         logs = code.log_tail_bounds(scores, p, a, b, refine_below=log_alpha + REFINE_MARGIN)
         agreeing = (bits == (y == 1)[None, :]).sum(axis=1)
         for row, account_id in enumerate(members):
-            out[account_id] = (float(scores[row]), float(logs[row]), int(agreeing[row]))
+            out[account_id] = (float(scores[row]), float(logs[row]), len(positions), int(agreeing[row]))
+    return out
+
+
+def receivers(evidence, owner: dict[int, int]) -> list[frozenset[int]]:
+    """For each leaked row, the accounts that received that very record.
+
+    An account received a row when every anchor of the row that the registry
+    knows (its phones, its identifier; a canary's new phone) was in one of
+    that account's exports.  A shop's phone alone is in almost every export:
+    counting a row for every account that received *some* anchor would score
+    an insider's few rows among everyone else's.  This looks at exposure only,
+    never at codewords, so the null hypothesis is untouched.
+    """
+    holders: dict[int, frozenset[int]] = {}
+    for digest, exports in evidence.exposure.items():
+        holders[digest] = frozenset(owner[e] for e in exports)
+    for digest, hit in evidence.canary_hits.items():
+        holders[digest] = holders.get(digest, frozenset()) | {owner[hit.export_id]}
+    out = []
+    for digests in evidence.row_anchors:
+        known = [holders[d] for d in digests if d in holders]
+        out.append(frozenset.intersection(*known) if known else frozenset())
     return out
 
 
 def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
-    positions, symbols, anchors, streams = evidence.observation_arrays()
-    erased = erased_streams(symbols, streams)
-    live = ~np.isin(streams, erased)
-    positions, symbols, anchors = positions[live], symbols[live], anchors[live]
-    kept_positions, kept_symbols = consistent_positions(positions, symbols)
-    keep = np.isin(positions, kept_positions)
-    positions, anchors = positions[keep], anchors[keep]
-    names = {index: name for name, index in evidence.stream_names.items()}
-
     export_ids = set().union(*evidence.exposure.values()) if evidence.exposure else set()
     export_ids |= {hit.export_id for hit in evidence.canary_hits.values()}
     owner = registry.account_of_export(export_ids)
-    received: dict[int, set[int]] = defaultdict(set)
-    records: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))  # account -> export -> rows
-    for digest, exports in evidence.exposure.items():
-        for export_id in exports:
-            received[owner[export_id]].add(digest)
-            records[owner[export_id]][export_id] += evidence.rows_by_anchor.get(digest, 0)
+    row_receivers = receivers(evidence, owner)
+    rows_of: dict[int, list[int]] = defaultdict(list)  # account -> leaked rows it received
+    for row, accounts_of_row in enumerate(row_receivers):
+        for account_id in accounts_of_row:
+            rows_of[account_id].append(row)
+
+    positions, symbols, obs_rows, streams = evidence.observation_arrays()
+    known = np.array([bool(r) for r in row_receivers], dtype=bool)
+    from_known = known[obs_rows] if len(obs_rows) else np.zeros(0, dtype=bool)
+    # Rows no account received (foreign data) say nothing of any account: they judge no channel.
+    erased = erased_streams(symbols[from_known], streams[from_known])
+    live = from_known & ~np.isin(streams, erased)
+    positions, symbols, obs_rows = positions[live], symbols[live], obs_rows[live]
+    names = {index: name for name, index in evidence.stream_names.items()}
+
     canaries_hit: dict[int, list] = defaultdict(list)
     for digest, hit in evidence.canary_hits.items():
-        account_id = owner[hit.export_id]
-        received[account_id].add(digest)
-        canaries_hit[account_id].append(hit)
+        canaries_hit[owner[hit.export_id]].append(hit)
+    observed = {}
+    for account_id, rows in rows_of.items():
+        mask = np.isin(obs_rows, np.asarray(rows, dtype=np.int64))
+        observed[account_id] = consistent_positions(positions[mask], symbols[mask])
+    records = _records_per_export(evidence, owner, row_receivers)
 
-    candidates = sorted(received)
+    candidates = sorted(set(rows_of) | set(canaries_hit))
     canary_totals = registry.canary_counts(candidates)
     q = 1.0 / max(1.0, min(chance_space(k) for k in ("cn", "us")) - registry.anchors_known())
     accounts = {account.id: account for account in registry.accounts()}
     log_alpha = math.log(fpr / (2 * max(1, len(candidates))))
-    mine = {
-        account_id: np.unique(positions[np.isin(anchors, np.fromiter(received[account_id], dtype=np.int64))])
-        for account_id in candidates
-    }
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8))
     marks = score_marks(
         code.Code(key, registry.code.length, registry.code.cutoff) if candidates else None,
         {account_id: accounts[account_id].uid for account_id in candidates},
-        mine, kept_positions, kept_symbols, log_alpha,
+        {account_id: observed.get(account_id, empty) for account_id in candidates},
+        log_alpha,
     )
     results = []
     for account_id in candidates:
-        score, log_p_marks, agreeing = marks[account_id]
+        score, log_p_marks, read, agreeing = marks[account_id]
         p_marks = math.exp(log_p_marks)
         hits = canaries_hit.get(account_id, [])
-        p_canaries = canary_p_value(len(hits), canary_totals.get(account_id, 0), evidence.phone_values, q)
+        log_p_canaries = canary_log_p_value(len(hits), canary_totals.get(account_id, 0), evidence.phone_values, q)
+        p_canaries = math.exp(log_p_canaries)
+        log_corrected = min(0.0, math.log(2 * len(candidates)) + min(log_p_marks, log_p_canaries))
         combined = min(1.0, 2 * min(p_marks, p_canaries))
+        canary_rows = _distinct_rows(hits)
         results.append(Suspect(
             account=accounts[account_id].name,
             account_id=account_id,
             p_value=min(1.0, combined * len(candidates)),
+            log10_p_value=log_corrected / math.log(10),
             p_marks=p_marks,
             p_canaries=p_canaries,
             score=score,
-            canary_hits=len(_distinct_rows(hits)),
-            marks_observed=int(len(mine[account_id])),
+            canary_hits=len(canary_rows),
+            marks_observed=read,
             marks_agreeing=agreeing,
-            records_in_leak=sum(evidence.rows_by_anchor.get(d, 0) for d in received[account_id])
-            - sum(evidence.rows_by_anchor.get(h.digest, 0) for h in hits),
-            exports=_exports_seen(registry, records[account_id], hits),
-            canary_rows=_distinct_rows(hits),
+            records_in_leak=max(0, len(rows_of.get(account_id, ())) - len(canary_rows)),
+            exports=_exports_seen(registry, records.get(account_id, {}), hits),
+            canary_rows=canary_rows,
         ))
     for suspect in results:
         suspect.accused = suspect.p_value <= fpr
@@ -239,10 +271,24 @@ def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
         files=evidence.files,
         candidates=results,
         accounts_registered=len(registry.accounts()),
-        positions_read=int(len(kept_positions)),
+        positions_read=int(len(np.unique(positions))),
         channels_erased=sorted(f"{names[i][0]}:{names[i][1]}:{names[i][2]}" for i in erased),
         registry_id=registry.id,
     )
+
+
+def _records_per_export(evidence, owner: dict[int, int], row_receivers) -> dict[int, dict[int, int]]:
+    """account -> export -> leaked rows it contained (every known anchor of the row in that export)."""
+    canary_exports = {d: {hit.export_id} for d, hit in evidence.canary_hits.items()}
+    out: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for digests, accounts_of_row in zip(evidence.row_anchors, row_receivers):
+        if not accounts_of_row:
+            continue
+        known = [evidence.exposure.get(d, set()) | canary_exports.get(d, set()) for d in digests]
+        exports = set.intersection(*[k for k in known if k]) if any(known) else set()
+        for export_id in exports:
+            out[owner[export_id]][export_id] += 1
+    return out
 
 
 def _distinct_rows(hits: list) -> list:

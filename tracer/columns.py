@@ -84,6 +84,11 @@ class Schema:
         """Columns whose values identify a record in every leak: phones, then identifiers."""
         return self.of_kind("phone") + self.of_kind("id")
 
+    def nearest_phone(self, column: Column) -> Column | None:
+        """The phone column closest to ``column`` (the left one on a tie): how dumps lay a person out."""
+        phones = self.of_kind("phone")
+        return min(phones, key=lambda p: (abs(p.index - column.index), p.index)) if phones else None
+
     def party_phone(self, column: Column) -> Column | None:
         """The phone column of ``column``'s party, when headers make the pairing certain."""
         if column.kind == "phone":

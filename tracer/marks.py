@@ -13,9 +13,9 @@ anchor*:
   order does not matter), else its identifier.
 
 The matcher recomputes the same anchors from the leak; where the leak no
-longer says which phone is an address's party (headers lost), it reads the
-cell at every phone's position: a wrong guess only adds symbols that are
-independent of every account's codeword, costing power but never validity.
+longer says which phone is an address's party (headers lost), the nearest
+phone column is taken: a wrong guess only reads symbols that are independent
+of every account's codeword, costing power but never validity.
 """
 
 from __future__ import annotations
@@ -112,24 +112,21 @@ def row_anchors(schema: Schema, row: Sequence[str], hasher: AnchorHasher) -> Row
     return RowAnchors(by_column, row_anchor, tuple(phones))
 
 
-def cell_anchors(schema: Schema, column: Column, anchors: RowAnchors, certain_only: bool) -> list[Anchor]:
-    """The anchor(s) at whose positions ``column``'s cell is marked.
+def cell_anchors(schema: Schema, column: Column, anchors: RowAnchors) -> list[Anchor]:
+    """The anchor at whose positions ``column``'s cell is marked (none when it is missing).
 
-    Exporting (``certain_only``) always yields at most one.  Reading a leak
-    whose headers no longer pair an address with its phone yields every
-    candidate.
+    An address or email goes with its party's phone: by header when headers
+    pair them, else the nearest phone column (a rule of layout, the same when
+    exporting and matching, that never looks at codewords).
     """
     if column.kind == "phone":
         own = anchors.by_column.get(column.index)
         return [own] if own is not None else []
     if column.kind in ("address", "email"):
-        phone = schema.party_phone(column)
+        phone = schema.party_phone(column) or schema.nearest_phone(column)
         if phone is not None:
             own = anchors.by_column.get(phone.index)
-            if own is not None or certain_only:
-                return [own] if own is not None else []
-        elif not certain_only and len(anchors.phones) > 1:
-            return list(dict.fromkeys(anchors.phones + ((anchors.row,) if anchors.row else ())))
+            return [own] if own is not None else []
     return [anchors.row] if anchors.row is not None else []
 
 
@@ -144,7 +141,7 @@ def mark_row(
     out = list(row)
     marked = 0
     for column in markable(schema):
-        targets = cell_anchors(schema, column, anchors, certain_only=True)
+        targets = cell_anchors(schema, column, anchors)
         if not targets:
             continue
         anchor = targets[0]
@@ -175,7 +172,7 @@ def read_row(
     """Every readable mark in a leaked row, at each candidate position."""
     found = []
     for column in markable(schema):
-        targets = cell_anchors(schema, column, anchors, certain_only=False)
+        targets = cell_anchors(schema, column, anchors)
         if not targets:
             continue
         cell = row[column.index]

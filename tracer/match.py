@@ -75,18 +75,18 @@ class Evidence:
     phone_values: int = 0  # phone cells examined: trials for a chance canary match
     positions: list[int] = field(default_factory=list)
     symbols: list[int] = field(default_factory=list)
-    anchors: list[int] = field(default_factory=list)
+    row_of: list[int] = field(default_factory=list)  # the leaked row each observation was read in
     streams: list[int] = field(default_factory=list)
     stream_names: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    row_anchors: list[tuple[int, ...]] = field(default_factory=list)  # each leaked row's anchor digests
     exposure: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))  # digest -> export ids
     canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
-    rows_by_anchor: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # row anchor -> leak rows
 
     def observation_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return (
             np.asarray(self.positions, dtype=np.int64),
             np.asarray(self.symbols, dtype=np.int8),
-            np.asarray(self.anchors, dtype=np.int64),
+            np.asarray(self.row_of, dtype=np.int64),
             np.asarray(self.streams, dtype=np.int64),
         )
 
@@ -140,8 +140,8 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
         for row in counted(_chain(head, rows), on_rows):
             count += 1
             anchors = row_anchors(schema, row, hasher)
-            if anchors.row is not None:
-                evidence.rows_by_anchor[anchors.row.exposure] += 1
+            row_index = len(evidence.row_anchors)
+            evidence.row_anchors.append(tuple(a.exposure for a in anchors.all))
             for index, anchor in anchors.by_column.items():
                 is_phone = index in phone_columns
                 evidence.phone_values += is_phone
@@ -152,7 +152,7 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
                 stream = evidence.stream_names.setdefault(obs.stream, len(evidence.stream_names))
                 evidence.positions.append(obs.position)
                 evidence.symbols.append(obs.bit)
-                evidence.anchors.append(obs.anchor)
+                evidence.row_of.append(row_index)
                 evidence.streams.append(stream)
             if count % LOOKUP_ROWS == 0:
                 _resolve(registry, evidence, pending)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console
 from rich.table import Table
 
@@ -25,7 +27,10 @@ def verdict_sentence(verdict: Verdict) -> str:
             f"but the evidence does not convict any of them.")
 
 
-def format_p(value: float) -> str:
+def format_p(value: float, log10: float | None = None) -> str:
+    """A p-value as shown; one below a float's range is shown from its log10."""
+    if value == 0 and log10 is not None:
+        return f"1e{math.floor(log10)}"
     return "< 1e-300" if value == 0 else f"{value:.2e}"
 
 
@@ -40,7 +45,7 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
         table.add_row(
             suspect.account,
             "YES" if suspect.accused else "no",
-            format_p(suspect.p_value),
+            format_p(suspect.p_value, suspect.log10_p_value),
             str(suspect.canary_hits),
             f"{suspect.marks_agreeing}/{suspect.marks_observed}",
             str(suspect.records_in_leak),
