@@ -215,3 +215,14 @@ def test_progress_is_counted_for_a_watching_terminal(registry, tmp_path, waybill
     seen.clear()
     api.match(registry, [tmp_path / "out.csv"], on_rows=seen.append)
     assert sum(seen) > len(rows)
+
+
+def test_ragged_rows_in_a_leak_are_skipped_with_a_warning(cli, registry, tmp_path, waybills):
+    header, rows = waybills
+    leak = tmp_path / "leak.csv"
+    lines = [",".join(header)] + [",".join(r) for r in rows[:20]] + ["YT1,only two"]
+    leak.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = cli("match", leak, "--json", registry=registry)
+    assert result.exit_code == 0
+    assert result.stderr == "Warning: leak.csv: 1 rows with the wrong number of cells skipped\n"
+    assert json.loads(result.stdout)["rows"] == 20

@@ -183,6 +183,10 @@ def match(
         check_report_path(report)
     with rows_progress("reading leaks", as_json) as on_rows:
         verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding, on_rows=on_rows)
+    for leak in verdict.files:
+        if leak.ragged:
+            typer.echo(f"Warning: {Path(leak.path).name}: {leak.ragged} rows with the wrong number of cells skipped",
+                       err=True)
     if report is not None:
         from .report import write_report
 
