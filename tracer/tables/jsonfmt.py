@@ -100,31 +100,25 @@ def object_row(obj: dict, columns: list[str], names: frozenset) -> list[str]:
 def probe_json(path: pathlib.Path, encoding: str | None, header: bool | None):
     """Check the document is an array of objects and take the first
     object's keys as columns.  ``header`` is ignored: keys are the header."""
-    sample = textio.sample_text(path, encoding)
-    if not sample.text.lstrip().startswith("["):
-        raise input_error(path, "JSON document is not a list of objects")
-    fmt = TableFormat(
-        kind="json",
-        encoding=sample.encoding,
-        lineterminator=textio.line_terminator(sample.text, "\n"),
-    )
-    objects = _json_objects(path, fmt)
-    try:
-        first = next(objects, None)
-    finally:
-        objects.close()
-    return fmt, _first_columns(path, first)
+    return _probe(path, encoding, "json", _json_objects)
 
 
 def probe_jsonl(path: pathlib.Path, encoding: str | None, header: bool | None):
     """Columns from the first non-blank line's object."""
+    return _probe(path, encoding, "jsonl", _jsonl_objects)
+
+
+def _probe(path: pathlib.Path, encoding: str | None, kind: str, objects_of):
+    """The format (encoding, line ending) and the first object's keys as columns."""
     sample = textio.sample_text(path, encoding)
+    if kind == "json" and not sample.text.lstrip().startswith("["):
+        raise input_error(path, "JSON document is not a list of objects")
     fmt = TableFormat(
-        kind="jsonl",
+        kind=kind,
         encoding=sample.encoding,
         lineterminator=textio.line_terminator(sample.text, "\n"),
     )
-    objects = _jsonl_objects(path, fmt)
+    objects = objects_of(path, fmt)
     try:
         first = next(objects, None)
     finally:
