@@ -112,7 +112,7 @@ def row_anchors(schema: Schema, row: Sequence[str], hasher: AnchorHasher) -> Row
     return RowAnchors(by_column, row_anchor, tuple(phones))
 
 
-def cell_anchors(schema: Schema, column: Column, anchors: RowAnchors) -> list[Anchor]:
+def cell_anchor(schema: Schema, column: Column, anchors: RowAnchors) -> Anchor | None:
     """The anchor at whose positions ``column``'s cell is marked (none when it is missing).
 
     An address or email goes with its party's phone: by header when headers
@@ -120,14 +120,12 @@ def cell_anchors(schema: Schema, column: Column, anchors: RowAnchors) -> list[An
     exporting and matching, that never looks at codewords).
     """
     if column.kind == "phone":
-        own = anchors.by_column.get(column.index)
-        return [own] if own is not None else []
+        return anchors.by_column.get(column.index)
     if column.kind in ("address", "email"):
         phone = schema.party_phone(column) or schema.nearest_phone(column)
         if phone is not None:
-            own = anchors.by_column.get(phone.index)
-            return [own] if own is not None else []
-    return [anchors.row] if anchors.row is not None else []
+            return anchors.by_column.get(phone.index)
+    return anchors.row
 
 
 def markable(schema: Schema) -> list[Column]:
@@ -141,10 +139,9 @@ def mark_row(
     out = list(row)
     marked = 0
     for column in markable(schema):
-        targets = cell_anchors(schema, column, anchors)
-        if not targets:
+        anchor = cell_anchor(schema, column, anchors)
+        if anchor is None:
             continue
-        anchor = targets[0]
         cell = original = out[column.index]
         carried = False
         for slot in slots_for(column.kind):
@@ -162,27 +159,21 @@ def mark_row(
 class Observation:
     position: int
     bit: int
-    anchor: int  # exposure digest of the anchor that placed it
     stream: tuple[str, int, str]  # (leak file, column, slot): one channel of one column
 
 
 def read_row(
     schema: Schema, row: Sequence[str], anchors: RowAnchors, length: int, source: str
 ) -> list[Observation]:
-    """Every readable mark in a leaked row, at each candidate position."""
+    """Every readable mark in a leaked row, at its code position."""
     found = []
     for column in markable(schema):
-        targets = cell_anchors(schema, column, anchors)
-        if not targets:
+        anchor = cell_anchor(schema, column, anchors)
+        if anchor is None:
             continue
         cell = row[column.index]
         for slot in slots_for(column.kind):
             bit = slot.read(cell)
-            if bit is None:
-                continue
-            for anchor in targets:
-                found.append(
-                    Observation(anchor.position(slot.NAME, length), bit, anchor.exposure,
-                                (source, column.index, slot.NAME))
-                )
+            if bit is not None:
+                found.append(Observation(anchor.position(slot.NAME, length), bit, (source, column.index, slot.NAME)))
     return found
