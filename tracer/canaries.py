@@ -120,8 +120,25 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
         elif column.kind == "id":
             row[column.index] = _fit_identifier(donors, column.index, pick()[column.index], rng)
             fake.add(column.index)
+    _defuse(row, donors.recent)
     typed = [type(old)(new) if type(old) is not str and new != old else new for old, new in zip(base, row)]
     return Canary(typed, frozenset(fake))
+
+
+FORMULA_START = ("=", "+", "-", "@")
+PLAIN_NUMBER = re.compile(r"[+-]?[\d\s().-]+")  # '+86 138 0013 8000', '-3.5': nothing to run
+
+
+def _defuse(row: list[str], recent: Sequence[Sequence[str]]) -> None:
+    """A canary cell a spreadsheet would run as a formula is made inert, unless it is a real cell as it stands.
+
+    Exports never emit a formula the source did not have; a canary built from
+    a donor holding one would otherwise carry a new formula of its own.
+    """
+    for i, cell in enumerate(row):
+        if (cell.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(cell)
+                and not any(r[i] == cell for r in recent)):
+            row[i] = cell.lstrip("".join(FORMULA_START)) or cell
 
 
 def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[str],

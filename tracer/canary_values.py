@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from faker.providers.person.en_US import Provider as EnglishNames
 from faker.providers.person.zh_CN import Provider as ChineseNames
 
-from .columns import Column, kind_by_header
+from .columns import CN_NAME, EN_NAME, Column, kind_by_header
 
 # How many leading digits a canary phone keeps from its donor, and so how many
 # are random: the size of the space a chance match must hit.
@@ -39,6 +39,7 @@ CN_GIVEN_BY_LENGTH: dict[int, list[str]] = {}
 for _given in CN_GIVEN:
     CN_GIVEN_BY_LENGTH.setdefault(len(_given), []).append(_given)
 CN_SURNAMES = set(ChineseNames.last_names)
+EN_SURNAMES = list(EnglishNames.last_names)
 EN_GIVEN = list(EnglishNames.first_names)
 EN_GIVEN_WEIGHTS = list(EnglishNames.first_names.values()) if hasattr(EnglishNames.first_names, "values") else None
 
@@ -158,8 +159,17 @@ def _en_given(old: str, rng: random.Random) -> str:
 
 
 def new_name(donor: str, rng: random.Random) -> str:
-    """A new person with the donor's surname and a given name of the donor's shape."""
+    """A new person with the donor's surname and a given name of the donor's shape.
+
+    A donor that is no plausible name (a formula, a remark) lends nothing: the
+    canary gets a fresh faker name, so a canary never carries text a
+    spreadsheet would run unless the source had it.
+    """
     text = donor.strip()
+    if text and not (CN_NAME.match(text) or EN_NAME.match(text)):
+        if CJK.search(text):
+            return rng.choice(sorted(CN_SURNAMES)) + _cn_given(rng.choice(("秀英", "伟")), rng)
+        return _en_given("", rng) + " " + rng.choice(EN_SURNAMES)
     if CJK.search(text):
         surname = text[:2] if text[:2] in CN_SURNAMES and len(text) > 2 else text[:1]
         return donor.replace(text, surname + _cn_given(text[len(surname):], rng))
