@@ -219,6 +219,7 @@ def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
     canaries_hit: dict[int, list] = defaultdict(list)
     for digest, hit in evidence.canary_hits.items():
         canaries_hit[owner[hit.export_id]].append(hit)
+
     def observed_in(rows) -> tuple[np.ndarray, np.ndarray]:
         mask = np.isin(obs_rows, np.asarray(rows, dtype=np.int64))
         return consistent_positions(positions[mask], symbols[mask])
