@@ -500,3 +500,28 @@ def test_hostile_json_is_refused_before_it_exhausts_memory(tmp_path):
         with pytest.raises(InputError, match=path.name):
             with open_table(path) as table:
                 list(table.rows())
+
+
+def test_a_zip_bomb_posing_as_a_workbook_is_refused_quickly(tmp_path):
+    """A valid workbook whose sheet part unpacks to 200 MB of padding: refused before unpacking."""
+    import time
+    import zipfile
+
+    import xlsxwriter
+
+    real = tmp_path / "real.xlsx"
+    book = xlsxwriter.Workbook(str(real))
+    book.add_worksheet().write_row(0, 0, ["name", "phone"])
+    book.close()
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(real) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.endswith("sheet1.xml"):
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * (200 * 1024 * 1024))
+            target.writestr(item.filename, data)
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="bomb.xlsx: refused: part xl/worksheets/sheet1.xml would unpack"):
+        with open_table(bomb) as table:
+            list(table.rows())
+    assert time.perf_counter() - started < 5

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import pathlib
 import warnings
+import zipfile
 from typing import Iterator
 
 from tracer.errors import InputError
@@ -55,6 +56,26 @@ def _trimmed(values) -> list[str]:
     return row
 
 
+# A workbook part may unpack to at most this many times its packed size (real
+# sheets compress 5-30x; a zip bomb of repeated bytes, thousands of times)
+# once it is past BOMB_FLOOR bytes unpacked.
+MAX_RATIO = 200
+BOMB_FLOOR = 64 * 1024 * 1024
+
+
+def check_archive(path: pathlib.Path) -> None:
+    """Refuse a zip bomb posing as a workbook before any part is unpacked."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                    raise input_error(path, f"refused: part {info.filename} would unpack "
+                                            f"{info.file_size // info.compress_size if info.compress_size else 0}x "
+                                            f"(a zip bomb?)")
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise input_error(path, f"not a readable xlsx workbook ({_reason(exc)})") from None
+
+
 def _sheet_rows(path: pathlib.Path) -> Iterator[tuple[str, list[str]]]:
     """(sheet title, trimmed row) for every non-empty row of the first sheet.
 
@@ -63,6 +84,7 @@ def _sheet_rows(path: pathlib.Path) -> Iterator[tuple[str, list[str]]]:
     """
     import openpyxl  # imported on first use: it is slow to import
 
+    check_archive(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
