@@ -312,13 +312,12 @@ def _explain_away(marks, the_code, uids, rows_of, observed_in, log_canaries, log
 
 
 def _records_per_export(evidence, owner: dict[int, int], row_receivers) -> dict[int, dict[int, int]]:
-    """account -> export -> leaked rows it contained (every known anchor of the row in that export)."""
-    canary_exports = {d: {hit.export_id} for d, hit in evidence.canary_hits.items()}
+    """account -> export -> leaked real rows it contained (every known anchor of the row in that export)."""
     out: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for digests, accounts_of_row in zip(evidence.row_anchors, row_receivers):
-        if not accounts_of_row:
-            continue
-        known = [evidence.exposure.get(d, set()) | canary_exports.get(d, set()) for d in digests]
+        if not accounts_of_row or any(d in evidence.canary_hits for d in digests):
+            continue  # canary rows are counted apart
+        known = [evidence.exposure.get(d, set()) for d in digests]
         exports = set.intersection(*[k for k in known if k]) if any(known) else set()
         for export_id in exports:
             out[owner[export_id]][export_id] += 1

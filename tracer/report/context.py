@@ -6,6 +6,7 @@ formats cannot drift apart; the templates only lay it out.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,16 +21,18 @@ FEW_MARKS = 50  # readable marks below which a conviction is unlikely
 SUGGESTIVE = 0.01  # a corrected p-value worth mentioning although above the threshold
 
 
-def format_p(value: float) -> str:
-    """A p-value as people read it: 0.42, 3.1e-09, or '< 1e-300' when it underflowed."""
+def format_p(value: float, log10: float | None = None) -> str:
+    """A p-value as people read it: 0.42, 3.1e-09; one below a float's range from its log10 (1e-1234)."""
     if value <= 0:
-        return "< 1e-300"
+        return f"1e{math.floor(log10)}" if log10 is not None else "< 1e-300"
     return f"{value:.2f}" if value >= 0.01 else f"{value:.2e}"
 
 
-def bound_p(value: float) -> str:
-    """The number after 'below': an underflowed 0 is below 1e-300, not below 0."""
-    return "1e-300" if value <= 0 else format_p(value)
+def bound_p(value: float, log10: float | None = None) -> str:
+    """The number after 'below': an underflowed 0 is below 1e-300 (or its log10), not below 0."""
+    if value <= 0:
+        return f"1e{math.floor(log10)}" if log10 is not None else "1e-300"
+    return format_p(value)
 
 
 def format_time(stamp: str) -> str:
@@ -80,9 +83,9 @@ def suspect_view(suspect, verdict, files: dict) -> dict:
     tested = len(verdict.candidates)
     return {
         "account": suspect.account,
-        "p": format_p(suspect.p_value),
+        "p": format_p(suspect.p_value, suspect.log10_p_value),
         "meaning": (f"If {suspect.account} were innocent, the chance that it would score this high is below "
-                    f"{bound_p(suspect.p_value)} (already corrected for the {tested} account(s) tested)."),
+                    f"{bound_p(suspect.p_value, suspect.log10_p_value)} (already corrected for the {tested} account(s) tested)."),
         "p_marks": format_p(suspect.p_marks),
         "p_canaries": format_p(suspect.p_canaries),
         "canary_hits": suspect.canary_hits,
@@ -111,7 +114,7 @@ def candidate_row(suspect) -> dict:
     return {
         "account": suspect.account,
         "accused": suspect.accused,
-        "p": format_p(suspect.p_value),
+        "p": format_p(suspect.p_value, suspect.log10_p_value),
         "canary_hits": suspect.canary_hits,
         "marks": f"{suspect.marks_agreeing}/{suspect.marks_observed}",
         "records_in_leak": suspect.records_in_leak,
