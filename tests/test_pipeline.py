@@ -196,3 +196,14 @@ def test_foreign_rows_do_not_erase_a_cleaned_dump(exported, foreign_waybills):
     verdict = api.match(registry, [dump])
     assert [s.account for s in verdict.suspects] == ["bob"]
     assert verdict.channels_erased == []
+
+
+def test_a_leak_without_phones_is_convicted_by_canary_identifiers(exported):
+    """No phone column left: marks are unreadable, but fresh canary waybill numbers still point at the account."""
+    registry, outputs, results, work = exported
+    header, out_rows = read_csv(outputs["alice"])
+    keep = [i for i, name in enumerate(header) if "电话" not in name]
+    leak = write_csv(work / "no-phones.csv", [header[i] for i in keep], [[r[i] for i in keep] for r in out_rows])
+    verdict = api.match(registry, [leak])
+    assert [s.account for s in verdict.suspects] == ["alice"]
+    assert verdict.suspects[0].canary_hits >= 2

@@ -9,11 +9,12 @@ canary appears), under the null "this account is innocent":
   channel whose symbols are (almost) all the same in a leak is treated as
   erased (a cleaning normalised it).  The Tardos symmetric score's tail is
   bounded by the Chernoff bound of ``code.log_tail_bound``.
-- **canaries**: each canary's phone was drawn uniformly from ``space``
-  numbers (minus those the registry already knew), independently of any real
-  person, so a leaked phone equals a given canary by chance with probability
-  at most ``q = 1/(space - known)``; ``h`` distinct canaries of an account with
-  ``C`` canaries among ``n`` leaked phones: ``P <= C(C, h) (n q)^h``.
+- **canaries**: each canary's new phone or fresh identifier was drawn
+  uniformly from ``space`` values (minus those the registry already knew),
+  independently of any real person, so a leaked value equals a given canary
+  value by chance with probability at most ``q = 1/(space - known)``; ``h``
+  distinct canary values of an account with ``C`` of them, among ``n`` leaked
+  phone and identifier cells: ``P <= C(C, h) (n q)^h``.
 - the two are independent of the leak under the null, so ``2 min(p_c, p_m)``
   is a valid p-value; multiplied by the number of candidates (Bonferroni) it
   bounds the chance that any innocent is accused.  Accused: corrected p <= fpr.
@@ -28,7 +29,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import code
-from .canary_values import chance_space
 from .keys import Key
 from .registry import Registry
 
@@ -134,15 +134,15 @@ def consistent_positions(positions: np.ndarray, symbols: np.ndarray) -> tuple[np
     return unique[keep], low[keep]
 
 
-def canary_p_value(hits: int, canaries: int, phone_values: int, q: float) -> float:
-    return math.exp(canary_log_p_value(hits, canaries, phone_values, q))
+def canary_p_value(hits: int, canaries: int, values: int, q: float) -> float:
+    return math.exp(canary_log_p_value(hits, canaries, values, q))
 
 
-def canary_log_p_value(hits: int, canaries: int, phone_values: int, q: float) -> float:
-    """P(at least ``hits`` of an innocent account's ``canaries`` among ``phone_values`` leaked phones)."""
+def canary_log_p_value(hits: int, canaries: int, values: int, q: float) -> float:
+    """log P(at least ``hits`` of an innocent account's ``canaries`` values among ``values`` leaked cells)."""
     if hits <= 0:
         return 0.0
-    trial = phone_values * q
+    trial = values * q
     if trial <= 0:
         return 0.0
     log_p = (math.lgamma(canaries + 1) - math.lgamma(hits + 1) - math.lgamma(canaries - hits + 1)
@@ -226,10 +226,13 @@ def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
 
     records = _records_per_export(evidence, owner, row_receivers)
     candidates = sorted(set(rows_of) | set(canaries_hit))
-    canary_totals = registry.canary_counts(candidates)
-    q = 1.0 / max(1.0, min(chance_space(k) for k in ("cn", "us")) - registry.anchors_known())
-    log_canaries = {j: canary_log_p_value(len(canaries_hit.get(j, [])), canary_totals.get(j, 0),
-                                          evidence.phone_values, q) for j in candidates}
+    canary_totals = registry.canary_counts(candidates)  # account -> (values drawn at random, smallest space)
+    avoided = registry.anchors_known()  # values a new canary had to avoid: the space left is smaller
+    log_canaries = {
+        j: canary_log_p_value(len(canaries_hit.get(j, [])), canary_totals[j][0], evidence.anchor_values,
+                              1.0 / max(1.0, canary_totals[j][1] - avoided))
+        for j in candidates
+    }
     accounts = {account.id: account for account in registry.accounts()}
     the_code = code.Code(key, registry.code.length, registry.code.cutoff) if candidates else None
     uids = {j: accounts[j].uid for j in candidates}

@@ -34,6 +34,8 @@ from datetime import datetime, timedelta
 
 from .canary_values import (
     DATETIME_FORMATS,
+    chance_space,
+    identifier_space,
     is_person,
     near_datetime,
     near_number,
@@ -43,7 +45,7 @@ from .canary_values import (
     new_name,
     new_phone,
 )
-from .columns import Column, Schema
+from .columns import Column, Schema, phone_anchor
 
 RATE = 0.0075  # share of records followed by a canary
 RECENT = 512  # rows a canary's parts are drawn from
@@ -66,7 +68,12 @@ class Donors:
 @dataclass(frozen=True)
 class Canary:
     row: list[str]
-    fake_columns: frozenset[int]  # phone and identifier columns holding new values (to register)
+    spaces: dict[int, int]  # new phone and identifier columns -> values they were drawn from (0: fitted)
+
+    @property
+    def fake_columns(self) -> frozenset[int]:
+        """The columns holding new values, registered as this canary's."""
+        return frozenset(self.spaces)
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,7 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
     row = list(base)
     for column in schema.of_kind("number"):
         row[column.index] = near_number(base[column.index], rng)
-    fake: set[int] = set()
+    fake: dict[int, int] = {}
     region: Sequence[str] | None = None
     groups = parties(schema)
     for number, party in enumerate(groups):
@@ -109,7 +116,7 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
             for column in party.members:
                 row[column.index] = home[column.index]
         else:
-            fake |= _new_party(party, row, home, pick(), rng)
+            fake.update(_new_party(party, row, home, pick(), rng))
         if region is None and any(c.kind == "address" for c in party.members):
             region = home
     for column in schema.columns:
@@ -118,11 +125,10 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
         elif column.kind == "datetime":
             row[column.index] = _fit_datetime(donors, column.index, base[column.index], rng)
         elif column.kind == "id":
-            row[column.index] = _fit_identifier(donors, column.index, pick()[column.index], rng)
-            fake.add(column.index)
+            row[column.index], fake[column.index] = _fit_identifier(donors, column.index, pick()[column.index], rng)
     _defuse(row, donors.recent)
     typed = [type(old)(new) if type(old) is not str and new != old else new for old, new in zip(base, row)]
-    return Canary(typed, frozenset(fake))
+    return Canary(typed, fake)
 
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -142,7 +148,7 @@ def _defuse(row: list[str], recent: Sequence[Sequence[str]]) -> None:
 
 
 def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[str],
-               rng: random.Random) -> set[int]:
+               rng: random.Random) -> dict[int, int]:
     """Fill a new person: address from ``home``, surname and phone segment from ``kin``."""
     names: dict[int, tuple[str, str]] = {}
     for column in party.members:
@@ -158,7 +164,10 @@ def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[
     for column in party.members:
         if column.kind == "email":
             row[column.index] = new_email(kin[column.index], old_name, new_person, rng)
-    return {party.phone.index} if party.phone is not None else set()
+    if party.phone is None:
+        return {}
+    anchor = phone_anchor(row[party.phone.index])
+    return {party.phone.index: chance_space(anchor[:2]) if anchor is not None else 0}
 
 
 def _parse_time(text: str) -> tuple[datetime, str] | None:
@@ -187,8 +196,12 @@ def _fit_datetime(donors: Donors, index: int, fallback: str, rng: random.Random)
 SEQUENCE = re.compile(r"(\D*)(\d+)(\D*)")
 
 
-def _fit_identifier(donors: Donors, index: int, fallback: str, rng: random.Random) -> str:
-    """A number between the neighbours' when identifiers run in sequence; else a fresh one."""
+def _fit_identifier(donors: Donors, index: int, fallback: str, rng: random.Random) -> tuple[str, int]:
+    """A number between the neighbours' when identifiers run in sequence; else a fresh one.
+
+    With the space it was drawn from: a fitted number is no chance-match
+    evidence (another branch's real record may hold it), a fresh one is.
+    """
     if donors.after is not None:
         first = SEQUENCE.fullmatch(donors.before[index].strip())
         second = SEQUENCE.fullmatch(donors.after[index].strip())
@@ -199,5 +212,5 @@ def _fit_identifier(donors: Donors, index: int, fallback: str, rng: random.Rando
                 value = rng.randint(low + 1, high - 1)
                 text = donors.before[index]
                 digits = str(value).zfill(len(first.group(2)))
-                return text.replace(text.strip(), first.group(1) + digits + first.group(3))
-    return new_identifier(fallback, rng)
+                return text.replace(text.strip(), first.group(1) + digits + first.group(3)), 0
+    return new_identifier(fallback, rng), identifier_space(fallback)

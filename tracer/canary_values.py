@@ -393,9 +393,18 @@ def near_datetime(donor: str, rng: random.Random) -> str:
     return donor
 
 
+def _kept_id_digits(donor: str) -> int:
+    return 3 if sum(ch.isdigit() for ch in donor) > 3 else 0
+
+
+def identifier_space(donor: str) -> int:
+    """How many values a fresh identifier of the donor's shape is drawn from (its random digits)."""
+    return 10 ** (sum(ch.isdigit() for ch in donor) - _kept_id_digits(donor))
+
+
 def new_identifier(donor: str, rng: random.Random) -> str:
     """A fresh identifier of the donor's shape: letters and leading digits kept, never the donor's."""
-    keep = 3 if sum(ch.isdigit() for ch in donor) > 3 else 0
+    keep = _kept_id_digits(donor)
     fresh = _replace_digits(donor, keep, rng)
     for _ in range(32):
         if fresh != donor:

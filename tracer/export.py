@@ -77,8 +77,7 @@ class _Exporter:
         self.bits = code.Code(key, self.length, registry.code.cutoff).codeword(account.uid)
         self.hasher = AnchorHasher(key)
         self.avoid = avoid
-        self.canary_phones: set[int] = set()
-        self.canary_others: set[int] = set()  # identifiers of canaries
+        self.canaries: dict[int, int] = {}  # digest of a canary's new phone or identifier -> its space
         self.recent: deque[list[str]] = deque(maxlen=RECENT)
         self.phone_counts: Counter[str] = Counter()
         self.marked_cells = 0
@@ -126,17 +125,17 @@ class _Exporter:
             donors = Donors(list(self.recent), before, after if fits else None, self.repeats)
             canary = make_canary(self.schema, donors, rng)
             anchors = row_anchors(self.schema, canary.row, self.hasher)
-            fake = {i: a.exposure for i, a in anchors.by_column.items() if i in canary.fake_columns}
-            phones = {d for i, d in fake.items() if anchors.by_column[i] in anchors.phones}
-            others = set(fake.values()) - phones
-            if not phones and not others or (phones | others) & (self.canary_phones | self.canary_others | self.avoid):
+            fake = {anchors.by_column[i].exposure: space for i, space in canary.spaces.items()
+                    if i in anchors.by_column}
+            phones = {a.exposure for a in anchors.phones} & set(fake)
+            others = set(fake) - phones
+            if not fake or set(fake) & (set(self.canaries) | self.avoid):
                 continue
             if any(self.registry.canary_conflicts(d, self.account) for d in phones):
                 continue
             if any(self.registry.exported(d) for d in others):
                 continue
-            self.canary_phones |= phones
-            self.canary_others |= others
+            self.canaries.update(fake)
             marked, _ = mark_row(self.schema, canary.row, anchors, self.bits, self.length)
             return marked
         raise TracerError("could not draw a canary that collides with no known record; export again")
@@ -249,7 +248,7 @@ def _export_once(registry: Registry, key: Key, account: Account, source: Path, o
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
                 if table.ragged:
                     raise InputError(f"{source.name}: {table.ragged} rows have the wrong number of cells")
-                _check_canaries(exporter.canary_phones | exporter.canary_others, spool)
+                _check_canaries(set(exporter.canaries), spool)
                 entry = registry.record_export(
                     account,
                     key,
@@ -259,8 +258,7 @@ def _export_once(registry: Registry, key: Key, account: Account, source: Path, o
                     marked_cells=exporter.marked_cells,
                     exposure=_spool_chunks(spool),
                     canary_rows=canaries,
-                    canary_phones=sorted(exporter.canary_phones),
-                    canary_others=sorted(exporter.canary_others),
+                    canaries=exporter.canaries,
                 )
             try:
                 os.replace(temp, output)

@@ -64,6 +64,7 @@ class CanaryHit:
     row_number: int  # 1-based data row in the leak file
     row: tuple[str, ...]
     columns: tuple[str, ...]
+    space: int  # how many values the canary value was drawn from
 
 
 @dataclass
@@ -72,7 +73,7 @@ class Evidence:
 
     files: list[LeakFile] = field(default_factory=list)
     rows: int = 0
-    phone_values: int = 0  # phone cells examined: trials for a chance canary match
+    anchor_values: int = 0  # phone and identifier cells examined: trials for a chance canary match
     positions: list[int] = field(default_factory=list)
     symbols: list[int] = field(default_factory=list)
     row_of: list[int] = field(default_factory=list)  # the leaked row each observation was read in
@@ -101,14 +102,22 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _resolve(registry: Registry, evidence: Evidence, pending: dict[int, tuple[str, int, tuple[str, ...], tuple[str, ...], bool]]) -> None:
-    """Look a batch of leaked anchors up: canary hits (by phone only) and exposure."""
+Pending = dict[int, tuple[str, int, tuple[str, ...], tuple[str, ...]]]  # digest -> where it was read
+
+
+def _resolve(registry: Registry, evidence: Evidence, pending: Pending) -> None:
+    """Look a batch of leaked anchors up: canary hits and exposure.
+
+    A canary value counts as a hit only when it was drawn at random from a
+    known space (a new phone, a fresh identifier), so a chance match can be
+    bounded; a fitted sequential identifier is no evidence.
+    """
     if not pending:
         return
-    for digest, export_id in registry.canaries_of(pending):
-        file, number, row, columns, is_phone = pending[digest]
-        if is_phone and digest not in evidence.canary_hits:
-            evidence.canary_hits[digest] = CanaryHit(digest, export_id, file, number, row, columns)
+    for digest, export_id, space in registry.canaries_of(pending):
+        if space > 0 and digest not in evidence.canary_hits:
+            file, number, row, columns = pending[digest]
+            evidence.canary_hits[digest] = CanaryHit(digest, export_id, file, number, row, columns, space)
     for digest, export_id in registry.exposure_of(pending):
         evidence.exposure[digest].add(export_id)
     pending.clear()
@@ -134,20 +143,16 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
         if not schema.anchor_columns:
             raise InputError(f"{path.name}: no phone or identifier column recognised; nothing to match on")
         columns = tuple(table.columns)
-        phone_columns = {c.index for c in schema.of_kind("phone")}
-        pending: dict[int, tuple[str, int, tuple[str, ...], tuple[str, ...], bool]] = {}
+        pending: Pending = {}
         count = 0
         for row in counted(_chain(head, rows), on_rows):
             count += 1
             anchors = row_anchors(schema, row, hasher)
             row_index = len(evidence.row_anchors)
             evidence.row_anchors.append(tuple(a.exposure for a in anchors.all))
-            for index, anchor in anchors.by_column.items():
-                is_phone = index in phone_columns
-                evidence.phone_values += is_phone
-                known = pending.get(anchor.exposure)
-                if known is None or (is_phone and not known[4]):
-                    pending[anchor.exposure] = (path.name, count, tuple(row), columns, is_phone)
+            for anchor in anchors.all:
+                evidence.anchor_values += 1
+                pending.setdefault(anchor.exposure, (path.name, count, tuple(row), columns))
             for obs in read_row(schema, row, anchors, length, path.name):
                 stream = evidence.stream_names.setdefault(obs.stream, len(evidence.stream_names))
                 evidence.positions.append(obs.position)

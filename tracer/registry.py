@@ -60,7 +60,7 @@ CREATE TABLE exposure (
 CREATE TABLE canaries (
     digest INTEGER NOT NULL,
     export_id INTEGER NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
-    phone INTEGER NOT NULL,  -- 1: a canary phone (drawn at random: the chance-match bound counts these)
+    space INTEGER NOT NULL,  -- how many equally likely values it was drawn from; 0: not at random, no evidence
     PRIMARY KEY (digest, export_id)
 ) WITHOUT ROWID;
 CREATE INDEX exports_account ON exports(account_id);
@@ -269,12 +269,11 @@ class Registry:
         marked_cells: int,
         exposure: Iterable[Iterable[int]],
         canary_rows: int,
-        canary_phones: Iterable[int],
-        canary_others: Iterable[int],
+        canaries: dict[int, int],
     ) -> Export:
         """Register one export atomically: its row, exposure digests (in chunks), canaries, chain link."""
         created = now_iso()
-        canaries = [(d, 1) for d in sorted(canary_phones)] + [(d, 0) for d in sorted(canary_others)]
+        canary_values = sorted(canaries.items())  # (digest, space)
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")  # the write lock: no other export can take this id
             export_id = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM exports").fetchone()[0]
@@ -286,12 +285,12 @@ class Registry:
                 )
                 anchors += cur.rowcount
             self.conn.executemany(
-                "INSERT INTO canaries(digest, export_id, phone) VALUES (?, ?, ?)",
-                [(d, export_id, phone) for d, phone in canaries],
+                "INSERT INTO canaries(digest, export_id, space) VALUES (?, ?, ?)",
+                [(d, export_id, space) for d, space in canary_values],
             )
             previous = self.conn.execute("SELECT chain FROM exports ORDER BY id DESC LIMIT 1").fetchone()
             entry = (export_id, account.id, created, source, output, rows, canary_rows, marked_cells, anchors)
-            chain = chain_link(key, previous[0] if previous else self.id, entry, canaries)
+            chain = chain_link(key, previous[0] if previous else self.id, entry, canary_values)
             self.conn.execute(
                 "INSERT INTO exports(id, account_id, created, source, output, rows, canaries, marked_cells,"
                 " anchors, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -317,7 +316,7 @@ class Registry:
         ).fetchall():
             export_id, entry, chain = row[0], row[:9], row[9]
             canaries = self.conn.execute(
-                "SELECT digest, phone FROM canaries WHERE export_id = ? ORDER BY phone DESC, digest", (export_id,)
+                "SELECT digest, space FROM canaries WHERE export_id = ? ORDER BY digest", (export_id,)
             ).fetchall()
             if chain_link(key, previous, entry, canaries) != chain:
                 problems.append(f"export {export_id}: its entry, its canaries or an earlier entry was altered")
@@ -353,35 +352,33 @@ class Registry:
     def exports(self, export_ids: Iterable[int]) -> dict[int, Export]:
         return {i: self.export(i) for i in sorted(set(export_ids))}
 
-    def canary_counts(self, account_ids: Iterable[int]) -> dict[int, int]:
-        """How many canary phones each account has ever received (for the chance-match bound)."""
+    def canary_counts(self, account_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """Per account: how many canary values drawn at random it received, and the smallest space drawn from."""
         ids = sorted(set(account_ids))
-        counts = dict.fromkeys(ids, 0)
+        counts = dict.fromkeys(ids, (0, 0))
         for batch in _batches(ids, LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
-            for account_id, n in self.conn.execute(
-                f"SELECT e.account_id, count(*) FROM canaries c JOIN exports e ON e.id = c.export_id"
-                f" WHERE c.phone = 1 AND e.account_id IN ({marks}) GROUP BY e.account_id",
+            for account_id, n, space in self.conn.execute(
+                f"SELECT e.account_id, count(*), min(c.space) FROM canaries c JOIN exports e ON e.id = c.export_id"
+                f" WHERE c.space > 0 AND e.account_id IN ({marks}) GROUP BY e.account_id",
                 batch,
             ):
-                counts[account_id] = n
+                counts[account_id] = (n, space)
         return counts
 
     # ---- lookups -------------------------------------------------------
-    def _lookup(self, table: str, digests: Iterable[int]) -> Iterator[tuple[int, int]]:
+    def _lookup(self, select: str, digests: Iterable[int]) -> Iterator[tuple]:
         for batch in _batches(sorted(set(digests)), LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
-            yield from self.conn.execute(
-                f"SELECT digest, export_id FROM {table} WHERE digest IN ({marks})", batch
-            )
+            yield from self.conn.execute(f"{select} WHERE digest IN ({marks})", batch)
 
     def exposure_of(self, digests: Iterable[int]) -> list[tuple[int, int]]:
         """(digest, export_id) for every export that contained one of these anchors."""
-        return list(self._lookup("exposure", digests))
+        return list(self._lookup("SELECT digest, export_id FROM exposure", digests))
 
-    def canaries_of(self, digests: Iterable[int]) -> list[tuple[int, int]]:
-        """(digest, export_id) for every canary among these anchors."""
-        return list(self._lookup("canaries", digests))
+    def canaries_of(self, digests: Iterable[int]) -> list[tuple[int, int, int]]:
+        """(digest, export_id, space) for every canary value among these anchors."""
+        return list(self._lookup("SELECT digest, export_id, space FROM canaries", digests))
 
     def exported(self, digest: int) -> bool:
         """Whether some export contained a record with this anchor."""
