@@ -134,10 +134,6 @@ def consistent_positions(positions: np.ndarray, symbols: np.ndarray) -> tuple[np
     return unique[keep], low[keep]
 
 
-def canary_p_value(hits: int, canaries: int, values: int, q: float) -> float:
-    return math.exp(canary_log_p_value(hits, canaries, values, q))
-
-
 def canary_log_p_value(hits: int, canaries: int, values: int, q: float) -> float:
     """log P(at least ``hits`` of an innocent account's ``canaries`` values among ``values`` leaked cells)."""
     if hits <= 0:

@@ -116,7 +116,7 @@ def run_demo(console: Console, keep: Path | None = None) -> None:
         verdict = api.match(registry, [leak])
         print_verdict(verdict, console)
         for suspect in verdict.suspects:
-            console.print(f"   Evidence against {suspect.account}: p = {format_p(suspect.p_value)}; "
+            console.print(f"   Evidence against {suspect.account}: p = {format_p(suspect.p_value, suspect.log10_p_value)}; "
                           f"{suspect.canary_hits} canary row(s) found; "
                           f"{suspect.marks_agreeing} of {suspect.marks_observed} marks agree with its codeword")
             for hit in suspect.canary_rows[:3]:

@@ -16,6 +16,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -145,7 +146,7 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
         columns = tuple(table.columns)
         pending: Pending = {}
         count = 0
-        for row in counted(_chain(head, rows), on_rows):
+        for row in counted(chain(head, rows), on_rows):
             count += 1
             anchors = row_anchors(schema, row, hasher)
             row_index = len(evidence.row_anchors)
@@ -164,11 +165,6 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
         _resolve(registry, evidence, pending)
         evidence.rows += count
         evidence.files.append(LeakFile(str(path), sha, size, count, table.ragged, schema))
-
-
-def _chain(head: Sequence[list[str]], rest):
-    yield from head
-    yield from rest
 
 
 def match_leaks(registry: Registry, key: Key, paths: Sequence[Path], fpr: float = 1e-6,

@@ -28,10 +28,10 @@ def verdict_sentence(verdict: Verdict) -> str:
 
 
 def format_p(value: float, log10: float | None = None) -> str:
-    """A p-value as shown; one below a float's range is shown from its log10."""
-    if value == 0 and log10 is not None:
-        return f"1e{math.floor(log10)}"
-    return "< 1e-300" if value == 0 else f"{value:.2e}"
+    """A p-value as people read it: 0.42, 3.1e-09; one below a float's range from its log10 (1e-1234)."""
+    if value <= 0:
+        return f"1e{math.floor(log10)}" if log10 is not None else "< 1e-300"
+    return f"{value:.2f}" if value >= 0.01 else f"{value:.2e}"
 
 
 def print_verdict(verdict: Verdict, console: Console) -> None:

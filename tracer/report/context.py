@@ -12,20 +12,13 @@ from pathlib import Path
 
 from .. import __version__
 from ..columns import MARKABLE_KINDS
-from ..terminal import verdict_sentence
+from ..terminal import format_p, verdict_sentence
 from .mask import preview
 
 SHOWN_CANDIDATES = 25
 FEW_RECORDS = 64  # leaked rows of one account below which a marks-only conviction is unlikely
 FEW_MARKS = 50  # readable marks below which a conviction is unlikely
 SUGGESTIVE = 0.01  # a corrected p-value worth mentioning although above the threshold
-
-
-def format_p(value: float, log10: float | None = None) -> str:
-    """A p-value as people read it: 0.42, 3.1e-09; one below a float's range from its log10 (1e-1234)."""
-    if value <= 0:
-        return f"1e{math.floor(log10)}" if log10 is not None else "< 1e-300"
-    return f"{value:.2f}" if value >= 0.01 else f"{value:.2e}"
 
 
 def bound_p(value: float, log10: float | None = None) -> str:
