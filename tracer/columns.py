@@ -207,11 +207,3 @@ def id_anchor(value: str) -> str | None:
     """An identifier as it survives cleaning: NFKC, no spaces, upper case."""
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).upper()
     return "id:" + text if len(text) >= 6 and any(ch.isdigit() for ch in text) else None
-
-
-def anchor_of(column: Column, value: str) -> str | None:
-    if column.kind == "phone":
-        return phone_anchor(value)
-    if column.kind == "id":
-        return id_anchor(value)
-    return None

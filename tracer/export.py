@@ -31,7 +31,7 @@ from .canaries import RATE, RECENT, Donors, make_canary
 from .columns import Schema, phone_anchor, recognise
 from .errors import InputError, OutputError, TracerError
 from .keys import Key
-from .marks import AnchorHasher, RowAnchors, mark_row, row_anchors
+from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
 from .tables import TableFormat, TableWriter, open_table
@@ -73,13 +73,14 @@ class _Exporter:
         self.key = key
         self.account = account
         self.schema = schema
+        self.plan = mark_plan(schema)
         self.length = registry.code.length
-        self.bits = code.Code(key, self.length, registry.code.cutoff).codeword(account.uid)
+        self.bits = code.Code(key, self.length, registry.code.cutoff).codeword(account.uid).tolist()
         self.hasher = AnchorHasher(key)
         self.avoid = avoid
         self.canaries: dict[int, int] = {}  # digest of a canary's new phone or identifier -> its space
         self.recent: deque[list[str]] = deque(maxlen=RECENT)
-        self.phone_counts: Counter[str] = Counter()
+        self.phone_counts: Counter[int] = Counter()  # phone exposure digest -> rows
         self.marked_cells = 0
         self.rows = 0
 
@@ -102,14 +103,12 @@ class _Exporter:
         self.recent.append(row)
         if len(self.phone_counts) >= PHONE_COUNT_LIMIT:
             self.phone_counts.clear()
-        for column in self.schema.of_kind("phone"):
-            text = phone_anchor(row[column.index])
-            if text is not None:
-                self.phone_counts[text] += 1
+        for anchor in anchors.phones:
+            self.phone_counts[anchor.exposure] += 1
 
     def repeats(self, phone: str) -> bool:
         text = phone_anchor(phone)
-        return text is not None and self.phone_counts[text] > 1
+        return text is not None and self.phone_counts[self.hasher(text).exposure] > 1
 
     def canary_after(self, before: list[str], after: list[str] | None, seed: bytes) -> list[str]:
         """A marked canary to sit between ``before`` and ``after``.
@@ -124,7 +123,7 @@ class _Exporter:
             fits = attempt < CANARY_ATTEMPTS // 2
             donors = Donors(list(self.recent), before, after if fits else None, self.repeats)
             canary = make_canary(self.schema, donors, rng)
-            anchors = row_anchors(self.schema, canary.row, self.hasher)
+            anchors = row_anchors(self.plan, canary.row, self.hasher)
             fake = {anchors.by_column[i].exposure: space for i, space in canary.spaces.items()
                     if i in anchors.by_column}
             phones = {a.exposure for a in anchors.phones} & set(fake)
@@ -136,7 +135,7 @@ class _Exporter:
             if any(self.registry.exported(d) for d in others):
                 continue
             self.canaries.update(fake)
-            marked, _ = mark_row(self.schema, canary.row, anchors, self.bits, self.length)
+            marked, _ = mark_row(self.plan, canary.row, anchors, self.bits, self.length)
             return marked
         raise TracerError("could not draw a canary that collides with no known record; export again")
 
@@ -148,7 +147,7 @@ class _Exporter:
         canaries = 0
         pending: tuple[list[str], bytes] | None = None  # the row a canary will follow, and its seed
         for index, row in enumerate(rows):
-            anchors = row_anchors(self.schema, row, self.hasher)
+            anchors = row_anchors(self.plan, row, self.hasher)
             buffer.extend(a.exposure for a in anchors.all)
             if len(buffer) >= SPOOL_CHUNK:
                 spool.write(np.asarray(buffer, dtype="<i8").tobytes())
@@ -158,7 +157,7 @@ class _Exporter:
                 canaries += 1
                 pending = None
             self.remember(row, anchors)
-            marked, cells = mark_row(self.schema, row, anchors, self.bits, self.length)
+            marked, cells = mark_row(self.plan, row, anchors, self.bits, self.length)
             self.marked_cells += cells
             writer.write_row(marked)
             self.rows = index + 1
@@ -174,7 +173,7 @@ class _Exporter:
 
     def _forced_canary(self, head: list[list[str]]) -> int | None:
         """In an export too small for any keyed canary, the row with the smallest keyed hash gets one."""
-        seeds = [self.row_seed(row_anchors(self.schema, row, self.hasher)) for row in head]
+        seeds = [self.row_seed(row_anchors(self.plan, row, self.hasher)) for row in head]
         if any(self.wants_canary(s) for s in seeds):
             return None
         ranked = [(s[:8], i) for i, s in enumerate(seeds) if s is not None]

@@ -21,12 +21,13 @@ of every account's codeword, costing power but never validity.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import struct
 from dataclasses import dataclass
 
 import numpy as np
 
 from .channels import slots_for
-from .columns import MARKABLE_KINDS, Column, Schema, anchor_of
+from .columns import MARKABLE_KINDS, Column, Schema, id_anchor, phone_anchor
 from .keys import Key
 
 # Which 32-bit word of an anchor digest gives each slot's position.  Append
@@ -50,19 +51,30 @@ assert len(POSITION_SLOTS) <= 14
 ANCHOR_CACHE_SIZE = 1 << 16
 
 
-@dataclass(frozen=True)
 class Anchor:
-    """One anchor's keyed digest: exposure id and slot positions."""
+    """One anchor's keyed digest: exposure id and slot positions.
 
-    digest: bytes
+    The digest is cut into its sixteen 32-bit words once, when the anchor is
+    made, because every marked cell asks for a position."""
 
-    @property
-    def exposure(self) -> int:
-        return int.from_bytes(self.digest[:8], "little", signed=True)
+    __slots__ = ("digest", "exposure", "words")
+
+    def __init__(self, digest: bytes):
+        self.digest = digest
+        self.exposure = int.from_bytes(digest[:8], "little", signed=True)
+        self.words = _WORDS.unpack(digest)
 
     def position(self, slot_name: str, length: int) -> int:
-        word = SLOT_WORD[slot_name]
-        return int.from_bytes(self.digest[4 * word : 4 * word + 4], "little") % length
+        return self.words[SLOT_WORD[slot_name]] % length
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Anchor) and other.digest == self.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+
+_WORDS = struct.Struct("<16I")
 
 
 class AnchorHasher:
@@ -94,64 +106,104 @@ class RowAnchors:
         return list(self.by_column.values())
 
 
-def row_anchors(schema: Schema, row: Sequence[str], hasher: AnchorHasher) -> RowAnchors:
+@dataclass(frozen=True)
+class CellPlan:
+    """How one markable column is marked: which anchor places its bits, and its slots.
+
+    ``anchor`` is the column whose anchor gives the positions, or None for
+    the row anchor (see :func:`cell_anchor_column`)."""
+
+    index: int
+    anchor: int | None
+    slots: tuple[tuple[object, int], ...]  # (slot, the digest word of its position)
+
+
+@dataclass(frozen=True)
+class MarkPlan:
+    """A schema's marking worked out once, not once per row: which columns
+    give anchors, and how every markable cell is marked."""
+
+    phone_columns: tuple[int, ...]
+    id_columns: tuple[int, ...]
+    cells: tuple[CellPlan, ...]
+
+
+def cell_anchor_column(schema: Schema, column: Column) -> int | None:
+    """The column whose anchor places ``column``'s marks; None for the row anchor.
+
+    A phone goes with its own digits.  An address or email goes with its
+    party's phone: by header when headers pair them, else the nearest phone
+    column (a rule of layout, the same when exporting and matching, that never
+    looks at codewords).  Anything else goes with the row anchor.
+    """
+    if column.kind == "phone":
+        return column.index
+    if column.kind in ("address", "email"):
+        phone = schema.party_phone(column) or schema.nearest_phone(column)
+        if phone is not None:
+            return phone.index
+    return None
+
+
+def mark_plan(schema: Schema) -> MarkPlan:
+    cells = tuple(
+        CellPlan(column.index, cell_anchor_column(schema, column),
+                 tuple((slot, SLOT_WORD[slot.NAME]) for slot in slots_for(column.kind)))
+        for column in schema.columns if column.kind in MARKABLE_KINDS
+    )
+    return MarkPlan(tuple(c.index for c in schema.of_kind("phone")),
+                    tuple(c.index for c in schema.of_kind("id")), cells)
+
+
+def row_anchors(plan: MarkPlan, row: Sequence[str], hasher: AnchorHasher) -> RowAnchors:
     by_column: dict[int, Anchor] = {}
     phones: list[Anchor] = []
     ids: list[Anchor] = []
-    for column in schema.anchor_columns:
-        text = anchor_of(column, row[column.index])
-        if text is None:
-            continue
-        anchor = hasher(text)
-        by_column[column.index] = anchor
-        (phones if column.kind == "phone" else ids).append(anchor)
+    for index in plan.phone_columns:
+        text = phone_anchor(row[index])
+        if text is not None:
+            by_column[index] = anchor = hasher(text)
+            phones.append(anchor)
+    for index in plan.id_columns:
+        text = id_anchor(row[index])
+        if text is not None:
+            by_column[index] = anchor = hasher(text)
+            ids.append(anchor)
     if phones:
-        row_anchor = min(phones, key=lambda a: a.digest[:8])
+        row_anchor = min(phones, key=lambda a: a.digest[:8]) if len(phones) > 1 else phones[0]
     else:
         row_anchor = ids[0] if ids else None
     return RowAnchors(by_column, row_anchor, tuple(phones))
 
 
-def cell_anchor(schema: Schema, column: Column, anchors: RowAnchors) -> Anchor | None:
-    """The anchor at whose positions ``column``'s cell is marked (none when it is missing).
-
-    An address or email goes with its party's phone: by header when headers
-    pair them, else the nearest phone column (a rule of layout, the same when
-    exporting and matching, that never looks at codewords).
-    """
-    if column.kind == "phone":
-        return anchors.by_column.get(column.index)
-    if column.kind in ("address", "email"):
-        phone = schema.party_phone(column) or schema.nearest_phone(column)
-        if phone is not None:
-            return anchors.by_column.get(phone.index)
-    return anchors.row
-
-
-def markable(schema: Schema) -> list[Column]:
-    return [c for c in schema.columns if c.kind in MARKABLE_KINDS]
+def _marked_cells(plan: MarkPlan, anchors: RowAnchors):
+    """Each markable cell that has an anchor, with that anchor."""
+    for cell in plan.cells:
+        anchor = anchors.row if cell.anchor is None else anchors.by_column.get(cell.anchor)
+        if anchor is not None:
+            yield cell, anchor
 
 
 def mark_row(
-    schema: Schema, row: list[str], anchors: RowAnchors, bits: np.ndarray, length: int
+    plan: MarkPlan, row: list[str], anchors: RowAnchors, bits: Sequence[int], length: int
 ) -> tuple[list[str], int]:
-    """The row with every markable cell showing the account's bits; and how many cells carry a mark."""
+    """The row with every markable cell showing the account's bits; and how many cells carry a mark.
+
+    ``bits`` is best a list: indexing a numpy array per cell costs more than the marking."""
     out = list(row)
     marked = 0
-    for column in markable(schema):
-        anchor = cell_anchor(schema, column, anchors)
-        if anchor is None:
-            continue
-        cell = original = out[column.index]
+    for cell_plan, anchor in _marked_cells(plan, anchors):
+        cell = original = out[cell_plan.index]
         carried = False
-        for slot in slots_for(column.kind):
+        words = anchor.words
+        for slot, word in cell_plan.slots:
             if slot.read(cell) is None:
                 continue
-            cell = slot.embed(cell, int(bits[anchor.position(slot.NAME, length)]))
+            cell = slot.embed(cell, int(bits[words[word] % length]))
             carried = True
         if carried:
             marked += 1
-            out[column.index] = type(original)(cell) if type(original) is not str else cell
+            out[cell_plan.index] = type(original)(cell) if type(original) is not str else cell
     return out, marked
 
 
@@ -163,17 +215,14 @@ class Observation:
 
 
 def read_row(
-    schema: Schema, row: Sequence[str], anchors: RowAnchors, length: int, source: str
+    plan: MarkPlan, row: Sequence[str], anchors: RowAnchors, length: int, source: str
 ) -> list[Observation]:
     """Every readable mark in a leaked row, at its code position."""
     found = []
-    for column in markable(schema):
-        anchor = cell_anchor(schema, column, anchors)
-        if anchor is None:
-            continue
-        cell = row[column.index]
-        for slot in slots_for(column.kind):
+    for cell_plan, anchor in _marked_cells(plan, anchors):
+        cell = row[cell_plan.index]
+        for slot, word in cell_plan.slots:
             bit = slot.read(cell)
             if bit is not None:
-                found.append(Observation(anchor.position(slot.NAME, length), bit, (source, column.index, slot.NAME)))
+                found.append(Observation(anchor.words[word] % length, bit, (source, cell_plan.index, slot.NAME)))
     return found

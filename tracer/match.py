@@ -25,7 +25,7 @@ from .accuse import Verdict, accuse
 from .columns import Schema, recognise
 from .errors import InputError
 from .keys import Key
-from .marks import AnchorHasher, read_row, row_anchors
+from .marks import AnchorHasher, mark_plan, read_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Registry
 from .tables import open_table
@@ -144,17 +144,18 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
         if not schema.anchor_columns:
             raise InputError(f"{path.name}: no phone or identifier column recognised; nothing to match on")
         columns = tuple(table.columns)
+        plan = mark_plan(schema)
         pending: Pending = {}
         count = 0
         for row in counted(chain(head, rows), on_rows):
             count += 1
-            anchors = row_anchors(schema, row, hasher)
+            anchors = row_anchors(plan, row, hasher)
             row_index = len(evidence.row_anchors)
             evidence.row_anchors.append(tuple(a.exposure for a in anchors.all))
             for anchor in anchors.all:
                 evidence.anchor_values += 1
                 pending.setdefault(anchor.exposure, (path.name, count, tuple(row), columns))
-            for obs in read_row(schema, row, anchors, length, path.name):
+            for obs in read_row(plan, row, anchors, length, path.name):
                 stream = evidence.stream_names.setdefault(obs.stream, len(evidence.stream_names))
                 evidence.positions.append(obs.position)
                 evidence.symbols.append(obs.bit)

@@ -18,9 +18,11 @@ import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import sqlite_utils
 
 from .errors import AccountError, KeyError_, RegistryError
@@ -281,7 +283,8 @@ class Registry:
             for chunk in exposure:
                 cur = self.conn.executemany(
                     "INSERT OR IGNORE INTO exposure(digest, export_id) VALUES (?, ?)",
-                    ((int(d), export_id) for d in chunk),
+                    # Sorted and distinct: a B-tree takes keys in order several times faster.
+                    zip(np.unique(np.asarray(chunk, dtype=np.int64)).tolist(), repeat(export_id)),
                 )
                 anchors += cur.rowcount
             self.conn.executemany(
