@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tracer import code
-from tracer.accuse import consistent_positions, erased_streams
+from tracer.evidence import consistent_positions, erased_streams
 from tracer.keys import Key
 
 KEY = Key(bytes(range(32)))
@@ -167,6 +167,6 @@ def test_one_symbol_per_position():
 
 
 def test_a_channel_made_uniform_by_cleaning_is_erased():
-    streams = np.array([0] * 20 + [1] * 20)
-    symbols = np.array([0] * 20 + [0, 1] * 10, dtype=np.int8)
-    assert erased_streams(symbols, streams).tolist() == [0]
+    readings = np.array([20, 20, 5])  # stream 0 always read 0; stream 1 half ones; stream 2 too few to judge
+    ones = np.array([0, 10, 0])
+    assert erased_streams(readings, ones, min_symbols=8, minority=0.05).tolist() == [0]

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import code
+from .evidence import Evidence
 from .keys import Key
 from .registry import Registry
 
@@ -110,30 +111,6 @@ class Verdict:
         }
 
 
-def erased_streams(symbols: np.ndarray, streams: np.ndarray) -> np.ndarray:
-    """Streams (one channel of one column of one file) whose symbols a cleaning made uniform."""
-    if len(streams) == 0:
-        return np.zeros(0, dtype=np.int64)
-    total = np.bincount(streams)
-    ones = np.bincount(streams, weights=symbols.astype(np.float64), minlength=len(total))
-    minority = np.minimum(ones, total - ones)
-    judged = total >= ERASE_MIN_SYMBOLS
-    return np.flatnonzero(judged & (minority < ERASE_MINORITY * total))
-
-
-def consistent_positions(positions: np.ndarray, symbols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One symbol per position: positions read with disagreeing symbols are dropped."""
-    if len(positions) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
-    unique, inverse = np.unique(positions, return_inverse=True)
-    low = np.full(len(unique), 2, dtype=np.int8)
-    high = np.full(len(unique), -1, dtype=np.int8)
-    np.minimum.at(low, inverse, symbols)
-    np.maximum.at(high, inverse, symbols)
-    keep = low == high
-    return unique[keep], low[keep]
-
-
 def canary_log_p_value(hits: int, canaries: int, values: int, q: float) -> float:
     """log P(at least ``hits`` of an innocent account's ``canaries`` values among ``values`` leaked cells)."""
     if hits <= 0:
@@ -171,57 +148,20 @@ def score_marks(the_code, uids: dict[int, bytes], observed: dict[int, tuple[np.n
     return out
 
 
-def receivers(evidence, owner: dict[int, int]) -> list[frozenset[int]]:
-    """For each leaked row, the accounts that received that very record.
-
-    An account received a row when every anchor of the row that the registry
-    knows (its phones, its identifier; a canary's new phone) was in one of
-    that account's exports.  A shop's phone alone is in almost every export:
-    counting a row for every account that received *some* anchor would score
-    an insider's few rows among everyone else's.  This looks at exposure only,
-    never at codewords, so the null hypothesis is untouched.
-    """
-    holders: dict[int, frozenset[int]] = {}
-    for digest, exports in evidence.exposure.items():
-        holders[digest] = frozenset(owner[e] for e in exports)
-    for digest, hit in evidence.canary_hits.items():
-        holders[digest] = holders.get(digest, frozenset()) | {owner[hit.export_id]}
-    out = []
-    for digests in evidence.row_anchors:
-        known = [holders[d] for d in digests if d in holders]
-        out.append(frozenset.intersection(*known) if known else frozenset())
-    return out
-
-
-def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
-    export_ids = set().union(*evidence.exposure.values()) if evidence.exposure else set()
-    export_ids |= {hit.export_id for hit in evidence.canary_hits.values()}
-    owner = registry.account_of_export(export_ids)
-    row_receivers = receivers(evidence, owner)
-    rows_of: dict[int, list[int]] = defaultdict(list)  # account -> leaked rows it received
-    for row, accounts_of_row in enumerate(row_receivers):
-        for account_id in accounts_of_row:
-            rows_of[account_id].append(row)
-
-    positions, symbols, obs_rows, streams = evidence.observation_arrays()
-    known = np.array([bool(r) for r in row_receivers], dtype=bool)
-    from_known = known[obs_rows] if len(obs_rows) else np.zeros(0, dtype=bool)
+def accuse(registry: Registry, key: Key, evidence: Evidence, fpr: float) -> Verdict:
     # Rows no account received (foreign data) say nothing of any account: they judge no channel.
-    erased = erased_streams(symbols[from_known], streams[from_known])
-    live = from_known & ~np.isin(streams, erased)
-    positions, symbols, obs_rows = positions[live], symbols[live], obs_rows[live]
+    erased = evidence.erased(ERASE_MIN_SYMBOLS, ERASE_MINORITY)
     names = {index: name for name, index in evidence.stream_names.items()}
 
     canaries_hit: dict[int, list] = defaultdict(list)
     for digest, hit in evidence.canary_hits.items():
-        canaries_hit[owner[hit.export_id]].append(hit)
+        canaries_hit[evidence.owner[hit.export_id]].append(hit)
 
-    def observed_in(rows) -> tuple[np.ndarray, np.ndarray]:
-        mask = np.isin(obs_rows, np.asarray(rows, dtype=np.int64))
-        return consistent_positions(positions[mask], symbols[mask])
+    def observed_in(account: int, without: set[int] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+        return evidence.observed(account, erased, without)
 
-    records = _records_per_export(evidence, owner, row_receivers)
-    candidates = sorted(set(rows_of) | set(canaries_hit))
+    records = evidence.records_by_account()
+    candidates = sorted(evidence.accounts() | set(canaries_hit))
     canary_totals = registry.canary_counts(candidates)  # account -> (values drawn at random, smallest space)
     avoided = registry.anchors_known()  # values a new canary had to avoid: the space left is smaller
     log_canaries = {
@@ -233,8 +173,9 @@ def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
     the_code = code.Code(key, registry.code.length, registry.code.cutoff) if candidates else None
     uids = {j: accounts[j].uid for j in candidates}
     log_alpha = math.log(fpr / (2 * max(1, len(candidates))))
-    marks = score_marks(the_code, uids, {j: observed_in(rows_of.get(j, [])) for j in candidates}, log_alpha)
-    marks = _explain_away(marks, the_code, uids, rows_of, observed_in, log_canaries, log_alpha, fpr, len(candidates))
+    marks = score_marks(the_code, uids, {j: observed_in(j) for j in candidates}, log_alpha)
+    marks = _explain_away(marks, the_code, uids, evidence, observed_in, log_canaries, log_alpha, fpr,
+                          len(candidates))
     results = []
     for account_id in candidates:
         score, log_p_marks, read, agreeing = marks[account_id]
@@ -256,7 +197,7 @@ def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
             canary_hits=len(canary_rows),
             marks_observed=read,
             marks_agreeing=agreeing,
-            records_in_leak=max(0, len(rows_of.get(account_id, ())) - len(canary_rows)),
+            records_in_leak=max(0, evidence.rows_of(account_id) - len(canary_rows)),
             exports=_exports_seen(registry, records.get(account_id, {}), hits),
             canary_rows=canary_rows,
         ))
@@ -269,13 +210,13 @@ def accuse(registry: Registry, key: Key, evidence, fpr: float) -> Verdict:
         files=evidence.files,
         candidates=results,
         accounts_registered=len(registry.accounts()),
-        positions_read=int(len(np.unique(positions))),
+        positions_read=evidence.positions_read(erased),
         channels_erased=sorted(f"{names[i][0]}:{names[i][1]}:{names[i][2]}" for i in erased),
         registry_id=registry.id,
     )
 
 
-def _explain_away(marks, the_code, uids, rows_of, observed_in, log_canaries, log_alpha, fpr, tested):
+def _explain_away(marks, the_code, uids, evidence: Evidence, observed_in, log_canaries, log_alpha, fpr, tested):
     """A second look at each account without the rows of the *other* accounts already convicted.
 
     When several insiders' copies are merged, a small insider's rows share
@@ -292,34 +233,15 @@ def _explain_away(marks, the_code, uids, rows_of, observed_in, log_canaries, log
     first = {j for j in marks if convicted(j)}
     if not first:
         return marks
-    second_rows = {}
-    for j in marks:
-        others = set().union(*(rows_of.get(i, []) for i in first - {j}))
-        mine = rows_of.get(j, [])
-        kept = [r for r in mine if r not in others]
-        if others and len(kept) < len(mine):
-            second_rows[j] = kept
-    if not second_rows:
+    second = {j: first - {j} for j in marks if evidence.shares_rows(j, first - {j})}
+    if not second:
         return marks
-    again = score_marks(the_code, {j: uids[j] for j in second_rows},
-                        {j: observed_in(rows) for j, rows in second_rows.items()}, log_alpha)
+    again = score_marks(the_code, {j: uids[j] for j in second},
+                        {j: observed_in(j, others) for j, others in second.items()}, log_alpha)
     out = dict(marks)
     for j, (_, log_p, _, _) in again.items():
         best = min(marks[j], again[j], key=lambda m: m[1])
         out[j] = (best[0], min(0.0, math.log(2) + min(marks[j][1], log_p)), best[2], best[3])
-    return out
-
-
-def _records_per_export(evidence, owner: dict[int, int], row_receivers) -> dict[int, dict[int, int]]:
-    """account -> export -> leaked real rows it contained (every known anchor of the row in that export)."""
-    out: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for digests, accounts_of_row in zip(evidence.row_anchors, row_receivers):
-        if not accounts_of_row or any(d in evidence.canary_hits for d in digests):
-            continue  # canary rows are counted apart
-        known = [evidence.exposure.get(d, set()) for d in digests]
-        exports = set.intersection(*[k for k in known if k]) if any(known) else set()
-        for export_id in exports:
-            out[owner[export_id]][export_id] += 1
     return out
 
 

@@ -48,7 +48,7 @@ POSITION_SLOTS: tuple[str, ...] = (
 SLOT_WORD = {name: 2 + i for i, name in enumerate(POSITION_SLOTS)}  # words 0-1 are the exposure digest
 assert len(POSITION_SLOTS) <= 14
 
-ANCHOR_CACHE_SIZE = 1 << 16
+ANCHOR_CACHE_SIZE = 1 << 13
 
 
 class Anchor:
@@ -207,22 +207,15 @@ def mark_row(
     return out, marked
 
 
-@dataclass
-class Observation:
-    position: int
-    bit: int
-    stream: tuple[str, int, str]  # (leak file, column, slot): one channel of one column
-
-
 def read_row(
-    plan: MarkPlan, row: Sequence[str], anchors: RowAnchors, length: int, source: str
-) -> list[Observation]:
-    """Every readable mark in a leaked row, at its code position."""
+    plan: MarkPlan, row: Sequence[str], anchors: RowAnchors, length: int
+) -> list[tuple[int, int, int, str]]:
+    """Every readable mark in a leaked row: (code position, symbol, column index, slot name)."""
     found = []
     for cell_plan, anchor in _marked_cells(plan, anchors):
         cell = row[cell_plan.index]
         for slot, word in cell_plan.slots:
             bit = slot.read(cell)
             if bit is not None:
-                found.append(Observation(anchor.words[word] % length, bit, (source, cell_plan.index, slot.NAME)))
+                found.append((anchor.words[word] % length, bit, cell_plan.index, slot.NAME))
     return found

@@ -13,16 +13,13 @@ Evidence is gathered blind (registry, key and leak only):
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-import numpy as np
-
 from .accuse import Verdict, accuse
-from .columns import Schema, recognise
+from .columns import recognise
+from .evidence import LOOKUP_ROWS, Evidence, LeakedRow, LeakFile
 from .errors import InputError
 from .keys import Key
 from .marks import AnchorHasher, mark_plan, read_row, row_anchors
@@ -31,66 +28,6 @@ from .registry import Registry
 from .tables import open_table
 
 SAMPLE_ROWS = 200
-LOOKUP_ROWS = 2000  # rows whose anchors are looked up in the registry together
-
-
-@dataclass(frozen=True)
-class LeakFile:
-    path: str
-    sha256: str
-    size: int
-    rows: int
-    ragged: int
-    schema: Schema
-
-    def as_json(self) -> dict:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "size": self.size,
-            "rows": self.rows,
-            "ragged_rows_skipped": self.ragged,
-            "columns": [
-                {"index": c.index, "header": c.header, "kind": c.kind, "by": c.by, "confidence": c.confidence}
-                for c in self.schema.columns
-            ],
-        }
-
-
-@dataclass(frozen=True)
-class CanaryHit:
-    digest: int
-    export_id: int
-    file: str
-    row_number: int  # 1-based data row in the leak file
-    row: tuple[str, ...]
-    columns: tuple[str, ...]
-    space: int  # how many values the canary value was drawn from
-
-
-@dataclass
-class Evidence:
-    """What a set of leak files shows, before any account is scored."""
-
-    files: list[LeakFile] = field(default_factory=list)
-    rows: int = 0
-    anchor_values: int = 0  # phone and identifier cells examined: trials for a chance canary match
-    positions: list[int] = field(default_factory=list)
-    symbols: list[int] = field(default_factory=list)
-    row_of: list[int] = field(default_factory=list)  # the leaked row each observation was read in
-    streams: list[int] = field(default_factory=list)
-    stream_names: dict[tuple[str, int, str], int] = field(default_factory=dict)
-    row_anchors: list[tuple[int, ...]] = field(default_factory=list)  # each leaked row's anchor digests
-    exposure: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))  # digest -> export ids
-    canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
-
-    def observation_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return (
-            np.asarray(self.positions, dtype=np.int64),
-            np.asarray(self.symbols, dtype=np.int8),
-            np.asarray(self.row_of, dtype=np.int64),
-            np.asarray(self.streams, dtype=np.int64),
-        )
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -101,27 +38,6 @@ def file_sha256(path: Path) -> tuple[str, int]:
             digest.update(block)
             size += len(block)
     return digest.hexdigest(), size
-
-
-Pending = dict[int, tuple[str, int, tuple[str, ...], tuple[str, ...]]]  # digest -> where it was read
-
-
-def _resolve(registry: Registry, evidence: Evidence, pending: Pending) -> None:
-    """Look a batch of leaked anchors up: canary hits and exposure.
-
-    A canary value counts as a hit only when it was drawn at random from a
-    known space (a new phone, a fresh identifier), so a chance match can be
-    bounded; a fitted sequential identifier is no evidence.
-    """
-    if not pending:
-        return
-    for digest, export_id, space in registry.canaries_of(pending):
-        if space > 0 and digest not in evidence.canary_hits:
-            file, number, row, columns = pending[digest]
-            evidence.canary_hits[digest] = CanaryHit(digest, export_id, file, number, row, columns, space)
-    for digest, export_id in registry.exposure_of(pending):
-        evidence.exposure[digest].add(export_id)
-    pending.clear()
 
 
 def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hasher: AnchorHasher,
@@ -145,26 +61,19 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
             raise InputError(f"{path.name}: no phone or identifier column recognised; nothing to match on")
         columns = tuple(table.columns)
         plan = mark_plan(schema)
-        pending: Pending = {}
+        batch: list[LeakedRow] = []
         count = 0
         for row in counted(chain(head, rows), on_rows):
             count += 1
             anchors = row_anchors(plan, row, hasher)
-            row_index = len(evidence.row_anchors)
-            evidence.row_anchors.append(tuple(a.exposure for a in anchors.all))
-            for anchor in anchors.all:
-                evidence.anchor_values += 1
-                pending.setdefault(anchor.exposure, (path.name, count, tuple(row), columns))
-            for obs in read_row(plan, row, anchors, length, path.name):
-                stream = evidence.stream_names.setdefault(obs.stream, len(evidence.stream_names))
-                evidence.positions.append(obs.position)
-                evidence.symbols.append(obs.bit)
-                evidence.row_of.append(row_index)
-                evidence.streams.append(stream)
-            if count % LOOKUP_ROWS == 0:
-                _resolve(registry, evidence, pending)
-        _resolve(registry, evidence, pending)
-        evidence.rows += count
+            marks = [(position, bit, evidence.stream((path.name, column, slot)))
+                     for position, bit, column, slot in read_row(plan, row, anchors, length)]
+            batch.append(LeakedRow(tuple(a.exposure for a in anchors.all), marks, path.name, count,
+                                   tuple(row), columns))
+            if len(batch) >= LOOKUP_ROWS:
+                evidence.absorb(registry, batch)
+                batch = []
+        evidence.absorb(registry, batch)
         evidence.files.append(LeakFile(str(path), sha, size, count, table.ragged, schema))
 
 

@@ -1,0 +1,268 @@
+"""What a leak shows, summed as it streams: memory stays flat however many rows.
+
+The accusation never needs a leaked row once the row has been looked up.  It
+needs, for every *receiver group* (the set of accounts that received one
+leaked record, see :func:`receivers_of`) and every *stream* (one mark channel
+of one column of one leak file):
+
+- which (code position, symbol) pairs were read there: at most two per
+  position, so a group's marks are bounded by the code length, not the leak;
+- how many rows the group holds, and per stream how many symbols were read and
+  how many were ones (a channel a cleaning made uniform is erased);
+- per (account, export) how many real records of the leak that export held;
+- the canary values found, with the row that showed each (for the report).
+
+Rows are taken in batches of ``LOOKUP_ROWS``: their anchors are looked up in
+the registry together, the batch is summed in, and dropped.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .columns import Schema
+from .registry import Registry
+
+LOOKUP_ROWS = 2000  # rows whose anchors are looked up in the registry together
+COMPACT_AT = 1 << 14  # codes buffered per (group, stream) before they are made distinct
+
+
+@dataclass(frozen=True)
+class LeakFile:
+    path: str
+    sha256: str
+    size: int
+    rows: int
+    ragged: int
+    schema: Schema
+
+    def as_json(self) -> dict:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "size": self.size,
+            "rows": self.rows,
+            "ragged_rows_skipped": self.ragged,
+            "columns": [
+                {"index": c.index, "header": c.header, "kind": c.kind, "by": c.by, "confidence": c.confidence}
+                for c in self.schema.columns
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class CanaryHit:
+    digest: int
+    export_id: int
+    file: str
+    row_number: int  # 1-based data row in the leak file
+    row: tuple[str, ...]
+    columns: tuple[str, ...]
+    space: int  # how many values the canary value was drawn from
+
+
+@dataclass(frozen=True)
+class LeakedRow:
+    """One row between reading and lookup: its anchors, its marks, where it was read."""
+
+    digests: tuple[int, ...]  # exposure digests of its anchors
+    marks: list[tuple[int, int, int]]  # (code position, symbol, stream)
+    file: str
+    number: int
+    cells: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+class MarkCodes:
+    """The distinct (position, symbol) pairs read in one stream of one receiver group.
+
+    Each pair is the integer ``2 * position + symbol``.  New codes are
+    buffered (8 bytes each) and made distinct every ``COMPACT_AT`` codes, so
+    what is kept never exceeds twice the code length, whatever the leak's size."""
+
+    __slots__ = ("distinct", "buffer")
+
+    def __init__(self) -> None:
+        self.distinct = np.zeros(0, dtype=np.int64)
+        self.buffer = array("q")
+
+    def add(self, code: int) -> None:
+        self.buffer.append(code)
+        if len(self.buffer) >= COMPACT_AT:
+            self.compact()
+
+    def compact(self) -> np.ndarray:
+        if self.buffer:
+            fresh = np.frombuffer(self.buffer, dtype=np.int64)
+            self.distinct = np.unique(np.concatenate([self.distinct, fresh]))
+            self.buffer = array("q")
+        return self.distinct
+
+
+def consistent_positions(positions: np.ndarray, symbols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One symbol per position: positions read with disagreeing symbols are dropped."""
+    if len(positions) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
+    unique, inverse = np.unique(positions, return_inverse=True)
+    low = np.full(len(unique), 2, dtype=np.int8)
+    high = np.full(len(unique), -1, dtype=np.int8)
+    np.minimum.at(low, inverse, symbols)
+    np.maximum.at(high, inverse, symbols)
+    keep = low == high
+    return unique[keep], low[keep]
+
+
+def erased_streams(readings: np.ndarray, ones: np.ndarray, min_symbols: int, minority: float) -> np.ndarray:
+    """Streams whose symbols a cleaning made uniform: at least ``min_symbols``
+    read, and the rarer symbol below ``minority`` of them."""
+    rarer = np.minimum(ones, readings - ones)
+    return np.flatnonzero((readings >= min_symbols) & (rarer < minority * readings))
+
+
+def receivers_of(digests: Iterable[int], holders: dict[int, frozenset[int]]) -> frozenset[int]:
+    """The accounts that received this very record.
+
+    An account received a row when every anchor of the row that the registry
+    knows (its phones, its identifier; a canary's new phone) was in one of
+    that account's exports.  A shop's phone alone is in almost every export:
+    counting a row for every account that received *some* anchor would score
+    an insider's few rows among everyone else's.  This looks at exposure only,
+    never at codewords, so the null hypothesis is untouched.
+    """
+    known = [holders[d] for d in digests if d in holders]
+    return frozenset.intersection(*known) if known else frozenset()
+
+
+@dataclass
+class Evidence:
+    """What a set of leak files shows, before any account is scored."""
+
+    files: list[LeakFile] = field(default_factory=list)
+    rows: int = 0
+    anchor_values: int = 0  # phone and identifier cells examined: trials for a chance canary match
+    stream_names: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    readings: list[int] = field(default_factory=list)  # per stream, symbols read in rows some account received
+    ones: list[int] = field(default_factory=list)  # ... and how many of them were 1
+    marks: dict[tuple[frozenset[int], int], MarkCodes] = field(default_factory=dict)  # (group, stream) ->
+    group_rows: Counter = field(default_factory=Counter)  # receiver group -> leaked rows
+    records: Counter = field(default_factory=Counter)  # (account, export) -> real records of the leak it held
+    canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
+    owner: dict[int, int] = field(default_factory=dict)  # export -> account
+
+    def stream(self, name: tuple[str, int, str]) -> int:
+        index = self.stream_names.get(name)
+        if index is None:
+            index = self.stream_names[name] = len(self.stream_names)
+            self.readings.append(0)
+            self.ones.append(0)
+        return index
+
+    # ---- summing rows in ------------------------------------------------
+    def absorb(self, registry: Registry, batch: list[LeakedRow]) -> None:
+        """Look a batch of rows up in the registry and sum it in."""
+        self.rows += len(batch)
+        first_seen: dict[int, LeakedRow] = {}
+        for row in batch:
+            self.anchor_values += len(row.digests)
+            for digest in row.digests:
+                first_seen.setdefault(digest, row)
+        if not first_seen:
+            return
+        exposure: dict[int, set[int]] = defaultdict(set)
+        for digest, export_id in registry.exposure_of(first_seen):
+            exposure[digest].add(export_id)
+        canaries = self._canaries_in(registry, first_seen)
+        self._learn_owners(registry, set().union(*exposure.values()) | {e for e, _ in canaries.values()})
+        holders = {d: frozenset(self.owner[e] for e in exports) for d, exports in exposure.items()}
+        for digest, (export_id, _) in canaries.items():
+            holders[digest] = holders.get(digest, frozenset()) | {self.owner[export_id]}
+        for row in batch:
+            group = receivers_of(row.digests, holders)
+            if group:
+                self._add_row(row, group, exposure, canaries)
+
+    def _canaries_in(self, registry: Registry, first_seen: dict[int, LeakedRow]) -> dict[int, tuple[int, int]]:
+        """Canary values among the batch's anchors: digest -> (export, space); new ones are kept as hits.
+
+        A canary value counts only when it was drawn at random from a known
+        space (a new phone, a fresh identifier), so a chance match can be
+        bounded; a fitted sequential identifier is no evidence.
+        """
+        found = {}
+        for digest, export_id, space in registry.canaries_of(first_seen):
+            if space <= 0:
+                continue
+            found[digest] = (export_id, space)
+            if digest not in self.canary_hits:
+                row = first_seen[digest]
+                self.canary_hits[digest] = CanaryHit(digest, export_id, row.file, row.number, row.cells,
+                                                     row.columns, space)
+        return found
+
+    def _learn_owners(self, registry: Registry, export_ids: set[int]) -> None:
+        missing = export_ids - self.owner.keys()
+        if missing:
+            self.owner.update(registry.account_of_export(missing))
+
+    def _add_row(self, row: LeakedRow, group: frozenset[int], exposure: dict[int, set[int]],
+                 canaries: dict) -> None:
+        self.group_rows[group] += 1
+        for position, symbol, stream in row.marks:
+            self.readings[stream] += 1
+            self.ones[stream] += symbol
+            codes = self.marks.get((group, stream))
+            if codes is None:
+                codes = self.marks[(group, stream)] = MarkCodes()
+            codes.add(2 * position + symbol)
+        if any(d in canaries for d in row.digests):
+            return  # canary rows are counted apart
+        known = [exposure[d] for d in row.digests if d in exposure]
+        for export_id in set.intersection(*known) if known else ():
+            self.records[(self.owner[export_id], export_id)] += 1
+
+    # ---- what the accusation asks -----------------------------------------
+    def accounts(self) -> set[int]:
+        """Every account that received some leaked record."""
+        return set().union(*self.group_rows) if self.group_rows else set()
+
+    def rows_of(self, account: int) -> int:
+        return sum(n for group, n in self.group_rows.items() if account in group)
+
+    def shares_rows(self, account: int, others: set[int]) -> bool:
+        """Whether some row ``account`` received was also received by one of ``others``."""
+        return any(account in group and not others.isdisjoint(group) for group in self.group_rows)
+
+    def erased(self, min_symbols: int, minority: float) -> np.ndarray:
+        return erased_streams(np.asarray(self.readings, dtype=np.int64), np.asarray(self.ones, dtype=np.int64),
+                              min_symbols, minority)
+
+    def observed(self, account: int, erased: Iterable[int], without: set[int] = frozenset()
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, symbols) read in the rows ``account`` received, none of
+        ``without`` did, outside the erased streams; one symbol per position."""
+        skip = set(int(s) for s in erased)
+        parts = [codes.compact() for (group, stream), codes in self.marks.items()
+                 if account in group and stream not in skip and without.isdisjoint(group)]
+        return _consistent(parts)
+
+    def positions_read(self, erased: Iterable[int]) -> int:
+        skip = set(int(s) for s in erased)
+        parts = [codes.compact() for (_, stream), codes in self.marks.items() if stream not in skip]
+        return len(np.unique(np.concatenate(parts) >> 1)) if parts else 0
+
+    def records_by_account(self) -> dict[int, dict[int, int]]:
+        """account -> export -> leaked real records it held."""
+        out: dict[int, dict[int, int]] = defaultdict(dict)
+        for (account, export_id), n in self.records.items():
+            out[account][export_id] = n
+        return out
+
+
+def _consistent(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    codes = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    return consistent_positions(codes >> 1, (codes & 1).astype(np.int8))
