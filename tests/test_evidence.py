@@ -1,0 +1,74 @@
+"""Evidence is summed as the leak streams: what it keeps does not grow with the leak."""
+
+from __future__ import annotations
+
+import random
+import tracemalloc
+
+from tracer.evidence import Evidence, LeakedRow
+
+
+class FakeRegistry:
+    """Every anchor was exported once, by export 1 of account 7; no canaries."""
+
+    def exposure_of(self, digests):
+        return [(d, 1) for d in digests]
+
+    def canaries_of(self, digests):
+        return []
+
+    def account_of_export(self, export_ids):
+        return {e: 7 for e in export_ids}
+
+
+def leaked_rows(n: int, seed: int = 1) -> list[LeakedRow]:
+    rng = random.Random(seed)
+    return [
+        LeakedRow((rng.getrandbits(63),), [(rng.randrange(4096), rng.randrange(2), s) for s in range(6)],
+                  "leak.csv", i + 1, ("cell",) * 4, ("a", "b", "c", "d"))
+        for i in range(n)
+    ]
+
+
+def peak_while_absorbing(rows: int) -> tuple[int, Evidence]:
+    evidence = Evidence()
+    for stream in range(6):
+        evidence.stream(("leak.csv", stream, "slot"))
+    registry = FakeRegistry()
+    batch = leaked_rows(2000)  # one batch, fed again and again: only the summed state can grow
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    for _ in range(rows // len(batch)):
+        evidence.absorb(registry, batch)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, evidence
+
+
+def test_memory_does_not_grow_with_rows():
+    small, _ = peak_while_absorbing(10_000)
+    large, evidence = peak_while_absorbing(100_000)
+    assert evidence.rows == 100_000 and evidence.rows_of(7) == 100_000
+    assert large <= 1.2 * small
+
+
+def test_marks_are_kept_once_per_position_and_symbol():
+    evidence = Evidence()
+    evidence.stream(("leak.csv", 0, "slot"))
+    rows = [LeakedRow((i,), [(5, 1, 0), (9, i % 2, 0)], "leak.csv", i + 1, (), ()) for i in range(10)]
+    evidence.absorb(FakeRegistry(), rows)
+    positions, symbols = evidence.observed(7, erased=[])
+    # position 9 was read as 0 and as 1: no symbol can be trusted there
+    assert positions.tolist() == [5] and symbols.tolist() == [1]
+    assert evidence.records_by_account() == {7: {1: 10}}
+
+
+def test_rows_nobody_received_judge_no_channel():
+    class Nobody(FakeRegistry):
+        def exposure_of(self, digests):
+            return []
+
+    evidence = Evidence()
+    evidence.stream(("leak.csv", 0, "slot"))
+    evidence.absorb(Nobody(), [LeakedRow((i,), [(i, 0, 0)], "leak.csv", i + 1, (), ()) for i in range(50)])
+    assert evidence.rows == 50 and evidence.readings == [0] and not evidence.accounts()
