@@ -82,8 +82,10 @@ class MarkCodes:
     """The distinct (position, symbol) pairs read in one stream of one receiver group.
 
     Each pair is the integer ``2 * position + symbol``.  New codes are
-    buffered (8 bytes each) and made distinct every ``COMPACT_AT`` codes, so
-    what is kept never exceeds twice the code length, whatever the leak's size."""
+    buffered (8 bytes each) and made distinct once the buffer reaches
+    ``COMPACT_AT`` or the size of what is kept (so sorting stays ``n log n``
+    over the leak); what is kept never exceeds twice the code length,
+    whatever the leak's size."""
 
     __slots__ = ("distinct", "buffer")
 
@@ -93,7 +95,7 @@ class MarkCodes:
 
     def add(self, code: int) -> None:
         self.buffer.append(code)
-        if len(self.buffer) >= COMPACT_AT:
+        if len(self.buffer) >= max(COMPACT_AT, len(self.distinct)):
             self.compact()
 
     def compact(self) -> np.ndarray:
