@@ -67,6 +67,21 @@ def test_gbk_dash_dump_of_cleaned_name_phone_address(world):
     assert _accused(registry, leak) == ["wang"]
 
 
+def test_headerless_sender_and_recipient_are_paired_by_their_marks_not_by_position(world):
+    """Each address sits beside the *other* party's phone: pairing by position reads
+    every address mark at the wrong positions.  The matcher tries each pairing and
+    pays for the tries, so the right one shows: every mark read agrees."""
+    registry, work = world
+    header, rows = _sample(work, "wb", "wang", 60, 4)
+    order = [header.index(c) for c in ("收件地址", "寄件人电话", "收件人电话", "寄件地址")]
+    leak = work / "swapped.csv"
+    leak.write_text("".join(",".join(row[i] for i in order) + "\n" for row in rows), encoding="utf-8")
+    verdict = api.match(registry, [leak])
+    assert [s.account for s in verdict.suspects] == ["wang"]
+    wang = verdict.suspects[0]
+    assert wang.marks_observed > 100 and wang.marks_agreeing == wang.marks_observed
+
+
 def test_truncated_addresses_saved_as_xlsx_with_numeric_phones(world):
     registry, work = world
     header, rows = _sample(work, "wb", "zhang", 400, 2)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from itertools import product
 
 import numpy as np
 
@@ -157,8 +158,8 @@ def accuse(registry: Registry, key: Key, evidence: Evidence, fpr: float) -> Verd
     for digest, hit in evidence.canary_hits.items():
         canaries_hit[evidence.owner[hit.export_id]].append(hit)
 
-    def observed_in(account: int, without: set[int] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
-        return evidence.observed(account, erased, without)
+    def observed_in(account: int, set_aside: frozenset[int], without: set[int]) -> tuple[np.ndarray, np.ndarray]:
+        return evidence.observed(account, set_aside.union(erased.tolist()), without)
 
     records = evidence.records_by_account()
     candidates = sorted(evidence.accounts() | set(canaries_hit))
@@ -173,8 +174,9 @@ def accuse(registry: Registry, key: Key, evidence: Evidence, fpr: float) -> Verd
     the_code = code.Code(key, registry.code.length, registry.code.cutoff) if candidates else None
     uids = {j: accounts[j].uid for j in candidates}
     log_alpha = math.log(fpr / (2 * max(1, len(candidates))))
-    marks = score_marks(the_code, uids, {j: observed_in(j) for j in candidates}, log_alpha)
-    marks = _explain_away(marks, the_code, uids, evidence, observed_in, log_canaries, log_alpha, fpr,
+    pairs = pairings(evidence.stream_names)
+    marks = score_pairings(the_code, uids, observed_in, pairs, log_alpha)
+    marks = _explain_away(marks, the_code, uids, evidence, observed_in, pairs, log_canaries, log_alpha, fpr,
                           len(candidates))
     results = []
     for account_id in candidates:
@@ -211,12 +213,61 @@ def accuse(registry: Registry, key: Key, evidence: Evidence, fpr: float) -> Verd
         candidates=results,
         accounts_registered=len(registry.accounts()),
         positions_read=evidence.positions_read(erased),
-        channels_erased=sorted(f"{names[i][0]}:{names[i][1]}:{names[i][2]}" for i in erased),
+        channels_erased=sorted({f"{names[i][0]}:{names[i][1]}:{names[i][2]}" for i in erased}),
         registry_id=registry.id,
     )
 
 
-def _explain_away(marks, the_code, uids, evidence: Evidence, observed_in, log_canaries, log_alpha, fpr, tested):
+MAX_PAIRINGS = 16  # beyond this many pairings of uncertain columns, only the nearest phones are tried
+
+
+def pairings(stream_names: dict[tuple, int]) -> list[frozenset[int]]:
+    """Each way of pairing the leak's uncertain address/email columns with a phone, as the streams it sets aside.
+
+    A headerless dump does not say whose phone an address goes with, so its
+    marks were read at every candidate phone's positions (``marks.anchor_choices``),
+    one stream per candidate.  A pairing keeps one candidate per uncertain
+    column.  Every account is scored under every pairing and keeps the
+    smallest p-value times the number of pairings (Bonferroni): the choice
+    may look at codewords because it is paid for.  Too many pairings: the
+    nearest phone only, as the exporter would have chosen without headers.
+    """
+    candidates: dict[tuple, set] = defaultdict(set)
+    for file, column, _, anchor in stream_names:
+        candidates[(file, column)].add(anchor)
+    uncertain = {k: sorted(v, key=lambda a: (abs(a - k[1]), a)) for k, v in candidates.items() if len(v) > 1}
+    choices = list(product(*uncertain.values()))
+    if len(choices) > MAX_PAIRINGS:
+        choices = [tuple(anchors[0] for anchors in uncertain.values())]
+    out = []
+    for choice in choices:
+        chosen = dict(zip(uncertain, choice))
+        out.append(frozenset(index for (file, column, _, anchor), index in stream_names.items()
+                             if chosen.get((file, column), anchor) != anchor))
+    return out
+
+
+def score_pairings(the_code, uids: dict[int, bytes], observe, pairs: list[frozenset[int]], log_alpha: float,
+                   without: dict[int, set[int]] | None = None) -> dict[int, tuple[float, float, int, int]]:
+    """:func:`score_marks` under every pairing; each account keeps its best, paid for by the number tried.
+
+    ``observe(j, set_aside, without)`` gives account j's (positions, symbols)
+    outside the streams set aside, in rows none of ``without`` received."""
+    without = without or {j: frozenset() for j in uids}
+    penalty = math.log(len(pairs))
+    best: dict[int, tuple[float, float, int, int]] = {}
+    for set_aside in pairs:
+        marks = score_marks(the_code, uids, {j: observe(j, set_aside, without[j]) for j in uids},
+                            log_alpha - penalty)
+        for j, m in marks.items():
+            if j not in best or m[1] < best[j][1]:
+                best[j] = m
+    return {j: (score, min(0.0, log_p + penalty), read, agreeing)
+            for j, (score, log_p, read, agreeing) in best.items()}
+
+
+def _explain_away(marks, the_code, uids, evidence: Evidence, observed_in, pairs, log_canaries, log_alpha, fpr,
+                  tested):
     """A second look at each account without the rows of the *other* accounts already convicted.
 
     When several insiders' copies are merged, a small insider's rows share
@@ -236,8 +287,7 @@ def _explain_away(marks, the_code, uids, evidence: Evidence, observed_in, log_ca
     second = {j: first - {j} for j in marks if evidence.shares_rows(j, first - {j})}
     if not second:
         return marks
-    again = score_marks(the_code, {j: uids[j] for j in second},
-                        {j: observed_in(j, others) for j, others in second.items()}, log_alpha)
+    again = score_pairings(the_code, {j: uids[j] for j in second}, observed_in, pairs, log_alpha, second)
     out = dict(marks)
     for j, (_, log_p, _, _) in again.items():
         best = min(marks[j], again[j], key=lambda m: m[1])

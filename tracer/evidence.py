@@ -147,7 +147,7 @@ class Evidence:
     files: list[LeakFile] = field(default_factory=list)
     rows: int = 0
     anchor_values: int = 0  # phone and identifier cells examined: trials for a chance canary match
-    stream_names: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    stream_names: dict[tuple, int] = field(default_factory=dict)  # (file, column, slot, anchor column) ->
     readings: list[int] = field(default_factory=list)  # per stream, symbols read in rows some account received
     ones: list[int] = field(default_factory=list)  # ... and how many of them were 1
     marks: dict[tuple[frozenset[int], int], MarkCodes] = field(default_factory=dict)  # (group, stream) ->
@@ -156,7 +156,7 @@ class Evidence:
     canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
     owner: dict[int, int] = field(default_factory=dict)  # export -> account
 
-    def stream(self, name: tuple[str, int, str]) -> int:
+    def stream(self, name: tuple) -> int:
         index = self.stream_names.get(name)
         if index is None:
             index = self.stream_names[name] = len(self.stream_names)

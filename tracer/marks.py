@@ -145,11 +145,27 @@ def cell_anchor_column(schema: Schema, column: Column) -> int | None:
     return None
 
 
-def mark_plan(schema: Schema) -> MarkPlan:
+def anchor_choices(schema: Schema, column: Column) -> tuple[int | None, ...]:
+    """Every column whose anchor may have placed ``column``'s marks, nearest first.
+
+    One when the layout is certain.  When headers do not pair an address or
+    email with its party's phone and there are several phones (a headerless
+    dump, sender and recipient), each phone column is a candidate: the
+    accusation tries every pairing and pays for the tries (see
+    ``accuse.pairings``), instead of trusting the columns' order."""
+    phones = schema.of_kind("phone")
+    if column.kind in ("address", "email") and len(phones) > 1 and schema.party_phone(column) is None:
+        return tuple(p.index for p in sorted(phones, key=lambda p: (abs(p.index - column.index), p.index)))
+    return (cell_anchor_column(schema, column),)
+
+
+def mark_plan(schema: Schema, alternatives: bool = False) -> MarkPlan:
+    """How ``schema``'s rows are marked; with ``alternatives`` (matching), a cell
+    whose anchor is uncertain is planned once per candidate anchor."""
     cells = tuple(
-        CellPlan(column.index, cell_anchor_column(schema, column),
-                 tuple((slot, SLOT_WORD[slot.NAME]) for slot in slots_for(column.kind)))
+        CellPlan(column.index, anchor, tuple((slot, SLOT_WORD[slot.NAME]) for slot in slots_for(column.kind)))
         for column in schema.columns if column.kind in MARKABLE_KINDS
+        for anchor in (anchor_choices(schema, column) if alternatives else (cell_anchor_column(schema, column),))
     )
     return MarkPlan(tuple(c.index for c in schema.of_kind("phone")),
                     tuple(c.index for c in schema.of_kind("id")), cells)
@@ -209,13 +225,13 @@ def mark_row(
 
 def read_row(
     plan: MarkPlan, row: Sequence[str], anchors: RowAnchors, length: int
-) -> list[tuple[int, int, int, str]]:
-    """Every readable mark in a leaked row: (code position, symbol, column index, slot name)."""
+) -> list[tuple[int, int, int, str, int | None]]:
+    """Every readable mark in a leaked row: (code position, symbol, column, slot name, anchor column)."""
     found = []
     for cell_plan, anchor in _marked_cells(plan, anchors):
         cell = row[cell_plan.index]
         for slot, word in cell_plan.slots:
             bit = slot.read(cell)
             if bit is not None:
-                found.append((anchor.words[word] % length, bit, cell_plan.index, slot.NAME))
+                found.append((anchor.words[word] % length, bit, cell_plan.index, slot.NAME, cell_plan.anchor))
     return found

@@ -60,14 +60,14 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
         if not schema.anchor_columns:
             raise InputError(f"{path.name}: no phone or identifier column recognised; nothing to match on")
         columns = tuple(table.columns)
-        plan = mark_plan(schema)
+        plan = mark_plan(schema, alternatives=True)
         batch: list[LeakedRow] = []
         count = 0
         for row in counted(chain(head, rows), on_rows):
             count += 1
             anchors = row_anchors(plan, row, hasher)
-            marks = [(position, bit, evidence.stream((path.name, column, slot)))
-                     for position, bit, column, slot in read_row(plan, row, anchors, length)]
+            marks = [(position, bit, evidence.stream((path.name, column, slot, anchor)))
+                     for position, bit, column, slot, anchor in read_row(plan, row, anchors, length)]
             batch.append(LeakedRow(tuple(a.exposure for a in anchors.all), marks, path.name, count,
                                    tuple(row), columns))
             if len(batch) >= LOOKUP_ROWS:
