@@ -7,7 +7,11 @@ Evidence is gathered blind (registry, key and leak only):
 - every readable mark slot of every markable cell gives an observation
   (code position, symbol), at the position(s) of its cell anchor.
 
-``accuse`` turns that evidence into p-values.
+Digests and positions depend on the key, and an export can be read only with
+the key it was made with.  So each leak file is parsed once and read with
+every key some export was made with, each reading looking only at the exports
+of its key; ``accuse`` turns each reading into p-values, and
+``merge_verdicts`` makes one verdict of them.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .accuse import Verdict, accuse
+from .accuse import Verdict, accuse, merge_verdicts
 from .columns import Schema, recognise
 from .errors import InputError
-from .keys import Key
+from .keys import Key, KeyRing
 from .marks import AnchorHasher, read_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Registry
@@ -106,27 +110,57 @@ def file_sha256(path: Path) -> tuple[str, int]:
 Pending = dict[int, tuple[str, int, tuple[str, ...], tuple[str, ...]]]  # digest -> where it was read
 
 
-def _resolve(registry: Registry, evidence: Evidence, pending: Pending) -> None:
-    """Look a batch of leaked anchors up: canary hits and exposure.
+@dataclass
+class KeyedReading:
+    """The leaks as one key reads them: anchors, marks, and what the exports made with that key hold."""
 
-    A canary value counts as a hit only when it was drawn at random from a
-    known space (a new phone, a fresh identifier), so a chance match can be
-    bounded; a fitted sequential identifier is no evidence.
-    """
-    if not pending:
-        return
-    for digest, export_id, space in registry.canaries_of(pending):
-        if space > 0 and digest not in evidence.canary_hits:
-            file, number, row, columns = pending[digest]
-            evidence.canary_hits[digest] = CanaryHit(digest, export_id, file, number, row, columns, space)
-    for digest, export_id in registry.exposure_of(pending):
-        evidence.exposure[digest].add(export_id)
-    pending.clear()
+    key_id: int
+    key: Key
+    evidence: Evidence = field(default_factory=Evidence)
+    pending: Pending = field(default_factory=dict)  # anchors not yet looked up
+
+    def __post_init__(self) -> None:
+        self.hasher = AnchorHasher(self.key)
+
+    def add_row(self, schema: Schema, row: list[str], number: int, file: str, columns: tuple[str, ...],
+                length: int) -> None:
+        """One leaked row's anchors (to look up) and readable marks."""
+        evidence = self.evidence
+        anchors = row_anchors(schema, row, self.hasher)
+        row_index = len(evidence.row_anchors)
+        evidence.row_anchors.append(tuple(a.exposure for a in anchors.all))
+        for anchor in anchors.all:
+            evidence.anchor_values += 1
+            self.pending.setdefault(anchor.exposure, (file, number, tuple(row), columns))
+        for obs in read_row(schema, row, anchors, length, file):
+            stream = evidence.stream_names.setdefault(obs.stream, len(evidence.stream_names))
+            evidence.positions.append(obs.position)
+            evidence.symbols.append(obs.bit)
+            evidence.row_of.append(row_index)
+            evidence.streams.append(stream)
+
+    def resolve(self, registry: Registry) -> None:
+        """Look the pending anchors up among this key's exports: canary hits and exposure.
+
+        A canary value counts as a hit only when it was drawn at random from a
+        known space (a new phone, a fresh identifier), so a chance match can be
+        bounded; a fitted sequential identifier is no evidence.
+        """
+        if not self.pending:
+            return
+        evidence, pending = self.evidence, self.pending
+        for digest, export_id, space in registry.canaries_of(pending, self.key_id):
+            if space > 0 and digest not in evidence.canary_hits:
+                file, number, row, columns = pending[digest]
+                evidence.canary_hits[digest] = CanaryHit(digest, export_id, file, number, row, columns, space)
+        for digest, export_id in registry.exposure_of(pending, self.key_id):
+            evidence.exposure[digest].add(export_id)
+        pending.clear()
 
 
-def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hasher: AnchorHasher,
-              encoding: str | None = None, on_rows: OnRows | None = None) -> None:
-    """Add one leak file's anchors and observations to ``evidence``."""
+def read_leak(registry: Registry, path: Path, readings: Sequence[KeyedReading], encoding: str | None = None,
+              on_rows: OnRows | None = None) -> None:
+    """Parse one leak file once, and add its anchors and observations to every key's reading."""
     if not path.exists():
         raise InputError(f"{path}: file not found")
     sha, size = file_sha256(path)
@@ -144,37 +178,35 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
         if not schema.anchor_columns:
             raise InputError(f"{path.name}: no phone or identifier column recognised; nothing to match on")
         columns = tuple(table.columns)
-        pending: Pending = {}
         count = 0
         for row in counted(chain(head, rows), on_rows):
             count += 1
-            anchors = row_anchors(schema, row, hasher)
-            row_index = len(evidence.row_anchors)
-            evidence.row_anchors.append(tuple(a.exposure for a in anchors.all))
-            for anchor in anchors.all:
-                evidence.anchor_values += 1
-                pending.setdefault(anchor.exposure, (path.name, count, tuple(row), columns))
-            for obs in read_row(schema, row, anchors, length, path.name):
-                stream = evidence.stream_names.setdefault(obs.stream, len(evidence.stream_names))
-                evidence.positions.append(obs.position)
-                evidence.symbols.append(obs.bit)
-                evidence.row_of.append(row_index)
-                evidence.streams.append(stream)
+            for reading in readings:
+                reading.add_row(schema, row, count, path.name, columns, length)
             if count % LOOKUP_ROWS == 0:
-                _resolve(registry, evidence, pending)
-        _resolve(registry, evidence, pending)
-        evidence.rows += count
-        evidence.files.append(LeakFile(str(path), sha, size, count, table.ragged, schema))
+                for reading in readings:
+                    reading.resolve(registry)
+        leak_file = LeakFile(str(path), sha, size, count, table.ragged, schema)
+        for reading in readings:
+            reading.resolve(registry)
+            reading.evidence.rows += count
+            reading.evidence.files.append(leak_file)
 
 
-def match_leaks(registry: Registry, key: Key, paths: Sequence[Path], fpr: float = 1e-6,
+def match_leaks(registry: Registry, ring: KeyRing, paths: Sequence[Path], fpr: float = 1e-6,
                 encoding: str | None = None, on_rows: OnRows | None = None) -> Verdict:
-    """Read every leak file and accuse the accounts the evidence convicts at level ``fpr``."""
+    """Read every leak file and accuse the accounts the evidence convicts at level ``fpr``.
+
+    Each key some export was made with reads the leaks and judges at level
+    ``fpr / keys``, so that over all keys the chance of accusing any innocent
+    stays within ``fpr``.
+    """
     if not 0 < fpr < 1:
         raise InputError(f"--fpr must be between 0 and 1, got {fpr}")
-    registry.verify_key(key)
-    evidence = Evidence()
-    hasher = AnchorHasher(key)
+    registry.verify_ring(ring)
+    readings = [KeyedReading(key_id, ring.keys[key_id])
+                for key_id in registry.keys_with_exports() or [ring.current_id]]
     for path in paths:
-        read_leak(registry, key, Path(path), evidence, hasher, encoding, on_rows)
-    return accuse(registry, key, evidence, fpr)
+        read_leak(registry, Path(path), readings, encoding, on_rows)
+    share = fpr / len(readings)
+    return merge_verdicts([accuse(registry, r.key_id, r.key, r.evidence, share) for r in readings], fpr)
