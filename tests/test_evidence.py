@@ -11,10 +11,10 @@ from tracer.evidence import Evidence, LeakedRow
 class FakeRegistry:
     """Every anchor was exported once, by export 1 of account 7; no canaries."""
 
-    def exposure_of(self, digests):
+    def exposure_of(self, digests, key_id):
         return [(d, 1) for d in digests]
 
-    def canaries_of(self, digests):
+    def canaries_of(self, digests, key_id):
         return []
 
     def account_of_export(self, export_ids):
@@ -39,7 +39,7 @@ def peak_while_absorbing(rows: int) -> tuple[int, Evidence]:
     tracemalloc.start()
     tracemalloc.reset_peak()
     for _ in range(rows // len(batch)):
-        evidence.absorb(registry, batch)
+        evidence.absorb(registry, batch, 1)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak, evidence
@@ -57,7 +57,7 @@ def test_marks_are_kept_once_per_position_and_symbol():
     evidence = Evidence()
     evidence.stream(("leak.csv", 0, "slot"))
     rows = [LeakedRow((i,), [(5, 1, 0), (9, i % 2, 0)], "leak.csv", i + 1, (), ()) for i in range(10)]
-    evidence.absorb(FakeRegistry(), rows)
+    evidence.absorb(FakeRegistry(), rows, 1)
     positions, symbols = evidence.observed(7, erased=[])
     # position 9 was read as 0 and as 1: no symbol can be trusted there
     assert positions.tolist() == [5] and symbols.tolist() == [1]
@@ -66,10 +66,10 @@ def test_marks_are_kept_once_per_position_and_symbol():
 
 def test_rows_nobody_received_judge_no_channel():
     class Nobody(FakeRegistry):
-        def exposure_of(self, digests):
+        def exposure_of(self, digests, key_id):
             return []
 
     evidence = Evidence()
     evidence.stream(("leak.csv", 0, "slot"))
-    evidence.absorb(Nobody(), [LeakedRow((i,), [(i, 0, 0)], "leak.csv", i + 1, (), ()) for i in range(50)])
+    evidence.absorb(Nobody(), [LeakedRow((i,), [(i, 0, 0)], "leak.csv", i + 1, (), ()) for i in range(50)], 1)
     assert evidence.rows == 50 and evidence.readings == [0] and not evidence.accounts()

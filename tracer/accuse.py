@@ -18,13 +18,16 @@ canary appears), under the null "this account is innocent":
 - the two are independent of the leak under the null, so ``2 min(p_c, p_m)``
   is a valid p-value; multiplied by the number of candidates (Bonferroni) it
   bounds the chance that any innocent is accused.  Accused: corrected p <= fpr.
+- after a key rotation the leak is judged once per key (an export can be read
+  only with its own key): each account keeps its smallest corrected p-value
+  over the keys, multiplied by the number of keys tried (Bonferroni again).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import product
 
 import numpy as np
@@ -149,7 +152,8 @@ def score_marks(the_code, uids: dict[int, bytes], observed: dict[int, tuple[np.n
     return out
 
 
-def accuse(registry: Registry, key: Key, evidence: Evidence, fpr: float) -> Verdict:
+def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: float) -> Verdict:
+    """The verdict on ``evidence`` read with key ``key_id`` (which only knows the exports made with it)."""
     # Rows no account received (foreign data) say nothing of any account: they judge no channel.
     erased = evidence.erased(ERASE_MIN_SYMBOLS, ERASE_MINORITY)
     names = {index: name for name, index in evidence.stream_names.items()}
@@ -163,7 +167,7 @@ def accuse(registry: Registry, key: Key, evidence: Evidence, fpr: float) -> Verd
 
     records = evidence.records_by_account()
     candidates = sorted(evidence.accounts() | set(canaries_hit))
-    canary_totals = registry.canary_counts(candidates)  # account -> (values drawn at random, smallest space)
+    canary_totals = registry.canary_counts(candidates, key_id)  # account -> (values drawn at random, smallest space)
     avoided = registry.anchors_known()  # values a new canary had to avoid: the space left is smaller
     log_canaries = {
         j: canary_log_p_value(len(canaries_hit.get(j, [])), canary_totals[j][0], evidence.anchor_values,
@@ -215,6 +219,45 @@ def accuse(registry: Registry, key: Key, evidence: Evidence, fpr: float) -> Verd
         positions_read=evidence.positions_read(erased),
         channels_erased=sorted({f"{names[i][0]}:{names[i][1]}:{names[i][2]}" for i in erased}),
         registry_id=registry.id,
+    )
+
+
+def merge_verdicts(verdicts: list[Verdict], fpr: float) -> Verdict:
+    """One verdict from the verdicts of each key on the same leaks.
+
+    Under "account j is innocent" each key's corrected p-value is valid, so
+    ``keys x min`` over the keys is too (Bonferroni), for every account alike,
+    and the chance of accusing any innocent stays within ``fpr``.  With one key
+    the verdict is unchanged.  A suspect's statistics are those of its best
+    key; its exports and canary rows are all those found under any key.
+    """
+    tries = len(verdicts)
+    found: dict[int, list[Suspect]] = defaultdict(list)
+    for verdict in verdicts:
+        for suspect in verdict.candidates:
+            found[suspect.account_id].append(suspect)
+    candidates = []
+    for seen in found.values():
+        best = min(seen, key=lambda s: (s.p_value, -s.score))
+        canary_rows = _distinct_rows([hit for s in seen for hit in s.canary_rows])
+        p_value = min(1.0, best.p_value * tries)
+        candidates.append(replace(
+            best,
+            p_value=p_value,
+            log10_p_value=min(0.0, best.log10_p_value + math.log10(tries)),
+            canary_hits=len(canary_rows),
+            canary_rows=canary_rows,
+            exports=sorted((e for s in seen for e in s.exports), key=lambda e: e.export_id),
+            accused=p_value <= fpr,
+        ))
+    candidates.sort(key=lambda s: (s.p_value, -s.score))
+    first = verdicts[0]
+    return replace(
+        first,
+        fpr=fpr,
+        candidates=candidates,
+        positions_read=sum(v.positions_read for v in verdicts),
+        channels_erased=sorted({c for v in verdicts for c in v.channels_erased}),
     )
 
 

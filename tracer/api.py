@@ -1,10 +1,11 @@
-"""The Python API the CLI wraps: where the registry and key live, and the four jobs.
+"""The Python API the CLI wraps: where the registry and key ring live, and the jobs.
 
 >>> from tracer import api
 >>> api.init("tracer.db")
 >>> api.add_account("tracer.db", "branch-nanjing-li")
 >>> api.export("tracer.db", "waybills.csv", account="branch-nanjing-li", output="out.csv")
 >>> verdict = api.match("tracer.db", ["leak.txt"])
+>>> api.rotate_key("tracer.db")  # a new current key; the old ones stay to match old exports
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import code
-from .errors import RegistryError
+from .errors import KeyError_, RegistryError
 from .export import ExportResult, export_table
-from .keys import Key, create_key_file, default_key_path, load_key
+from .keys import ENV_VAR, KeyRing, create_key_file, default_key_path, key_from_environment, load_ring, write_ring
 from .match import match_leaks
 from .progress import OnRows
-from .registry import Account, CodeParams, Registry
+from .registry import Account, CodeParams, RegisteredKey, Registry
 
 ENV_REGISTRY = "TRACER_REGISTRY"
 DEFAULT_REGISTRY = "tracer.db"
@@ -31,21 +32,21 @@ def registry_path(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def init(path: str | os.PathLike | None = None) -> tuple[Path, Path]:
-    """A new registry and its key file (or the key in ``TRACER_KEY``); refuses to overwrite either."""
+    """A new registry and its key file (or the keys in ``TRACER_KEY``); refuses to overwrite either."""
     path = registry_path(path)
     key_path = default_key_path(path)
     if path.exists():
         raise RegistryError(f"registry {path} already exists; refusing to overwrite it")
     if not path.parent.is_dir():
         raise RegistryError(f"cannot create registry {path}: directory {path.parent} does not exist")
-    if os.environ.get("TRACER_KEY") is not None:
-        key = load_key(key_path)
+    if key_from_environment():
+        ring = load_ring(key_path)
         key_written = None
     else:
-        key = create_key_file(key_path)
+        ring = create_key_file(key_path)
         key_written = key_path
     try:
-        Registry.create(path, key, CodeParams(code.DEFAULT_LENGTH, code.DEFAULT_CUTOFF)).close()
+        Registry.create(path, ring, CodeParams(code.DEFAULT_LENGTH, code.DEFAULT_CUTOFF)).close()
     except BaseException:
         if key_written is not None:
             key_written.unlink(missing_ok=True)
@@ -57,16 +58,16 @@ def open_registry(path: str | os.PathLike | None = None) -> Registry:
     return Registry.open(registry_path(path))
 
 
-def open_with_key(path: str | os.PathLike | None = None) -> tuple[Registry, Key]:
-    """The registry and its key, checked to belong together."""
+def open_with_key(path: str | os.PathLike | None = None) -> tuple[Registry, KeyRing]:
+    """The registry and its key ring, checked to belong together."""
     registry = open_registry(path)
     try:
-        key = load_key(default_key_path(registry.path))
-        registry.verify_key(key)
+        ring = load_ring(default_key_path(registry.path))
+        registry.verify_ring(ring)
     except BaseException:
         registry.close()
         raise
-    return registry, key
+    return registry, ring
 
 
 def add_account(path, name: str, note: str = "") -> Account:
@@ -81,22 +82,52 @@ def list_accounts(path) -> list[tuple[Account, int]]:
 
 
 def export(path, source, *, account: str, output, on_rows: OnRows | None = None) -> ExportResult:
-    """Export ``source`` for ``account``; ``on_rows(n)`` hears of every batch of rows written."""
-    registry, key = open_with_key(path)
+    """Export ``source`` for ``account`` with the current key; ``on_rows(n)`` hears of every batch of rows written."""
+    registry, ring = open_with_key(path)
     with registry:
-        return export_table(registry, key, account, Path(source), Path(output), on_rows)
+        return export_table(registry, ring, account, Path(source), Path(output), on_rows)
 
 
 def match(path, leaks: Sequence, *, fpr: float = 1e-6, encoding: str | None = None,
           on_rows: OnRows | None = None):
     """The verdict on ``leaks``; ``on_rows(n)`` hears of every batch of rows read."""
-    registry, key = open_with_key(path)
+    registry, ring = open_with_key(path)
     with registry:
-        return match_leaks(registry, key, [Path(p) for p in leaks], fpr=fpr, encoding=encoding, on_rows=on_rows)
+        return match_leaks(registry, ring, [Path(p) for p in leaks], fpr=fpr, encoding=encoding, on_rows=on_rows)
 
 
 def check_registry(path) -> tuple[list[str], dict[str, int]]:
     """Problems found in the registry (empty when sound), and what it holds."""
-    registry, key = open_with_key(path)
+    registry, ring = open_with_key(path)
     with registry:
-        return registry.check(key), registry.summary()
+        return registry.check(ring), registry.summary()
+
+
+def rotate_key(path=None) -> tuple[int, Path]:
+    """Add a fresh key to the key file and the registry, and make it current; returns its id and the file.
+
+    Old keys stay: exports made with them can only be matched with them.
+    Under the registry's write lock (so two rotations cannot race), the new
+    ring is written first (atomically), then the key registered: a crash in
+    between leaves a ring whose newest key the registry lacks, and rotating
+    again registers that key instead of making another.  Keys in
+    ``TRACER_KEY`` cannot be rewritten: rotate the key file instead.
+    """
+    with open_registry(path) as registry:
+        key_path = default_key_path(registry.path)
+        if key_from_environment():
+            raise KeyError_(f"cannot rotate keys held in {ENV_VAR}: put them in the key file {key_path} "
+                            f"(mode 600), unset {ENV_VAR} and rotate again")
+        with registry.write_lock():
+            ring = load_ring(key_path)
+            if not registry.verify_ring(ring, finishing_rotation=True):
+                ring = ring.rotated()
+                write_ring(key_path, ring)
+            registry.register_key(ring.current_id, ring.current)
+        return ring.current_id, key_path
+
+
+def list_keys(path) -> list[RegisteredKey]:
+    """The keys the registry has had (ids, dates, exports made with each); never a secret."""
+    with open_registry(path) as registry:
+        return registry.keys()

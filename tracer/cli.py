@@ -34,6 +34,8 @@ accounts_app = typer.Typer(no_args_is_help=True, help="Accounts that export data
 app.add_typer(accounts_app, name="accounts")
 registry_app = typer.Typer(no_args_is_help=True, help="The registry itself.")
 app.add_typer(registry_app, name="registry")
+key_app = typer.Typer(no_args_is_help=True, help="The secret key ring: rotate it, list its keys.")
+app.add_typer(key_app, name="key")
 
 stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
@@ -146,6 +148,30 @@ def registry_check() -> None:
                             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
     typer.echo("Registry OK: {accounts} accounts, {exports} exports, {exposure} exposure digests, "
                "{canaries} canaries; history chain verified".format(**summary))
+
+
+@key_app.command("rotate")
+@reports_errors
+def key_rotate() -> None:
+    """Make a new current key; the old ones stay in the key file to match the exports made with them."""
+    key_id, key_path = api.rotate_key(state.registry)
+    typer.echo(f"Key {key_id} is now current ({key_path}); earlier keys are kept to match earlier exports")
+
+
+@key_app.command("list")
+@reports_errors
+def key_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the registry's keys: id, created, exports made with each (never a secret)."""
+    keys = api.list_keys(state.registry)
+    current = max(k.id for k in keys)
+    if as_json:
+        typer.echo(json.dumps([{"id": k.id, "created": k.created, "exports": k.exports, "current": k.id == current}
+                               for k in keys]))
+        return
+    table = RichTable("key", "created", "exports", "current")
+    for k in keys:
+        table.add_row(str(k.id), k.created, str(k.exports), "yes" if k.id == current else "")
+    stdout.print(table)
 
 
 @app.command()

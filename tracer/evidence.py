@@ -165,8 +165,8 @@ class Evidence:
         return index
 
     # ---- summing rows in ------------------------------------------------
-    def absorb(self, registry: Registry, batch: list[LeakedRow]) -> None:
-        """Look a batch of rows up in the registry and sum it in."""
+    def absorb(self, registry: Registry, batch: list[LeakedRow], key_id: int) -> None:
+        """Look a batch of rows up among the exports made with ``key_id``, and sum it in."""
         self.rows += len(batch)
         first_seen: dict[int, LeakedRow] = {}
         for row in batch:
@@ -176,9 +176,9 @@ class Evidence:
         if not first_seen:
             return
         exposure: dict[int, set[int]] = defaultdict(set)
-        for digest, export_id in registry.exposure_of(first_seen):
+        for digest, export_id in registry.exposure_of(first_seen, key_id):
             exposure[digest].add(export_id)
-        canaries = self._canaries_in(registry, first_seen)
+        canaries = self._canaries_in(registry, first_seen, key_id)
         self._learn_owners(registry, set().union(*exposure.values()) | {e for e, _ in canaries.values()})
         holders = {d: frozenset(self.owner[e] for e in exports) for d, exports in exposure.items()}
         for digest, (export_id, _) in canaries.items():
@@ -188,7 +188,8 @@ class Evidence:
             if group:
                 self._add_row(row, group, exposure, canaries)
 
-    def _canaries_in(self, registry: Registry, first_seen: dict[int, LeakedRow]) -> dict[int, tuple[int, int]]:
+    def _canaries_in(self, registry: Registry, first_seen: dict[int, LeakedRow], key_id: int
+                     ) -> dict[int, tuple[int, int]]:
         """Canary values among the batch's anchors: digest -> (export, space); new ones are kept as hits.
 
         A canary value counts only when it was drawn at random from a known
@@ -196,7 +197,7 @@ class Evidence:
         bounded; a fitted sequential identifier is no evidence.
         """
         found = {}
-        for digest, export_id, space in registry.canaries_of(first_seen):
+        for digest, export_id, space in registry.canaries_of(first_seen, key_id):
             if space <= 0:
                 continue
             found[digest] = (export_id, space)

@@ -29,8 +29,9 @@ import numpy as np
 from . import code
 from .canaries import RATE, RECENT, Donors, make_canary
 from .columns import Schema, phone_anchor, recognise
+from .durable import fsync_directory
 from .errors import InputError, OutputError, TracerError
-from .keys import Key
+from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
@@ -66,17 +67,19 @@ class _CanaryCollision(Exception):
 
 
 class _Exporter:
-    """One export's state: account bits, anchors, canaries, recent rows, spool."""
+    """One export's state, under the ring's current key: account bits, anchors, canaries, recent rows, spool."""
 
-    def __init__(self, registry: Registry, key: Key, account: Account, schema: Schema, avoid: set[int]):
+    def __init__(self, registry: Registry, ring: KeyRing, account: Account, schema: Schema, avoid: set[int]):
         self.registry = registry
-        self.key = key
+        self.key = ring.current
         self.account = account
         self.schema = schema
         self.plan = mark_plan(schema)
         self.length = registry.code.length
-        self.bits = code.Code(key, self.length, registry.code.cutoff).codeword(account.uid).tolist()
-        self.hasher = AnchorHasher(key)
+        self.bits = code.Code(self.key, self.length, registry.code.cutoff).codeword(account.uid).tolist()
+        self.hasher = AnchorHasher(self.key)
+        # Every key's hasher: a canary's new values must be unknown under each (records exported before a rotation).
+        self.ring_hashers = [self.hasher] + [AnchorHasher(k) for i, k in ring.keys.items() if i != ring.current_id]
         self.avoid = avoid
         self.canaries: dict[int, int] = {}  # digest of a canary's new phone or identifier -> its space
         self.recent: deque[list[str]] = deque(maxlen=RECENT)
@@ -116,7 +119,7 @@ class _Exporter:
         Its new phones must be nobody's: no exported record's, no other
         account's canary's.  Its identifier must be no exported record's; when
         the neighbours leave no free identifier between them, later attempts
-        draw a fresh one instead.
+        draw a fresh one instead.  "Exported" means under any key of the ring.
         """
         rng = random.Random(seed)
         for attempt in range(CANARY_ATTEMPTS):
@@ -126,18 +129,31 @@ class _Exporter:
             anchors = row_anchors(self.plan, canary.row, self.hasher)
             fake = {anchors.by_column[i].exposure: space for i, space in canary.spaces.items()
                     if i in anchors.by_column}
-            phones = {a.exposure for a in anchors.phones} & set(fake)
-            others = set(fake) - phones
             if not fake or set(fake) & (set(self.canaries) | self.avoid):
                 continue
-            if any(self.registry.canary_conflicts(d, self.account) for d in phones):
-                continue
-            if any(self.registry.exported(d) for d in others):
+            if self.taken(canary.row, [i for i in canary.spaces if i in anchors.by_column]):
                 continue
             self.canaries.update(fake)
             marked, _ = mark_row(self.plan, canary.row, anchors, self.bits, self.length)
             return marked
         raise TracerError("could not draw a canary that collides with no known record; export again")
+
+    def taken(self, row: list[str], columns: list[int]) -> bool:
+        """Whether, under some key of the ring, a canary's new value in ``columns`` is already known.
+
+        A phone may be no exported record's and no other account's canary; an
+        identifier no exported record's.
+        """
+        for hasher in self.ring_hashers:
+            anchors = row_anchors(self.plan, row, hasher)
+            for index in columns:
+                anchor = anchors.by_column[index]
+                if anchor in anchors.phones:
+                    if self.registry.canary_conflicts(anchor.exposure, self.account):
+                        return True
+                elif self.registry.exported(anchor.exposure):
+                    return True
+        return False
 
     def run(self, rows: Iterator[list[str]], head_complete: bool, head: list[list[str]],
             writer: TableWriter, spool) -> int:
@@ -198,10 +214,11 @@ def _output_format(source_format: TableFormat, source: Path, output: Path) -> Ta
     return TableFormat(kind=kind, encoding="utf-8", delimiter=delimiter, lineterminator="\n")
 
 
-def export_table(registry: Registry, key: Key, account_name: str, source: Path, output: Path,
+def export_table(registry: Registry, ring: KeyRing, account_name: str, source: Path, output: Path,
                  on_rows: OnRows | None = None) -> ExportResult:
-    """Export ``source`` for ``account_name`` to ``output``, marked, with canaries, registered."""
-    registry.verify_key(key)
+    """Export ``source`` for ``account_name`` to ``output`` with the ring's current key: marked, with
+    canaries, registered."""
+    registry.verify_ring(ring)
     account = registry.account(account_name)
     source, output = Path(source), Path(output)
     if output.exists() and source.exists() and output.resolve() == source.resolve():
@@ -210,13 +227,13 @@ def export_table(registry: Registry, key: Key, account_name: str, source: Path, 
     avoid: set[int] = set()
     for _ in range(3):
         try:
-            return _export_once(registry, key, account, source, output, avoid, on_rows)
+            return _export_once(registry, ring, account, source, output, avoid, on_rows)
         except _CanaryCollision as collision:
             avoid |= collision.digests
     raise TracerError("canaries kept colliding with the export's own records; export again")
 
 
-def _export_once(registry: Registry, key: Key, account: Account, source: Path, output: Path,
+def _export_once(registry: Registry, ring: KeyRing, account: Account, source: Path, output: Path,
                  avoid: set[int], on_rows: OnRows | None) -> ExportResult:
     with open_table(source) as table:
         rows = table.rows()
@@ -228,7 +245,7 @@ def _export_once(registry: Registry, key: Key, account: Account, source: Path, o
         if not schema.anchor_columns:
             raise InputError(f"{source.name}: no phone or identifier column found; tracer cannot mark this table")
         out_format = _output_format(table.format, source, output)
-        exporter = _Exporter(registry, key, account, schema, avoid)
+        exporter = _Exporter(registry, ring, account, schema, avoid)
         directory = output.parent if str(output.parent) else Path(".")
         if not directory.is_dir():
             raise OutputError(f"{output}: directory {directory} does not exist")
@@ -250,7 +267,8 @@ def _export_once(registry: Registry, key: Key, account: Account, source: Path, o
                 _check_canaries(set(exporter.canaries), spool)
                 entry = registry.record_export(
                     account,
-                    key,
+                    ring.current_id,
+                    ring.current,
                     source=source.name,
                     output=output.name,
                     rows=exporter.rows,
@@ -261,7 +279,7 @@ def _export_once(registry: Registry, key: Key, account: Account, source: Path, o
                 )
             try:
                 os.replace(temp, output)
-                _fsync_directory(directory)
+                fsync_directory(directory)
             except OSError as exc:
                 raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
         except BaseException:
@@ -281,14 +299,3 @@ def _check_canaries(canary_digests: set[int], spool) -> None:
         clash.update(int(d) for d in chunk[np.isin(chunk, wanted)])
     if clash:
         raise _CanaryCollision(clash)
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -1,9 +1,19 @@
-"""The secret key, and every keyed function derived from it.
+"""The secret key ring, and every keyed function derived from a key.
 
-The key is 32 random bytes that live apart from the registry: in a key file
+A key is 32 random bytes that live apart from the registry: in a key file
 (mode 0600, ``tracer.key`` beside ``tracer.db`` by default) or in the
-``TRACER_KEY`` environment variable (64 hex digits).  Nothing in the registry
-or in an export can be tied to an account without it.
+``TRACER_KEY`` environment variable.  Nothing in the registry or in an export
+can be tied to an account without it.
+
+Keys are rotated, never dropped: an export can only be read with the key it
+was made with, so the key file is a *ring* of keys by id, and the highest id
+is the current one (new exports use it).  Its formats:
+
+- one bare line of 64 hex digits: key 1 (what ``tracer init`` writes, and
+  every key file before rotation existed);
+- lines ``<id> <64 hex digits>`` (what ``tracer key rotate`` writes; ``#``
+  starts a comment line);
+- in ``TRACER_KEY``: the bare 64 hex digits, or ``<id>:<hex>,<id>:<hex>``.
 
 Each use of the key gets its own domain (BLAKE2b's ``person`` field, or a
 derived sub-key), so digests made for one purpose never equal digests made for
@@ -26,17 +36,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from .durable import replace_private
 from .errors import KeyError_
 
 KEY_BYTES = 32
 ENV_VAR = "TRACER_KEY"
+RING_ENTRY = re.compile(r"(\d+)\s*[:\s]\s*(\S+)")  # '<id> <hex>' (file) or '<id>:<hex>' (TRACER_KEY)
+RING_HEADER = "# tracer key ring: '<id> <key>' per line; the highest id is current. Never delete a line:\n" \
+              "# an export can only be matched with the key it was made with.\n"
 
 
 def _person(domain: str) -> bytes:
@@ -99,8 +115,63 @@ def parse_hex_key(text: str, origin: str) -> Key:
     return Key(raw)
 
 
-def create_key_file(path: Path) -> Key:
-    """Write a fresh random key, readable by its owner only; refuse to overwrite."""
+@dataclass(frozen=True)
+class KeyRing:
+    """Every key a registry has had, by id; the highest id is current.
+
+    ``origin`` says where it came from (``TRACER_KEY`` or the key file), for
+    error messages; the secrets never appear in one.
+    """
+
+    keys: Mapping[int, Key]
+    origin: str
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise KeyError_(f"{self.origin} holds no key")
+
+    @property
+    def current_id(self) -> int:
+        return max(self.keys)
+
+    @property
+    def current(self) -> Key:
+        return self.keys[self.current_id]
+
+    def rotated(self) -> "KeyRing":
+        """This ring and a fresh random key with the next id, which becomes current."""
+        return KeyRing({**self.keys, self.current_id + 1: Key(secrets.token_bytes(KEY_BYTES))}, self.origin)
+
+    def file_text(self) -> str:
+        return RING_HEADER + "".join(f"{i} {self.keys[i].secret.hex()}\n" for i in sorted(self.keys))
+
+
+def parse_ring(text: str, origin: str) -> KeyRing:
+    """A key ring from a key file's text or ``TRACER_KEY``: a bare key (id 1) or ``id hex`` entries."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    entries = [e.strip() for line in lines for e in line.split(",") if e.strip()]
+    if len(entries) == 1 and RING_ENTRY.fullmatch(entries[0]) is None:
+        return KeyRing({1: parse_hex_key(entries[0], origin)}, origin)
+    keys: dict[int, Key] = {}
+    for entry in entries:
+        found = RING_ENTRY.fullmatch(entry)
+        if found is None or int(found[1]) < 1:
+            raise KeyError_(f"{origin} is not a tracer key ring (expected '<id> <key>' lines or "
+                            f"'<id>:<key>,<id>:<key>', ids from 1, keys of {2 * KEY_BYTES} hex digits)")
+        key_id = int(found[1])
+        if key_id in keys:
+            raise KeyError_(f"{origin} holds key {key_id} twice")
+        keys[key_id] = parse_hex_key(found[2], f"{origin}, key {key_id},")
+    return KeyRing(keys, origin)
+
+
+def key_from_environment() -> bool:
+    """Whether the keys come from ``TRACER_KEY`` (which tracer cannot rewrite) rather than a key file."""
+    return os.environ.get(ENV_VAR) is not None
+
+
+def create_key_file(path: Path) -> KeyRing:
+    """Write a fresh random key (key 1), readable by its owner only; refuse to overwrite."""
     key = Key(secrets.token_bytes(KEY_BYTES))
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -112,18 +183,19 @@ def create_key_file(path: Path) -> Key:
         handle.write(key.secret.hex() + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    return key
+    return KeyRing({1: key}, f"key file {path}")
 
 
-def load_key(key_path: Path) -> Key:
-    """The key from ``TRACER_KEY`` if set, else from the key file."""
+def load_ring(key_path: Path) -> KeyRing:
+    """The key ring from ``TRACER_KEY`` if set, else from the key file (refused if others may read it)."""
     env = os.environ.get(ENV_VAR)
     if env is not None:
-        return parse_hex_key(env, ENV_VAR)
+        return parse_ring(env, ENV_VAR)
     try:
         mode = key_path.stat().st_mode
     except FileNotFoundError:
-        raise KeyError_(f"key file {key_path} not found (set {ENV_VAR} or pass --key)") from None
+        raise KeyError_(f"key file {key_path} not found (set {ENV_VAR}, or put the key file beside the registry)"
+                        ) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyError_(
             f"key file {key_path} is readable by others (mode {stat.S_IMODE(mode):o}); run: chmod 600 {key_path}"
@@ -132,4 +204,12 @@ def load_key(key_path: Path) -> Key:
         text = key_path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError):
         raise KeyError_(f"cannot read key file {key_path}") from None
-    return parse_hex_key(text, f"key file {key_path}")
+    return parse_ring(text, f"key file {key_path}")
+
+
+def write_ring(key_path: Path, ring: KeyRing) -> None:
+    """Replace the key file with ``ring`` atomically (0600 temp file, fsync, rename): never half a ring."""
+    try:
+        replace_private(key_path, ring.file_text().encode("ascii"))
+    except OSError as exc:
+        raise KeyError_(f"cannot write key file {key_path}: {exc.strerror}") from None

@@ -7,22 +7,27 @@ Evidence is gathered blind (registry, key and leak only):
 - every readable mark slot of every markable cell gives an observation
   (code position, symbol), at the position(s) of its cell anchor.
 
-``accuse`` turns that evidence into p-values.
+Digests and positions depend on the key, and an export can be read only with
+the key it was made with.  So each leak file is parsed once and read with
+every key some export was made with, each reading looking only at the exports
+of its key; ``accuse`` turns each reading into p-values, and
+``merge_verdicts`` makes one verdict of them.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-from .accuse import Verdict, accuse
+from .accuse import Verdict, accuse, merge_verdicts
 from .columns import recognise
-from .evidence import LOOKUP_ROWS, Evidence, LeakedRow, LeakFile
 from .errors import InputError
-from .keys import Key
-from .marks import AnchorHasher, mark_plan, read_row, row_anchors
+from .evidence import LOOKUP_ROWS, Evidence, LeakedRow, LeakFile
+from .keys import Key, KeyRing
+from .marks import AnchorHasher, MarkPlan, mark_plan, read_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Registry
 from .tables import open_table
@@ -40,9 +45,37 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hasher: AnchorHasher,
-              encoding: str | None = None, on_rows: OnRows | None = None) -> None:
-    """Add one leak file's anchors and observations to ``evidence``."""
+@dataclass
+class KeyedReading:
+    """The leaks as one key reads them: a batch of rows awaiting lookup, and the evidence summed so far."""
+
+    key_id: int
+    key: Key
+    evidence: Evidence = field(default_factory=Evidence)
+    batch: list[LeakedRow] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.hasher = AnchorHasher(self.key)
+
+    def add_row(self, plan: MarkPlan, row: list[str], number: int, file: str, columns: tuple[str, ...],
+                length: int, registry: Registry) -> None:
+        """One leaked row's anchors (to look up) and readable marks; a full batch is looked up and summed."""
+        anchors = row_anchors(plan, row, self.hasher)
+        stream = self.evidence.stream
+        marks = [(position, bit, stream((file, column, slot, anchor)))
+                 for position, bit, column, slot, anchor in read_row(plan, row, anchors, length)]
+        self.batch.append(LeakedRow(tuple(a.exposure for a in anchors.all), marks, file, number, tuple(row), columns))
+        if len(self.batch) >= LOOKUP_ROWS:
+            self.flush(registry)
+
+    def flush(self, registry: Registry) -> None:
+        self.evidence.absorb(registry, self.batch, self.key_id)
+        self.batch = []
+
+
+def read_leak(registry: Registry, path: Path, readings: list[KeyedReading], encoding: str | None = None,
+              on_rows: OnRows | None = None) -> None:
+    """Parse one leak file once, and add its anchors and observations to every key's reading."""
     if not path.exists():
         raise InputError(f"{path}: file not found")
     sha, size = file_sha256(path)
@@ -61,30 +94,31 @@ def read_leak(registry: Registry, key: Key, path: Path, evidence: Evidence, hash
             raise InputError(f"{path.name}: no phone or identifier column recognised; nothing to match on")
         columns = tuple(table.columns)
         plan = mark_plan(schema, alternatives=True)
-        batch: list[LeakedRow] = []
         count = 0
         for row in counted(chain(head, rows), on_rows):
             count += 1
-            anchors = row_anchors(plan, row, hasher)
-            marks = [(position, bit, evidence.stream((path.name, column, slot, anchor)))
-                     for position, bit, column, slot, anchor in read_row(plan, row, anchors, length)]
-            batch.append(LeakedRow(tuple(a.exposure for a in anchors.all), marks, path.name, count,
-                                   tuple(row), columns))
-            if len(batch) >= LOOKUP_ROWS:
-                evidence.absorb(registry, batch)
-                batch = []
-        evidence.absorb(registry, batch)
-        evidence.files.append(LeakFile(str(path), sha, size, count, table.ragged, schema))
+            for reading in readings:
+                reading.add_row(plan, row, count, path.name, columns, length, registry)
+        leak_file = LeakFile(str(path), sha, size, count, table.ragged, schema)
+        for reading in readings:
+            reading.flush(registry)
+            reading.evidence.files.append(leak_file)
 
 
-def match_leaks(registry: Registry, key: Key, paths: Sequence[Path], fpr: float = 1e-6,
+def match_leaks(registry: Registry, ring: KeyRing, paths: Sequence[Path], fpr: float = 1e-6,
                 encoding: str | None = None, on_rows: OnRows | None = None) -> Verdict:
-    """Read every leak file and accuse the accounts the evidence convicts at level ``fpr``."""
+    """Read every leak file and accuse the accounts the evidence convicts at level ``fpr``.
+
+    Each key some export was made with reads the leaks and judges at level
+    ``fpr / keys``, so that over all keys the chance of accusing any innocent
+    stays within ``fpr``.
+    """
     if not 0 < fpr < 1:
         raise InputError(f"--fpr must be between 0 and 1, got {fpr}")
-    registry.verify_key(key)
-    evidence = Evidence()
-    hasher = AnchorHasher(key)
+    registry.verify_ring(ring)
+    readings = [KeyedReading(key_id, ring.keys[key_id])
+                for key_id in registry.keys_with_exports() or [ring.current_id]]
     for path in paths:
-        read_leak(registry, key, Path(path), evidence, hasher, encoding, on_rows)
-    return accuse(registry, key, evidence, fpr)
+        read_leak(registry, Path(path), readings, encoding, on_rows)
+    share = fpr / len(readings)
+    return merge_verdicts([accuse(registry, r.key_id, r.key, r.evidence, share) for r in readings], fpr)

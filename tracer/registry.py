@@ -1,10 +1,17 @@
-"""The registry: accounts, exports, exposure and canary digests.
+"""The registry: accounts, keys, exports, exposure and canary digests.
 
-This is the only module that speaks SQL, so that a server database can take
-the place of the embedded SQLite file when one company's exporters run on many
-hosts.  The registry holds no secret and no personal data in clear: exposure
-and canaries are 8-byte keyed digests of record anchors (see ``keys``); the
-key check value lets tracer refuse a wrong key.
+This module and its schema (``registry_schema``) are the only ones that speak
+SQL, so that a server database can take the place of the embedded SQLite file
+when one company's exporters run on many hosts.  The registry holds no secret
+and no personal data in clear: exposure and canaries are 8-byte keyed digests
+of record anchors (see ``keys``); each key of the ring has a check value here,
+so a wrong key is refused, and each export names the key it was made with
+(only that key can read it again).
+
+The schema has a version (``meta.schema_version``, which every tracer reads,
+mirrored in ``PRAGMA user_version``).  A registry written by an older tracer
+is migrated forward when opened, in one transaction; a new registry is made
+the same way (the first schema, then every migration), so both end identical.
 
 SQLite runs in WAL mode with a busy timeout, so several exporting processes
 and a matcher can share one file.  Each export is recorded in one transaction
@@ -14,6 +21,7 @@ all of it or none of it.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -26,66 +34,11 @@ import numpy as np
 import sqlite_utils
 
 from .errors import AccountError, KeyError_, RegistryError
-from .keys import Key
+from .keys import Key, KeyRing
+from .registry_schema import SCHEMA, SCHEMA_VERSION, migrate, statements
 
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 LOOKUP_BATCH = 500
-
-SCHEMA = """
-CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE accounts (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    uid TEXT NOT NULL UNIQUE,
-    note TEXT NOT NULL DEFAULT '',
-    created TEXT NOT NULL
-);
-CREATE TABLE exports (
-    id INTEGER PRIMARY KEY,
-    account_id INTEGER NOT NULL REFERENCES accounts(id),
-    created TEXT NOT NULL,
-    source TEXT NOT NULL,
-    output TEXT NOT NULL,
-    rows INTEGER NOT NULL,
-    canaries INTEGER NOT NULL,
-    marked_cells INTEGER NOT NULL,
-    anchors INTEGER NOT NULL DEFAULT 0,
-    chain TEXT NOT NULL DEFAULT '',
-    released TEXT
-);
-CREATE TABLE exposure (
-    digest INTEGER NOT NULL,
-    export_id INTEGER NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
-    PRIMARY KEY (digest, export_id)
-) WITHOUT ROWID;
-CREATE TABLE canaries (
-    digest INTEGER NOT NULL,
-    export_id INTEGER NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
-    space INTEGER NOT NULL,  -- how many equally likely values it was drawn from; 0: not at random, no evidence
-    PRIMARY KEY (digest, export_id)
-) WITHOUT ROWID;
-CREATE INDEX exports_account ON exports(account_id);
-CREATE INDEX canaries_export ON canaries(export_id);
--- The history is append-only: an export's entry, exposure and canaries never change,
--- except that an entry is marked released once its file is in place.
-CREATE TRIGGER exports_no_delete BEFORE DELETE ON exports
-    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
-CREATE TRIGGER exports_only_release BEFORE UPDATE ON exports
-    WHEN OLD.released IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.account_id IS NOT OLD.account_id
-      OR NEW.created IS NOT OLD.created OR NEW.source IS NOT OLD.source OR NEW.output IS NOT OLD.output
-      OR NEW.rows IS NOT OLD.rows OR NEW.canaries IS NOT OLD.canaries
-      OR NEW.marked_cells IS NOT OLD.marked_cells OR NEW.anchors IS NOT OLD.anchors OR NEW.chain IS NOT OLD.chain
-    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
-CREATE TRIGGER exposure_no_delete BEFORE DELETE ON exposure
-    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
-CREATE TRIGGER exposure_no_update BEFORE UPDATE ON exposure
-    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
-CREATE TRIGGER canaries_no_delete BEFORE DELETE ON canaries
-    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
-CREATE TRIGGER canaries_no_update BEFORE UPDATE ON canaries
-    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
-"""
 
 
 def chain_link(key: Key, previous: str, entry: tuple, canaries: list[tuple[int, int]]) -> str:
@@ -96,11 +49,6 @@ def chain_link(key: Key, previous: str, entry: tuple, canaries: list[tuple[int, 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def digest_int(digest: bytes) -> int:
-    """An 8-byte digest as SQLite's signed 64-bit integer."""
-    return int.from_bytes(digest[:8], "little", signed=True)
 
 
 @dataclass(frozen=True)
@@ -126,6 +74,15 @@ class Export:
 
 
 @dataclass(frozen=True)
+class RegisteredKey:
+    """A key as the registry knows it: never the secret, only when it came and what it made."""
+
+    id: int
+    created: str
+    exports: int
+
+
+@dataclass(frozen=True)
 class CodeParams:
     """The code's public shape; its biases are re-derived from the key."""
 
@@ -141,12 +98,15 @@ class Registry:
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
         meta = self._meta()
-        version = int(meta.get("schema_version", "0"))
+        version = int(meta["schema_version"])
         if version > SCHEMA_VERSION:
             raise RegistryError(f"{path} was written by a newer tracer (schema {version}); upgrade tracer")
+        if version < SCHEMA_VERSION:
+            self._upgrade()
+        if not self.key_checks():
+            raise KeyError("a registry has at least one key")  # reported as a corrupt registry
         self.id = meta["registry_id"]
         self.code = CodeParams(length=int(meta["code_length"]), cutoff=float(meta["code_cutoff"]))
-        self._key_check = meta["key_check"]
 
     # ---- opening -------------------------------------------------------
     @staticmethod
@@ -164,8 +124,8 @@ class Registry:
         return conn
 
     @classmethod
-    def create(cls, path: Path, key: Key, code: CodeParams) -> "Registry":
-        """A new, empty registry bound to ``key``; refuses to overwrite anything."""
+    def create(cls, path: Path, ring: KeyRing, code: CodeParams) -> "Registry":
+        """A new, empty registry bound to the keys of ``ring``; refuses to overwrite anything."""
         if path.exists():
             raise RegistryError(f"registry {path} already exists; refusing to overwrite it")
         try:
@@ -173,19 +133,22 @@ class Registry:
         except RegistryError:
             raise RegistryError(f"cannot create registry {path}") from None
         registry_id = secrets.token_hex(16)
+        created = now_iso()
         with conn:
-            conn.execute("BEGIN")
-            conn.executescript(SCHEMA)
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in statements(SCHEMA):
+                conn.execute(statement)
             meta = {
-                "schema_version": str(SCHEMA_VERSION),
+                "schema_version": "1",  # the schema just made; migrate brings it forward
                 "registry_id": registry_id,
-                "key_check": key.check_value(registry_id),
                 "code_length": str(code.length),
                 "code_cutoff": repr(code.cutoff),
-                "created": now_iso(),
+                "created": created,
             }
             conn.executemany("INSERT INTO meta(name, value) VALUES (?, ?)", meta.items())
-        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            migrate(conn, 1)
+            conn.executemany("INSERT INTO keys(id, check_value, created) VALUES (?, ?, ?)",
+                             [(i, key.check_value(registry_id), created) for i, key in sorted(ring.keys.items())])
         return cls(path, conn)
 
     @classmethod
@@ -202,9 +165,69 @@ class Registry:
     def _meta(self) -> dict[str, str]:
         return {row[0]: row[1] for row in self.conn.execute("SELECT name, value FROM meta")}
 
-    def verify_key(self, key: Key) -> None:
-        if not key.matches(self.id, self._key_check):
-            raise KeyError_(f"the key does not belong to registry {self.path}")
+    def _upgrade(self) -> None:
+        """Migrate forward under the write lock; the version is read again, as another process may have done it."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            migrate(self.conn, int(self._meta()["schema_version"]))
+
+    # ---- keys ----------------------------------------------------------
+    def key_checks(self) -> dict[int, str]:
+        """Key id -> its check value, for every key the registry has had."""
+        return dict(self.conn.execute("SELECT id, check_value FROM keys"))
+
+    def verify_ring(self, ring: KeyRing, *, finishing_rotation: bool = False) -> bool:
+        """Refuse a key ring that does not belong to this registry.
+
+        Each key of the ring must be one the registry knows (its check value
+        matches), and the ring must hold every key the registry knows: an
+        export can be read only with its own key, and a ring whose newest key
+        is not the registry's newest would make new exports with an old key.
+        With ``finishing_rotation``, the ring's newest key may be the next id,
+        not yet registered: a rotation that wrote the key file and stopped.
+        Returns whether that is so.
+        """
+        known = self.key_checks()
+        for key_id, key in sorted(ring.keys.items()):
+            if key_id in known and not key.matches(self.id, known[key_id]):
+                which = "the key" if len(ring.keys) == 1 else f"key {key_id} of {ring.origin}"
+                raise KeyError_(f"{which} does not belong to registry {self.path}")
+        unknown = sorted(set(ring.keys) - set(known))
+        interrupted = unknown == [ring.current_id] and ring.current_id == max(known, default=0) + 1
+        if unknown and not (finishing_rotation and interrupted):
+            hint = " (a key rotation was interrupted: run tracer key rotate to finish it)" if interrupted else ""
+            raise KeyError_(f"key {unknown[0]} of {ring.origin} is not registered in registry {self.path}{hint}")
+        missing = sorted(set(known) - set(ring.keys))
+        if missing:
+            raise KeyError_(f"{ring.origin} lacks key {missing[0]} of registry {self.path}; "
+                            "every key the registry has had is needed (exports made with it)")
+        return bool(unknown)
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One write transaction: whatever runs inside (rewriting the key file) is serialised with all writers."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            yield
+
+    def register_key(self, key_id: int, key: Key) -> None:
+        """Record a new current key (inside ``write_lock``, after the key file holds it)."""
+        newest = self.conn.execute("SELECT coalesce(max(id), 0) FROM keys").fetchone()[0]
+        if key_id != newest + 1:
+            raise KeyError_(f"key {key_id} cannot follow key {newest} of registry {self.path}")
+        self.conn.execute("INSERT INTO keys(id, check_value, created) VALUES (?, ?, ?)",
+                          (key_id, key.check_value(self.id), now_iso()))
+
+    def keys(self) -> list[RegisteredKey]:
+        rows = self.conn.execute(
+            "SELECT k.id, k.created, count(e.id) FROM keys k LEFT JOIN exports e ON e.key_id = k.id"
+            " GROUP BY k.id ORDER BY k.id"
+        )
+        return [RegisteredKey(*row) for row in rows]
+
+    def keys_with_exports(self) -> list[int]:
+        """The keys some export was made with: a leak is read once with each."""
+        return [row[0] for row in self.conn.execute("SELECT DISTINCT key_id FROM exports ORDER BY key_id")]
 
     def close(self) -> None:
         self.conn.close()
@@ -263,6 +286,7 @@ class Registry:
     def record_export(
         self,
         account: Account,
+        key_id: int,
         key: Key,
         *,
         source: str,
@@ -273,7 +297,8 @@ class Registry:
         canary_rows: int,
         canaries: dict[int, int],
     ) -> Export:
-        """Register one export atomically: its row, exposure digests (in chunks), canaries, chain link."""
+        """Register one export made with key ``key_id`` atomically: its row, exposure digests (in chunks),
+        canaries, and its chain link (keyed with that key)."""
         created = now_iso()
         canary_values = sorted(canaries.items())  # (digest, space)
         with self.conn:
@@ -296,32 +321,34 @@ class Registry:
             chain = chain_link(key, previous[0] if previous else self.id, entry, canary_values)
             self.conn.execute(
                 "INSERT INTO exports(id, account_id, created, source, output, rows, canaries, marked_cells,"
-                " anchors, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                entry + (chain,),
+                " anchors, chain, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                entry + (chain, key_id),
             )
         return self.export(export_id)
 
-    def check(self, key: Key) -> list[str]:
-        """Every problem found: SQLite's own checks, the key, the chain of export entries, their exposure.
+    def check(self, ring: KeyRing) -> list[str]:
+        """Every problem found: SQLite's own checks, the keys, the chain of export entries, their exposure.
 
-        The chain is keyed: without the key nobody can rewrite the history so
-        that it verifies again.
+        The chain is keyed, each link with the key of its export: without the
+        keys nobody can rewrite the history so that it verifies again.
         """
-        self.verify_key(key)
+        self.verify_ring(ring)
         problems = [row[0] for row in self.conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
         problems += [f"{row[0]} row {row[1]} points at a missing {row[2]}"
                      for row in self.conn.execute("PRAGMA foreign_key_check")]
         counts = dict(self.conn.execute("SELECT export_id, count(*) FROM exposure GROUP BY export_id"))
         previous = self.id
         for row in self.conn.execute(
-            "SELECT id, account_id, created, source, output, rows, canaries, marked_cells, anchors, chain"
+            "SELECT id, account_id, created, source, output, rows, canaries, marked_cells, anchors, chain, key_id"
             " FROM exports ORDER BY id"
         ).fetchall():
-            export_id, entry, chain = row[0], row[:9], row[9]
+            export_id, entry, chain, key = row[0], row[:9], row[9], ring.keys.get(row[10])
             canaries = self.conn.execute(
                 "SELECT digest, space FROM canaries WHERE export_id = ? ORDER BY digest", (export_id,)
             ).fetchall()
-            if chain_link(key, previous, entry, canaries) != chain:
+            if key is None:
+                problems.append(f"export {export_id}: made with key {row[10]}, which the registry does not know")
+            elif chain_link(key, previous, entry, canaries) != chain:
                 problems.append(f"export {export_id}: its entry, its canaries or an earlier entry was altered")
             if counts.get(export_id, 0) != entry[8]:
                 problems.append(f"export {export_id}: {counts.get(export_id, 0)} exposure digests, "
@@ -355,33 +382,44 @@ class Registry:
     def exports(self, export_ids: Iterable[int]) -> dict[int, Export]:
         return {i: self.export(i) for i in sorted(set(export_ids))}
 
-    def canary_counts(self, account_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
-        """Per account: how many canary values drawn at random it received, and the smallest space drawn from."""
+    def canary_counts(self, account_ids: Iterable[int], key_id: int) -> dict[int, tuple[int, int]]:
+        """Per account: how many canary values drawn at random it received in exports made with ``key_id``,
+        and the smallest space drawn from."""
         ids = sorted(set(account_ids))
         counts = dict.fromkeys(ids, (0, 0))
         for batch in _batches(ids, LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
             for account_id, n, space in self.conn.execute(
                 f"SELECT e.account_id, count(*), min(c.space) FROM canaries c JOIN exports e ON e.id = c.export_id"
-                f" WHERE c.space > 0 AND e.account_id IN ({marks}) GROUP BY e.account_id",
-                batch,
+                f" WHERE c.space > 0 AND e.key_id = ? AND e.account_id IN ({marks}) GROUP BY e.account_id",
+                [key_id, *batch],
             ):
                 counts[account_id] = (n, space)
         return counts
 
     # ---- lookups -------------------------------------------------------
-    def _lookup(self, select: str, digests: Iterable[int]) -> Iterator[tuple]:
+    def _lookup(self, table: str, columns: str, digests: Iterable[int], key_id: int) -> Iterator[tuple]:
+        """Rows of ``table`` (exposure or canaries) with these digests, in exports made with ``key_id``.
+
+        A digest made with one key says nothing of exports made with another.
+        CROSS JOIN keeps SQLite on the digest index first, whatever the
+        number of exports.
+        """
         for batch in _batches(sorted(set(digests)), LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
-            yield from self.conn.execute(f"{select} WHERE digest IN ({marks})", batch)
+            yield from self.conn.execute(
+                f"SELECT {columns} FROM {table} x CROSS JOIN exports e ON e.id = x.export_id"
+                f" WHERE x.digest IN ({marks}) AND e.key_id = ?",
+                [*batch, key_id],
+            )
 
-    def exposure_of(self, digests: Iterable[int]) -> list[tuple[int, int]]:
-        """(digest, export_id) for every export that contained one of these anchors."""
-        return list(self._lookup("SELECT digest, export_id FROM exposure", digests))
+    def exposure_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int]]:
+        """(digest, export_id) for every export made with ``key_id`` that contained one of these anchors."""
+        return list(self._lookup("exposure", "x.digest, x.export_id", digests, key_id))
 
-    def canaries_of(self, digests: Iterable[int]) -> list[tuple[int, int, int]]:
-        """(digest, export_id, space) for every canary value among these anchors."""
-        return list(self._lookup("SELECT digest, export_id, space FROM canaries", digests))
+    def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:
+        """(digest, export_id, space) for every canary value among these anchors, in exports made with ``key_id``."""
+        return list(self._lookup("canaries", "x.digest, x.export_id, x.space", digests, key_id))
 
     def exported(self, digest: int) -> bool:
         """Whether some export contained a record with this anchor."""

@@ -1,0 +1,125 @@
+"""The registry's tables: the first schema, every migration since, and how to apply them.
+
+Only ``registry`` uses this module.  A new registry is made with ``SCHEMA``
+and then every migration, an old one gets the migrations it lacks: both end
+with the same tables.  Both lists are history, so they are append only: a registry
+written by an earlier tracer must still open.
+
+The history tables are append-only in SQLite itself (triggers): an export's
+entry, exposure and canaries never change, except that an entry is marked
+released once its file is in place; keys are never deleted or changed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+SCHEMA_VERSION = 2
+
+# The first schema (version 1), frozen: what came after is in MIGRATIONS.
+SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    uid TEXT NOT NULL UNIQUE,
+    note TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL
+);
+CREATE TABLE exports (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    created TEXT NOT NULL,
+    source TEXT NOT NULL,
+    output TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    canaries INTEGER NOT NULL,
+    marked_cells INTEGER NOT NULL,
+    anchors INTEGER NOT NULL DEFAULT 0,
+    chain TEXT NOT NULL DEFAULT '',
+    released TEXT
+);
+CREATE TABLE exposure (
+    digest INTEGER NOT NULL,
+    export_id INTEGER NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
+    PRIMARY KEY (digest, export_id)
+) WITHOUT ROWID;
+CREATE TABLE canaries (
+    digest INTEGER NOT NULL,
+    export_id INTEGER NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
+    space INTEGER NOT NULL,  -- how many equally likely values it was drawn from; 0: not at random, no evidence
+    PRIMARY KEY (digest, export_id)
+) WITHOUT ROWID;
+CREATE INDEX exports_account ON exports(account_id);
+CREATE INDEX canaries_export ON canaries(export_id);
+-- The history is append-only: an export's entry, exposure and canaries never change,
+-- except that an entry is marked released once its file is in place.
+CREATE TRIGGER exports_no_delete BEFORE DELETE ON exports
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
+CREATE TRIGGER exports_only_release BEFORE UPDATE ON exports
+    WHEN OLD.released IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.account_id IS NOT OLD.account_id
+      OR NEW.created IS NOT OLD.created OR NEW.source IS NOT OLD.source OR NEW.output IS NOT OLD.output
+      OR NEW.rows IS NOT OLD.rows OR NEW.canaries IS NOT OLD.canaries
+      OR NEW.marked_cells IS NOT OLD.marked_cells OR NEW.anchors IS NOT OLD.anchors OR NEW.chain IS NOT OLD.chain
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
+CREATE TRIGGER exposure_no_delete BEFORE DELETE ON exposure
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
+CREATE TRIGGER exposure_no_update BEFORE UPDATE ON exposure
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
+CREATE TRIGGER canaries_no_delete BEFORE DELETE ON canaries
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
+CREATE TRIGGER canaries_no_update BEFORE UPDATE ON canaries
+    BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END;
+"""
+
+
+APPEND_ONLY = "BEGIN SELECT RAISE(ABORT, 'tracer registry history is append-only'); END"
+
+# version -> the statements that bring a registry from the version before to it.  Append only.
+MIGRATIONS: dict[int, str] = {
+    # Key rotation: a ring of keys by id (the one key so far is key 1), and each export names its key.
+    2: f"""
+CREATE TABLE keys (id INTEGER PRIMARY KEY, check_value TEXT NOT NULL, created TEXT NOT NULL);
+INSERT INTO keys(id, check_value, created)
+    SELECT 1, k.value, c.value FROM meta k, meta c WHERE k.name = 'key_check' AND c.name = 'created';
+DELETE FROM meta WHERE name = 'key_check';
+ALTER TABLE exports ADD COLUMN key_id INTEGER NOT NULL DEFAULT 1;
+DROP TRIGGER exports_only_release;
+CREATE TRIGGER exports_only_release BEFORE UPDATE ON exports
+    WHEN OLD.released IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.account_id IS NOT OLD.account_id
+      OR NEW.created IS NOT OLD.created OR NEW.source IS NOT OLD.source OR NEW.output IS NOT OLD.output
+      OR NEW.rows IS NOT OLD.rows OR NEW.canaries IS NOT OLD.canaries
+      OR NEW.marked_cells IS NOT OLD.marked_cells OR NEW.anchors IS NOT OLD.anchors OR NEW.chain IS NOT OLD.chain
+      OR NEW.key_id IS NOT OLD.key_id
+    {APPEND_ONLY};
+CREATE TRIGGER keys_no_delete BEFORE DELETE ON keys {APPEND_ONLY};
+CREATE TRIGGER keys_no_update BEFORE UPDATE ON keys {APPEND_ONLY};
+""",
+}
+assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))
+
+
+def statements(script: str) -> Iterator[str]:
+    """A script's statements one at a time (a trigger's body whole), to run inside a transaction of ours.
+
+    ``executescript`` would commit first: a crash mid-way would leave half a
+    schema or half a migration.
+    """
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"incomplete SQL statement: {buffer.strip()[:60]}")
+
+
+def migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Bring the schema from ``version`` to ``SCHEMA_VERSION``, inside the caller's transaction."""
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        for statement in statements(MIGRATIONS[target]):
+            conn.execute(statement)
+        conn.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(target),))
+        conn.execute(f"PRAGMA user_version={target}")
