@@ -57,8 +57,15 @@ def _city_pattern(cities: tuple[str, ...]) -> re.Pattern:
     )
 
 
-_GATES = {short: _province_gate(short, full) for short, full in PROVINCES.items()}
-_CITY_PATTERNS = {short: _city_pattern(cities) for short, cities in CITIES.items()}
+@lru_cache(maxsize=None)
+def _gate(short: str) -> re.Pattern:
+    """Compiled on first use: compiling all 34 at import cost every command 60 ms."""
+    return _province_gate(short, PROVINCES[short])
+
+
+@lru_cache(maxsize=None)
+def _cities(short: str) -> re.Pattern | None:
+    return _city_pattern(CITIES[short]) if short in CITIES else None
 
 
 class _Province(NamedTuple):
@@ -83,7 +90,7 @@ def _province(cell: str) -> _Province | None:
         return None
     bit = int(cell.startswith(full, start))
     end = start + (len(full) if bit else len(short))
-    if _GATES[short].match(cell, end) is None:
+    if _gate(short).match(cell, end) is None:
         return None
     return _Province(short, start, end, bit)
 
@@ -116,7 +123,7 @@ class CityShi(MarkSlot):
         province = _province(cell)
         if province is None:
             return None
-        pattern = _CITY_PATTERNS.get(province.short)
+        pattern = _cities(province.short)
         match = pattern.match(cell, province.end) if pattern is not None else None
         if match is None:
             return None
