@@ -279,11 +279,11 @@ def test_a_canary_avoids_records_exported_only_under_an_old_key(tmp_path, waybil
         schema = recognise(header, rows[:200])
         phones = [c.index for c in schema.of_kind("phone")]
         carol = db.account("carol")
-        exporter = _Exporter(db, ring, carol, schema, set())
+        exporter = _Exporter(db, ring, carol, schema)
         exported = {phone_anchor(r[i]) for r in rows[:300] for i in phones}
         unseen = [r for r in rows[300:] if not {phone_anchor(r[i]) for i in phones} & exported][:20]
         assert len(unseen) == 20
         assert all(exporter.taken(row, phones) for row in rows[:20])
         assert not any(exporter.taken(row, phones) for row in unseen)
-        current_only = _Exporter(db, KeyRing({2: ring.current}, "test"), carol, schema, set())
+        current_only = _Exporter(db, KeyRing({2: ring.current}, "test"), carol, schema)
         assert not any(current_only.taken(row, phones) for row in rows[:20])

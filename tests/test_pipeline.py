@@ -207,3 +207,31 @@ def test_a_leak_without_phones_is_convicted_by_canary_identifiers(exported):
     verdict = api.match(registry, [leak])
     assert [s.account for s in verdict.suspects] == ["alice"]
     assert verdict.suspects[0].canary_hits >= 2
+
+
+def test_a_canary_phone_that_is_a_real_record_further_down_is_no_evidence(tmp_path, waybills):
+    """Streaming, a canary's new phone can be a real customer's who comes later in the
+    same export; it is then registered as no evidence, in one pass, not exported again."""
+    header, rows = waybills
+    registry = tmp_path / "tracer.db"
+    api.init(registry)
+    api.add_account(registry, "alice")
+    first = api.export(registry, write_csv(tmp_path / "a.csv", header, rows[:600]), account="alice",
+                       output=tmp_path / "a-out.csv")
+    _, out_rows = read_csv(tmp_path / "a-out.csv")
+    canary = canary_rows(rows[:600], out_rows)[0]
+    real = {re.sub(r"\D", "", r[i]) for r in rows for i in (2, 5)}
+    new_phone = next(re.sub(r"\D", "", canary[i]) for i in (2, 5) if re.sub(r"\D", "", canary[i]) not in real)
+    later = list(rows[600])
+    later[5] = new_phone  # a real customer, later in the next export, with that very phone
+    source = write_csv(tmp_path / "b.csv", header, rows[:600] + [later])
+    second = api.export(registry, source, account="alice", output=tmp_path / "b-out.csv")
+    assert second.rows == 601 and second.canaries >= first.canaries
+    assert read_csv(tmp_path / "b-out.csv")[1][: len(out_rows)] == out_rows  # same canaries, same marks
+
+    def spaces(export_id):
+        with sqlite3.connect(registry) as conn:
+            return dict(conn.execute("SELECT digest, space FROM canaries WHERE export_id = ?", (export_id,)))
+
+    demoted = {d for d, space in spaces(second.export_id).items() if space == 0 and spaces(first.export_id)[d] > 0}
+    assert len(demoted) == 1

@@ -59,17 +59,10 @@ class ExportResult:
         return asdict(self)
 
 
-class _CanaryCollision(Exception):
-    """A canary's phone turned out to be a real phone further down the same export."""
-
-    def __init__(self, digests: set[int]):
-        self.digests = digests
-
-
 class _Exporter:
     """One export's state, under the ring's current key: account bits, anchors, canaries, recent rows, spool."""
 
-    def __init__(self, registry: Registry, ring: KeyRing, account: Account, schema: Schema, avoid: set[int]):
+    def __init__(self, registry: Registry, ring: KeyRing, account: Account, schema: Schema):
         self.registry = registry
         self.key = ring.current
         self.account = account
@@ -80,7 +73,6 @@ class _Exporter:
         self.hasher = AnchorHasher(self.key)
         # Every key's hasher: a canary's new values must be unknown under each (records exported before a rotation).
         self.ring_hashers = [self.hasher] + [AnchorHasher(k) for i, k in ring.keys.items() if i != ring.current_id]
-        self.avoid = avoid
         self.canaries: dict[int, int] = {}  # digest of a canary's new phone or identifier -> its space
         self.recent: deque[list[str]] = deque(maxlen=RECENT)
         self.phone_counts: Counter[int] = Counter()  # phone exposure digest -> rows
@@ -129,7 +121,7 @@ class _Exporter:
             anchors = row_anchors(self.plan, canary.row, self.hasher)
             fake = {anchors.by_column[i].exposure: space for i, space in canary.spaces.items()
                     if i in anchors.by_column}
-            if not fake or set(fake) & (set(self.canaries) | self.avoid):
+            if not fake or not self.canaries.keys().isdisjoint(fake):
                 continue
             if self.taken(canary.row, [i for i in canary.spaces if i in anchors.by_column]):
                 continue
@@ -224,17 +216,11 @@ def export_table(registry: Registry, ring: KeyRing, account_name: str, source: P
     if output.exists() and source.exists() and output.resolve() == source.resolve():
         raise OutputError(f"{output}: the output would overwrite the source")
     kind_for(output)
-    avoid: set[int] = set()
-    for _ in range(3):
-        try:
-            return _export_once(registry, ring, account, source, output, avoid, on_rows)
-        except _CanaryCollision as collision:
-            avoid |= collision.digests
-    raise TracerError("canaries kept colliding with the export's own records; export again")
+    return _export(registry, ring, account, source, output, on_rows)
 
 
-def _export_once(registry: Registry, ring: KeyRing, account: Account, source: Path, output: Path,
-                 avoid: set[int], on_rows: OnRows | None) -> ExportResult:
+def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, output: Path,
+            on_rows: OnRows | None) -> ExportResult:
     with open_table(source) as table:
         rows = table.rows()
         head = list(islice(rows, HEAD_ROWS))
@@ -245,7 +231,7 @@ def _export_once(registry: Registry, ring: KeyRing, account: Account, source: Pa
         if not schema.anchor_columns:
             raise InputError(f"{source.name}: no phone or identifier column found; tracer cannot mark this table")
         out_format = _output_format(table.format, source, output)
-        exporter = _Exporter(registry, ring, account, schema, avoid)
+        exporter = _Exporter(registry, ring, account, schema)
         directory = output.parent if str(output.parent) else Path(".")
         if not directory.is_dir():
             raise OutputError(f"{output}: directory {directory} does not exist")
@@ -264,7 +250,7 @@ def _export_once(registry: Registry, ring: KeyRing, account: Account, source: Pa
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
                 if table.ragged:
                     raise InputError(f"{source.name}: {table.ragged} rows have the wrong number of cells")
-                _check_canaries(set(exporter.canaries), spool)
+                _demote_colliding_canaries(exporter.canaries, spool)
                 entry = registry.record_export(
                     account,
                     ring.current_id,
@@ -289,13 +275,19 @@ def _export_once(registry: Registry, ring: KeyRing, account: Account, source: Pa
     return ExportResult(entry.id, account.name, exporter.rows, canaries, exporter.marked_cells, str(output))
 
 
-def _check_canaries(canary_digests: set[int], spool) -> None:
-    """Refuse canaries whose phone or identifier is also a real record of this export."""
-    if not canary_digests:
+def _demote_colliding_canaries(canaries: dict[int, int], spool) -> None:
+    """A canary value that is also a real record further down this export is no evidence: its space becomes 0.
+
+    While streaming, a canary's new phone can only be checked against what
+    was exported before; in a million-row export one of ~15,000 new phones
+    is, by chance, a real customer's further down.  That value would then
+    point at this account whenever the real record leaks from anyone, so it
+    is registered as no evidence (the canary row stays, its other values
+    still count).  Demoting instead of exporting again keeps export one pass.
+    """
+    if not canaries:
         return
-    wanted = np.fromiter(canary_digests, dtype=np.int64)
-    clash: set[int] = set()
+    wanted = np.fromiter(canaries, dtype=np.int64)
     for chunk in _spool_chunks(spool):
-        clash.update(int(d) for d in chunk[np.isin(chunk, wanted)])
-    if clash:
-        raise _CanaryCollision(clash)
+        for digest in chunk[np.isin(chunk, wanted)].tolist():
+            canaries[digest] = 0
