@@ -595,8 +595,8 @@ def lookup_plans(path: Path) -> list[Plan]:
         if conn is None:
             return plans
         probes = {
-            "exposure_of": lambda: registry.exposure_of([11, 22, 33]),
-            "canaries_of": lambda: registry.canaries_of([11, 22, 33]),
+            "exposure_of": lambda: registry.exposure_of([11, 22, 33], 1),
+            "canaries_of": lambda: registry.canaries_of([11, 22, 33], 1),
             "exported": lambda: registry.exported(11),
         }
         for name, probe in probes.items():
@@ -641,7 +641,7 @@ def lookup_timings(work: Path, stages: list[int], seed: int) -> list[Lookup]:
     path = work / "lookup.db"
     api.init(path)
     api.add_account(path, "synthetic")
-    registry, key = api.open_with_key(path)
+    registry, ring = api.open_with_key(path)
     out: list[Lookup] = []
     try:
         conn = find_connection(registry)
@@ -660,7 +660,7 @@ def lookup_timings(work: Path, stages: list[int], seed: int) -> list[Lookup]:
                 size = min(per_export, stage - done)
                 digests = np.sort(rng.integers(-2**63, 2**63 - 1, size=size, dtype=np.int64))
                 sample.append(rng.choice(digests, size=min(size, 4000), replace=False))
-                registry.record_export(account, key, source="synthetic", output="synthetic", rows=size,
+                registry.record_export(account, ring.current_id, ring.current, source="synthetic", output="synthetic", rows=size,
                                        marked_cells=0, canary_rows=0, canaries={},
                                        exposure=[digests[i:i + 50_000] for i in range(0, size, 50_000)])
                 done += size
@@ -674,7 +674,7 @@ def lookup_timings(work: Path, stages: list[int], seed: int) -> list[Lookup]:
             rng.shuffle(query)
             query_list = query.tolist()
             t = time.perf_counter()
-            found = registry.exposure_of(query_list)
+            found = registry.exposure_of(query_list, ring.current_id)
             seconds = time.perf_counter() - t
             out.append(Lookup(done, build, path.stat().st_size, seconds, len(query_list), len(found), len(present)))
             log(f"  lookup: {len(query_list):,} digests against {done:,} exposure rows: {seconds:.2f} s "
