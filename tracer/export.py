@@ -35,7 +35,7 @@ from .marks import AnchorHasher, RowAnchors, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
 from .tables import TableFormat, TableWriter, open_table
-from .tables.base import kind_for
+from .tables.base import kind_for, writable_kind
 
 SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
@@ -207,7 +207,7 @@ def export_table(registry: Registry, key: Key, account_name: str, source: Path, 
     source, output = Path(source), Path(output)
     if output.exists() and source.exists() and output.resolve() == source.resolve():
         raise OutputError(f"{output}: the output would overwrite the source")
-    kind_for(output)
+    writable_kind(output)
     avoid: set[int] = set()
     for _ in range(3):
         try:

@@ -17,7 +17,11 @@ from tracer.tables.cells import DateText, NumberText
 
 # Single-character candidates in preference order for ties.
 _SINGLE = (",", "\t", "|", ";")
-_MIN_SHARE = 0.9  # share of sample records that must agree on the width
+# Share of sample records that must agree on the width for a delimiter to
+# count: a clear majority, not near-unanimity, since ragged rows in an otherwise
+# good leak (addresses with a stray comma, a dump line missing a field) are
+# skipped and counted, and must not make the whole file unreadable.
+_MIN_SHARE = 0.6
 
 
 def parse_records(lines: Sequence[str], delimiter: str) -> list[list[str]]:
