@@ -201,6 +201,27 @@ def test_xlsx_round_trip_keeps_values_and_types(tmp_path):
     assert sheet["E2"].is_date and sheet["F2"].value == "=1+1" and sheet["F2"].data_type == "s"
 
 
+@pytest.mark.parametrize("number_format", [
+    'yyyy"年"m"月"d"日" hh:mm:ss', "m/d/yy h:mm:ss", "[$-F800]dddd, mmmm dd, yyyy", "hh:mm:ss AM/PM",
+    "yyyy-mm-dd hh:mm:ss.000",
+])
+def test_a_date_cell_in_any_date_format_reads_to_the_second(tmp_path, number_format):
+    """Excel keeps a date as a serial number of days (15 digits) and shows it
+    through the cell's format; the reader gives the moment, seconds exact
+    (they carry a mark)."""
+    import xlsxwriter
+
+    path = tmp_path / "d.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["下单时间", "时长"])
+    sheet.write_number(1, 0, 45356.5990393519, book.add_format({"num_format": number_format}))
+    sheet.write_number(1, 1, 1.5 + 37 / 86400, book.add_format({"num_format": "[h]:mm:ss"}))
+    book.close()
+    rows = read_all(path, header=True)[1]
+    assert rows == [["2024-03-05 14:22:37", "36:00:37"]] and isinstance(rows[0][0], DateText)
+
+
 @EXCEL_WRITERS
 def test_excel_headerless_and_short_rows(tmp_path, write, suffix):
     path = write(tmp_path / f"h{suffix}", [["张三", 13800138000, "南京"], ["李四", 13912345678]])
@@ -412,6 +433,27 @@ def _zip_without_workbook(tmp_path):
     return path
 
 
+def _hostile_zip(tmp_path, name: str, patch):
+    """A one-part zip whose central directory record ``patch`` edits (found by the fuzzer:
+    zipfile raises NotImplementedError and UnicodeDecodeError, not BadZipFile, on these)."""
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    data = bytearray(path.read_bytes())
+    patch(data, data.find(b"PK\x01\x02"))
+    path.write_bytes(data)
+    return path
+
+
+def _unknown_version(data, record):
+    data[record + 6] = 122  # 'version needed to extract' 12.2
+
+
+def _bad_utf8_name(data, record):
+    data[record + 9] |= 0x08  # flag bit 11: the name is UTF-8 ...
+    data[record + 46] = 0xFF  # ... and it is not
+
+
 BAD_INPUTS = {
     "missing": lambda d: d / "missing.csv",
     "zero bytes": lambda d: make(d, "zero.csv", b""),
@@ -423,6 +465,8 @@ BAD_INPUTS = {
     "unknown suffix": lambda d: make(d, "leak.pdf", b"%PDF-1.4"),
     "not a zip": lambda d: make(d, "bad.xlsx", b"this is not a workbook"),
     "zip not workbook": _zip_without_workbook,
+    "zip of an unknown version": lambda d: _hostile_zip(d, "version.xlsx", _unknown_version),
+    "zip with a bad utf-8 name": lambda d: _hostile_zip(d, "utf8.xlsx", _bad_utf8_name),
     "empty xlsx sheet": lambda d: write_xlsx(d / "empty.xlsx", []),
     "not an xls": lambda d: make(d, "bad.xls", b"\xd0\xcf\x11\xe0 not really a workbook" * 30),
     "xls header only": lambda d: write_xls(d / "head.xls", [["姓名", "电话"]]),
@@ -582,6 +626,53 @@ def test_hostile_json_is_refused_before_it_exhausts_memory(tmp_path):
         with pytest.raises(InputError, match=path.name):
             with open_table(path) as table:
                 list(table.rows())
+
+
+@pytest.mark.parametrize("name, good, endless", [
+    ("x.csv", "姓名,电话\n张三,13800138000\n", "李四," + "9" * 3000 + "\n"),
+    ("x.txt", "张三----13800138000\n", "李四----" + "9" * 3000 + "\n"),
+    ("x.jsonl", '{"电话": "13800138000"}\n', '{"电话": "' + "9" * 3000 + '"}\n'),
+])
+def test_an_endless_line_is_refused_before_it_is_read_whole(tmp_path, monkeypatch, name, good, endless):
+    """A file of one endless line must neither fill memory nor be read to its end."""
+    from tracer.tables import textio
+
+    monkeypatch.setattr(textio, "MAX_LINE", 2000)
+    assert read_all(make(tmp_path, name, good.encode()))[1]
+    with pytest.raises(InputError, match=f"^{name}: a line longer than"):
+        read_all(make(tmp_path, name, (good + endless + good).encode()))
+
+
+def test_a_giant_json_string_is_refused_in_linear_time(tmp_path):
+    """ijson's C backend copies a token for every 64 KiB read: a 40 MB string
+    took seconds (100 MB, a minute) before any error.  Escaped quotes inside
+    it must not reset the count."""
+    import time
+
+    body = ("x" * 1_000_000 + '\\"') * 40
+    path = make(tmp_path, "giant.json", ('[{"电话": "13800138000", "备注": "' + body + '"}]').encode())
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="^giant.json: a JSON value longer than 16 Mi characters$"):
+        read_all(path)
+    assert time.perf_counter() - started < 5
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet='ab"\\', max_size=60), cuts=st.lists(st.integers(0, 60), max_size=5))
+def test_quote_run_is_the_same_however_the_text_is_cut(text, cuts):
+    """The JSON reader counts characters since the last unescaped quote across
+    reads of any size; the count must not depend on where reads end."""
+    from tracer.tables.jsonfmt import quote_run
+
+    run, slashes = 0, 0
+    edges = sorted({0, len(text), *(c for c in cuts if c <= len(text))})
+    for start, end in zip(edges, edges[1:]):
+        run, slashes = quote_run(text[start:end], run, slashes)
+    state, since = False, 0  # reference: scan one character at a time
+    for ch in text:
+        since = 0 if ch == '"' and not state else since + 1
+        state = ch == "\\" and not state
+    assert (run, slashes) == (since, len(text) - len(text.rstrip("\\")))
 
 
 def test_a_zip_bomb_posing_as_a_workbook_is_refused_quickly(tmp_path):

@@ -129,6 +129,20 @@ def format_datetime(value: dt.datetime | dt.date) -> str:
     return text
 
 
+def format_duration(value: dt.timedelta) -> str:
+    """A duration cell as Excel shows it in '[h]:mm:ss': hours past 24 are
+    not days ('36:00:37'), a fraction of a second only when there is one."""
+    sign = "-" if value < dt.timedelta(0) else ""
+    micros = abs(value) // dt.timedelta(microseconds=1)
+    seconds, micro = divmod(micros, 1_000_000)
+    minutes, second = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    text = f"{sign}{hours}:{minute:02d}:{second:02d}"
+    if micro:
+        text += f".{micro:06d}".rstrip("0")
+    return text
+
+
 _DATE_TEXT = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)?"
 )

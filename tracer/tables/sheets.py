@@ -14,14 +14,14 @@ from typing import Iterable, Iterator
 
 from tracer.tables import sniff
 from tracer.tables.base import SAMPLE_RECORDS, TableFormat, input_error
-from tracer.tables.cells import DateText, NumberText, format_datetime, format_number
+from tracer.tables.cells import DateText, NumberText, format_datetime, format_duration, format_number
 
 SheetRows = Iterator[tuple[str, list[str]]]
 
 
 def to_cell(value) -> str:
     """A spreadsheet value as a cell: '' for empty, typed text for numbers
-    and dates, Excel's spelling for booleans."""
+    and dates, Excel's spelling for booleans and durations."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -34,6 +34,8 @@ def to_cell(value) -> str:
         return DateText(format_datetime(value))
     if isinstance(value, dt.time):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return format_duration(value)
     return str(value)
 
 

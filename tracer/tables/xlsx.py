@@ -32,17 +32,24 @@ MAX_RATIO = 200
 BOMB_FLOOR = 64 * 1024 * 1024
 
 
+# What zipfile raises on a hostile archive besides BadZipFile: an unknown
+# format version (NotImplementedError), a name flagged UTF-8 that is not
+# (UnicodeDecodeError, a ValueError), a truncated record (EOFError).
+_BAD_ARCHIVE = (zipfile.BadZipFile, OSError, NotImplementedError, ValueError, EOFError)
+
+
 def check_archive(path: pathlib.Path) -> None:
     """Refuse a zip bomb posing as a workbook before any part is unpacked."""
     try:
         with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                if info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                    raise input_error(path, f"refused: part {info.filename} would unpack "
-                                            f"{info.file_size // info.compress_size if info.compress_size else 0}x "
-                                            f"(a zip bomb?)")
-    except (zipfile.BadZipFile, OSError) as exc:
+            parts = archive.infolist()
+    except _BAD_ARCHIVE as exc:
         raise input_error(path, f"not a readable xlsx workbook ({sheets.reason(exc)})") from None
+    for info in parts:
+        if info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise input_error(path, f"refused: part {info.filename} would unpack "
+                                    f"{info.file_size // info.compress_size if info.compress_size else 0}x "
+                                    f"(a zip bomb?)")
 
 
 def _sheet_rows(path: pathlib.Path) -> Iterator[tuple[str, list[str]]]:
