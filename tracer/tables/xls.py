@@ -16,7 +16,6 @@ file take a gigabyte per sheet.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import pathlib
 from typing import Iterator
