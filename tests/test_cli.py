@@ -268,14 +268,14 @@ def test_ragged_rows_in_a_leak_are_skipped_with_a_warning(cli, registry, tmp_pat
 
 
 @pytest.mark.parametrize("name, content, message", [
-    ("prose.txt", "lorem ipsum dolor sit amet\n" * 50, "no phone or identifier column recognised"),
-    ("widths.csv", "a,b,c\n" + "".join("1," * (i % 2) + "2\n" for i in range(50)),
-     "ragged rows: none of the 50 data rows has the header's 3 cells"),
+    ("prose.txt", b"lorem ipsum dolor sit amet\n" * 50, "no phone or identifier column recognised; nothing to match on"),
+    ("widths.csv", b"".join(b"1," * (i % 5) + b"2\n" for i in range(50)),
+     "no phone or identifier column recognised; nothing to match on"),
+    ("image.tsv", b"\x89PNG\r\n\x1a\n" + bytes(1000), "binary file (NUL bytes), not a text table"),
 ])
 def test_a_leak_that_is_all_garbage_is_an_error(cli, registry, tmp_path, name, content, message):
     leak = tmp_path / name
-    leak.write_text(content, encoding="utf-8")
+    leak.write_bytes(content)
     result = cli("match", leak, registry=registry)
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {name}: {message}\n" or message in result.stderr
-    assert result.stderr.startswith(f"Error: {name}: ") and result.stderr.count("\n") == 1
+    assert result.stderr == f"Error: {name}: {message}\n"

@@ -231,6 +231,19 @@ def test_excel_headerless_and_short_rows(tmp_path, write, suffix):
     assert rows == [["张三", "13800138000", "南京"], ["李四", "13912345678", ""]]
 
 
+@EXCEL_WRITERS
+def test_a_title_above_the_table_or_an_unnamed_last_column_is_not_fatal(tmp_path, write, suffix):
+    """Excel ends a row at its last used cell: a title alone in A1 looked
+    like a one-column header under which every row was ragged."""
+    waybills = [["运单明细"], ["运单号", "电话"], ["YT7939416651353", 13800138000], ["YT7665437223674", 13912345678]]
+    table, rows = read_all(write(tmp_path / f"t{suffix}", waybills))
+    assert not table.format.has_header and table.columns == ["column_1", "column_2"]
+    assert [row[1] for row in rows] == ["", "电话", "13800138000", "13912345678"] and table.ragged == 0
+    unnamed = [XLSX_ROWS[0][:2]] + [row[:2] + ["备注"] for row in XLSX_ROWS[1:]]
+    table, rows = read_all(write(tmp_path / f"u{suffix}", unnamed), header=True)
+    assert table.columns == ["姓名", "电话", "column_3"] and rows[0] == ["张三", "13800138000", "备注"]
+
+
 def test_xls_times_booleans_and_errors(tmp_path):
     import xlwt
 
@@ -418,6 +431,15 @@ def test_a_third_of_the_rows_ragged_still_sniffs_the_delimiter(tmp_path, name, d
     table, rows = read_all(make(tmp_path, name, "\n".join(lines).encode("gb18030")))
     assert table.format.delimiter == delimiter and len(table.columns) == 3
     assert len(rows) == 20 and table.ragged == 10
+
+
+@pytest.mark.parametrize("name, delimiter", [("t.csv", ","), ("t.txt", "----")])
+def test_a_title_line_above_a_text_table_is_one_ragged_row(tmp_path, name, delimiter):
+    lines = ["运单明细", delimiter.join(["运单号", "电话", "地址"])]
+    lines += [delimiter.join([f"YT79394166513{i:02d}", f"138001380{i:02d}", f"南京市中山路{i}号"]) for i in range(20)]
+    table, rows = read_all(make(tmp_path, name, "\n".join(lines).encode("utf-8")))
+    assert not table.format.has_header and len(table.columns) == 3
+    assert len(rows) == 21 and rows[0] == ["运单号", "电话", "地址"] and table.ragged == 1
 
 
 def test_all_rows_ragged_is_input_error(tmp_path):

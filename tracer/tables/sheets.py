@@ -50,7 +50,13 @@ def trimmed(values: Iterable) -> list[str]:
 
 def probe(path: pathlib.Path, rows: SheetRows, header: bool | None, kind: str):
     """Sample the first rows of the sheet for header and width; returns
-    (format, columns).  ``rows`` is closed here, whatever happens."""
+    (format, columns).  ``rows`` is closed here, whatever happens.
+
+    Excel ends a row at its last used cell, so the sample is judged padded
+    to its widest row: a title above the table ('运单明细' alone in A1) or a
+    header without names for the last columns then reads as a headerless
+    table, instead of a one-column header under which every row is ragged.
+    """
     title, sample = None, []
     try:
         for title, row in rows:
@@ -61,12 +67,15 @@ def probe(path: pathlib.Path, rows: SheetRows, header: bool | None, kind: str):
         rows.close()
     if not sample:
         raise input_error(path, "empty workbook: no rows")
-    has_header = sniff.decide_header(sample, header)
+    width = max(len(r) for r in sample)
+    padded = [r + [""] * (width - len(r)) for r in sample]
+    has_header = sniff.decide_header(padded, header)
     if has_header:
-        columns, data = [str(c) for c in sample[0]], sample[1:]
+        named = [str(c) for c in sample[0]]
+        columns = named + sniff.default_columns(width)[len(named):]
     else:
-        columns, data = sniff.default_columns(max(len(r) for r in sample)), sample
-    if not data:
+        columns = sniff.default_columns(width)
+    if len(sample) == 1 and has_header:
         raise input_error(path, "no data rows, only a header")
     return TableFormat(kind=kind, has_header=has_header, sheet=title), columns
 
