@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from .conftest import file_mode, read_csv, write_csv
+from .sheets import excel_value, write_xls
 
 
 def test_init_creates_registry_and_private_key(cli, tmp_path):
@@ -88,6 +89,21 @@ def test_export_json_and_match_json(cli, tmp_path, waybills):
     assert human.exit_code == 0 and "ACCUSED: wang" in human.stdout
 
 
+def test_an_xls_source_exports_to_xlsx_but_not_to_xls(cli, registry, tmp_path, waybills):
+    header, rows = waybills
+    source = write_xls(tmp_path / "src.xls", [header] + [[excel_value(c) for c in row] for row in rows[:300]])
+    result = cli("export", source, "--account", "alice", "--output", tmp_path / "out.xlsx", registry=registry)
+    assert result.exit_code == 0, result.output
+    assert "Exported 300 rows for alice" in result.stdout
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = cli("export", source, "--account", "bob", "--output", tmp_path / "out.xls", registry=registry)
+    assert result.exit_code == 1
+    assert result.stderr == "Error: out.xls: tracer reads .xls files but cannot write them; write .xlsx instead\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    result = cli("match", tmp_path / "out.xlsx", "--json", registry=registry)
+    assert [s["account"] for s in json.loads(result.stdout)["suspects"]] == ["alice"]
+
+
 def test_export_to_unknown_account(cli, tmp_path, waybills):
     header, rows = waybills
     cli("init")
@@ -150,6 +166,7 @@ def test_missing_key_file(cli, tmp_path):
         ("nocolumn.csv", "name,comment\n张三,你好\n李四,再见\n".encode(), "nocolumn.csv: no phone or identifier"),
         ("leak.xyz", b"a,b\n1,2\n", "leak.xyz: unsupported file type .xyz"),
         ("broken.xlsx", b"PK\x03\x04 not really a zip", "broken.xlsx: "),
+        ("broken.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "broken.xls: not a readable xls workbook"),
     ],
 )
 def test_bad_leak_gets_one_line_error(cli, tmp_path, name, content, message):
@@ -217,12 +234,48 @@ def test_progress_is_counted_for_a_watching_terminal(registry, tmp_path, waybill
     assert sum(seen) > len(rows)
 
 
-def test_ragged_rows_in_a_leak_are_skipped_with_a_warning(cli, registry, tmp_path, waybills):
+def _ragged_leak(path, header, rows, delimiter, encoding):
+    """Every tenth row loses its last cell and every tenth (offset) gains one."""
+    lines = [delimiter.join(header)] if header else []
+    for i, row in enumerate(rows):
+        cells = row[:-1] if i % 10 == 3 else row + ["多余"] if i % 10 == 7 else row
+        lines.append(delimiter.join(cells))
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("name, delimiter, encoding, with_header", [
+    ("leak.csv", ",", "utf-8", True),
+    ("leak.tsv", "\t", "utf-16", True),
+    ("dump.txt", "----", "gbk", False),
+])
+def test_ragged_rows_in_a_leak_are_skipped_with_a_warning(cli, registry, tmp_path, waybills,
+                                                            name, delimiter, encoding, with_header):
     header, rows = waybills
-    leak = tmp_path / "leak.csv"
-    lines = [",".join(header)] + [",".join(r) for r in rows[:20]] + ["YT1,only two"]
-    leak.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cli("export", write_csv(tmp_path / "src.csv", header, rows[:400]), "--account", "bob",
+        "--output", tmp_path / "bob.csv", registry=registry)
+    out_header, out_rows = read_csv(tmp_path / "bob.csv")
+    keep = [out_header.index(c) for c in ("收件人", "收件人电话", "收件地址", "下单时间")]
+    picked = [[row[i] for i in keep] for row in out_rows[:300]]
+    leak = _ragged_leak(tmp_path / name, [out_header[i] for i in keep] if with_header else None,
+                        picked, delimiter, encoding)
     result = cli("match", leak, "--json", registry=registry)
-    assert result.exit_code == 0
-    assert result.stderr == "Warning: leak.csv: 1 rows with the wrong number of cells skipped\n"
-    assert json.loads(result.stdout)["rows"] == 20
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"Warning: {name}: 60 rows with the wrong number of cells skipped\n"
+    verdict = json.loads(result.stdout)
+    assert verdict["rows"] == 240 and verdict["files"][0]["ragged_rows_skipped"] == 60
+    assert [s["account"] for s in verdict["suspects"]] == ["bob"]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("prose.txt", b"lorem ipsum dolor sit amet\n" * 50, "no phone or identifier column recognised; nothing to match on"),
+    ("widths.csv", b"".join(b"1," * (i % 5) + b"2\n" for i in range(50)),
+     "no phone or identifier column recognised; nothing to match on"),
+    ("image.tsv", b"\x89PNG\r\n\x1a\n" + bytes(1000), "binary file (NUL bytes), not a text table"),
+])
+def test_a_leak_that_is_all_garbage_is_an_error(cli, registry, tmp_path, name, content, message):
+    leak = tmp_path / name
+    leak.write_bytes(content)
+    result = cli("match", leak, registry=registry)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {name}: {message}\n"

@@ -54,6 +54,18 @@ def test_chinese_mobile_anchor_survives_every_layout(value):
     assert phone_anchor(value) == "cn:13800138000"
 
 
+@pytest.mark.parametrize("value", ["13800138000.0", "1.3800138E+10", "1.3800138000e10", "8613800138000.00"])
+def test_a_phone_that_went_through_a_float_keeps_its_anchor(value):
+    """Excel, pandas and JSON writers turn phone numbers into floats."""
+    assert phone_anchor(value) == "cn:13800138000"
+
+
+@pytest.mark.parametrize("value", ["1.38001E+10", "1.4E+10", "1.380014e+10"])
+def test_a_phone_shown_with_too_few_digits_is_no_anchor(value):
+    """Excel's display of a phone in a narrow column, or C's %e: no phone is made up from it."""
+    assert phone_anchor(value) is None
+
+
 @pytest.mark.parametrize("value", ["415-555-0134", "(415) 555-0134", "+1 415 555 0134", "4155550134"])
 def test_us_phone_anchor_survives_every_layout(value):
     assert phone_anchor(value) == "us:4155550134"
@@ -62,3 +74,8 @@ def test_us_phone_anchor_survives_every_layout(value):
 def test_identifier_anchor_survives_case_and_width():
     assert id_anchor(" yt７９３９４１６６５１３５３ ") == id_anchor("YT7939416651353")
     assert phone_anchor("12345") is None and id_anchor("ab") is None
+
+
+def test_a_numeric_identifier_that_went_through_a_float_keeps_its_anchor():
+    assert id_anchor("773012345678901.0") == id_anchor("7.73012345678901E+14") == id_anchor("773012345678901")
+    assert id_anchor("7.73012E+14") == "id:7.73012E+14"  # rounded by Excel: kept as written

@@ -17,6 +17,7 @@ import xlsxwriter
 from tracer import api
 
 from .conftest import read_csv, write_csv
+from .sheets import excel_value, write_xls
 
 ACCOUNTS = ("li", "wang", "zhang")
 
@@ -101,6 +102,35 @@ def test_truncated_addresses_saved_as_xlsx_with_numeric_phones(world):
                 sheet.write_string(r, c, cell)
     book.close()
     assert _accused(registry, leak) == ["zhang"]
+
+
+def test_legacy_xls_with_numeric_phones_and_date_cells(world):
+    """Saved by an old Excel: phones and weights are number cells, times date cells."""
+    registry, work = world
+    header, rows = _sample(work, "wb", "li", 300, 9)
+    leak = work / "legacy.xls"
+    write_xls(leak, [header] + [[excel_value(cell) for cell in row] for row in rows])
+    assert _accused(registry, leak) == ["li"]
+
+
+@pytest.mark.parametrize("name", ["floats.csv", "floats.jsonl"])
+def test_phones_turned_into_floats_without_identifiers(world, name):
+    """pandas writes a phone column with a gap as 13812345678.0; a JSON writer
+    may use 1.3812345678E+10.  With the waybill numbers dropped, the phones
+    are the only anchors left."""
+    registry, work = world
+    header, rows = _sample(work, "wb", "wang", 250, 10)
+    keep = [header.index(c) for c in ("收件人", "收件人电话", "收件地址", "下单时间")]
+    names = [header[i] for i in keep]
+    picked = [[row[i] for i in keep] for row in rows]
+    leak = work / name
+    if name.endswith(".csv"):
+        write_csv(leak, names, [[*r[:1], f"{float(_digits(r[1])):.1f}", *r[2:]] for r in picked])
+    else:
+        lines = (dict(zip(names, r)) | {"收件人电话": f"{float(_digits(r[1])):.10E}"} for r in picked)
+        leak.write_text("".join(json.dumps(line, ensure_ascii=False).replace(
+            f'"{line["收件人电话"]}"', line["收件人电话"]) + "\n" for line in lines), encoding="utf-8")
+    assert _accused(registry, leak) == ["wang"]
 
 
 def test_us_orders_as_jsonl_with_case_and_phone_cleaning(world):

@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 import inspect
 import json
+import subprocess
+import sys
 import tracemalloc
 import zipfile
 
@@ -17,7 +19,9 @@ from tracer.errors import InputError, OutputError
 from tracer.tables import (
     SUPPORTED_SUFFIXES, DateText, NumberText, Table, TableFormat, TableWriter, open_table,
 )
-from tracer.tables.cells import format_number
+from tracer.tables.cells import exact_integer, format_number
+
+from .sheets import write_xls, write_xlsx
 
 PEOPLE = [
     ["姓名", "电话", "地址"],
@@ -158,24 +162,6 @@ def test_json_writer_style_and_numbers(tmp_path):
 
 # --- xlsx -----------------------------------------------------------------------------
 
-def write_xlsx(path, rows, *, sheet="名单"):
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(str(path))
-    ws = book.add_worksheet(sheet)
-    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            if isinstance(value, dt.datetime):
-                ws.write_datetime(r, c, value, stamp)
-            elif isinstance(value, str):
-                ws.write_string(r, c, value)
-            elif value is not None:
-                ws.write_number(r, c, value)
-    book.close()
-    return path
-
-
 XLSX_ROWS = [
     ["姓名", "电话", "重量", "下单时间", "日期", "备注"],
     ["张三", 13800138000.0, 12.5, dt.datetime(2024, 1, 2, 3, 4, 5), dt.datetime(2024, 1, 2), "=1+1"],
@@ -183,9 +169,14 @@ XLSX_ROWS = [
 ]
 
 
-def test_xlsx_cells_become_typed_text(tmp_path):
-    table, rows = read_all(write_xlsx(tmp_path / "x.xlsx", XLSX_ROWS))
-    assert table.format.kind == "xlsx" and table.format.sheet == "名单"
+EXCEL_WRITERS = pytest.mark.parametrize("write, suffix", [(write_xlsx, ".xlsx"), (write_xls, ".xls")],
+                                        ids=["xlsx", "xls"])
+
+
+@EXCEL_WRITERS
+def test_excel_cells_become_typed_text(tmp_path, write, suffix):
+    table, rows = read_all(write(tmp_path / f"x{suffix}", XLSX_ROWS))
+    assert table.format.kind == suffix[1:] and table.format.sheet == "名单"
     assert table.format.has_header and table.columns == XLSX_ROWS[0]
     assert rows[0] == ["张三", "13800138000", "12.5", "2024-01-02 03:04:05", "2024-01-02", "=1+1"]
     assert rows[1] == ["李四", "13912345678", "0.3", "2024-05-06 07:08:09", "2023-12-31", ""]
@@ -210,12 +201,115 @@ def test_xlsx_round_trip_keeps_values_and_types(tmp_path):
     assert sheet["E2"].is_date and sheet["F2"].value == "=1+1" and sheet["F2"].data_type == "s"
 
 
-def test_xlsx_headerless_and_short_rows(tmp_path):
-    path = write_xlsx(tmp_path / "h.xlsx", [["张三", 13800138000, "南京"], ["李四", 13912345678]])
+@pytest.mark.parametrize("number_format", [
+    'yyyy"年"m"月"d"日" hh:mm:ss', "m/d/yy h:mm:ss", "[$-F800]dddd, mmmm dd, yyyy", "hh:mm:ss AM/PM",
+    "yyyy-mm-dd hh:mm:ss.000",
+])
+def test_a_date_cell_in_any_date_format_reads_to_the_second(tmp_path, number_format):
+    """Excel keeps a date as a serial number of days (15 digits) and shows it
+    through the cell's format; the reader gives the moment, seconds exact
+    (they carry a mark)."""
+    import xlsxwriter
+
+    path = tmp_path / "d.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["下单时间", "时长"])
+    sheet.write_number(1, 0, 45356.5990393519, book.add_format({"num_format": number_format}))
+    sheet.write_number(1, 1, 1.5 + 37 / 86400, book.add_format({"num_format": "[h]:mm:ss"}))
+    book.close()
+    rows = read_all(path, header=True)[1]
+    assert rows == [["2024-03-05 14:22:37", "36:00:37"]] and isinstance(rows[0][0], DateText)
+
+
+@EXCEL_WRITERS
+def test_excel_headerless_and_short_rows(tmp_path, write, suffix):
+    path = write(tmp_path / f"h{suffix}", [["张三", 13800138000, "南京"], ["李四", 13912345678]])
     table, rows = read_all(path)
     assert not table.format.has_header
     assert table.columns == ["column_1", "column_2", "column_3"]
     assert rows == [["张三", "13800138000", "南京"], ["李四", "13912345678", ""]]
+
+
+@EXCEL_WRITERS
+def test_a_title_above_the_table_or_an_unnamed_last_column_is_not_fatal(tmp_path, write, suffix):
+    """Excel ends a row at its last used cell: a title alone in A1 looked
+    like a one-column header under which every row was ragged."""
+    waybills = [["运单明细"], ["运单号", "电话"], ["YT7939416651353", 13800138000], ["YT7665437223674", 13912345678]]
+    table, rows = read_all(write(tmp_path / f"t{suffix}", waybills))
+    assert not table.format.has_header and table.columns == ["column_1", "column_2"]
+    assert [row[1] for row in rows] == ["", "电话", "13800138000", "13912345678"] and table.ragged == 0
+    unnamed = [XLSX_ROWS[0][:2]] + [row[:2] + ["备注"] for row in XLSX_ROWS[1:]]
+    table, rows = read_all(write(tmp_path / f"u{suffix}", unnamed), header=True)
+    assert table.columns == ["姓名", "电话", "column_3"] and rows[0] == ["张三", "13800138000", "备注"]
+
+
+def test_xls_times_booleans_and_errors(tmp_path):
+    import xlwt
+
+    path = write_xls(tmp_path / "t.xls", [
+        ["姓名", "到达", "签收", "运费"],
+        ["张三", dt.time(14, 22, 37), True, None],
+        ["李四", dt.time(8, 0, 1), False, None],
+    ])
+    table, rows = read_all(path)
+    assert table.columns == ["姓名", "到达", "签收", "运费"]
+    assert rows == [["张三", "14:22:37", "TRUE", ""], ["李四", "08:00:01", "FALSE", ""]]
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("s")
+    sheet.write(0, 0, "运费")
+    sheet.row(1).set_cell_error(0, 42)  # #N/A
+    book.save(str(tmp_path / "e.xls"))
+    assert read_all(tmp_path / "e.xls", header=True)[1] == [["#N/A"]]
+
+
+def test_xls_reads_the_first_sheet_only(tmp_path):
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    for title, phone in (("一月", 13800138000), ("二月", 13912345678)):
+        sheet = book.add_sheet(title)
+        sheet.write(0, 0, "电话")
+        sheet.write(1, 0, phone)
+    book.save(str(tmp_path / "two.xls"))
+    table, rows = read_all(tmp_path / "two.xls")
+    assert table.format.sheet == "一月" and rows == [["13800138000"]]
+
+
+def test_a_sparse_xls_is_read_in_bounded_memory(tmp_path):
+    """Cells at opposite corners of three sheets: a 20 KB file that a reader
+    expanding sheets to their span (python-calamine) turns into 2 GB."""
+    import xlwt
+
+    book = xlwt.Workbook()
+    for index in range(3):
+        sheet = book.add_sheet(f"s{index}")
+        sheet.write(0, 0, "电话")
+        sheet.write(65535, 255, 13800138000)
+    path = tmp_path / "sparse.xls"
+    book.save(str(path))
+    script = (
+        "import resource, sys\n"
+        "from tracer.tables import open_table\n"
+        "with open_table(sys.argv[1]) as table:\n"
+        "    rows = sum(1 for _ in table.rows())\n"
+        "print(rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
+                          timeout=60, check=True)
+    rows, peak_mb = map(int, done.stdout.split())
+    assert rows == 2 and peak_mb < 300
+
+
+@pytest.mark.parametrize("text, integer", [
+    ("13812345678.0", "13812345678"), ("1.3812345678E+10", "13812345678"), ("1.3812345678e10", "13812345678"),
+    (" 13812345678.00 ", "13812345678"), ("773012345678901", "773012345678901"), ("100000.0", "100000"),
+    ("1.3800138E10", "13800138000"), ("7.7301234E+14", "773012340000000"),
+    ("1.38123E+10", None), ("1.380014e+10", None), ("1E+5", None), ("12.5", None), ("1.3812345678E-2", None), ("-5.0", None),
+    ("abc", None), ("", None), ("1" * 50 + ".0", None), ("1.2345678901234568e+17", None),
+])
+def test_exact_integer_recovers_only_what_the_float_kept(text, integer):
+    assert exact_integer(text) == integer
 
 
 def test_format_number_never_scientific():
@@ -327,6 +421,27 @@ def test_ragged_rows_are_skipped_and_counted(tmp_path):
     assert rows == [["1", "2"], ["7", "8"]] and table.ragged == 2
 
 
+@pytest.mark.parametrize("name, delimiter", [("d.txt", "----"), ("t.tsv", "\t"), ("c.csv", ",")])
+def test_a_third_of_the_rows_ragged_still_sniffs_the_delimiter(tmp_path, name, delimiter):
+    lines = []
+    for i in range(30):
+        cells = [f"张{i}", f"138{i:08d}", f"南京市中山路{i}号"]
+        cells = cells[:2] if i % 3 == 1 else cells
+        lines.append(delimiter.join(cells))
+    table, rows = read_all(make(tmp_path, name, "\n".join(lines).encode("gb18030")))
+    assert table.format.delimiter == delimiter and len(table.columns) == 3
+    assert len(rows) == 20 and table.ragged == 10
+
+
+@pytest.mark.parametrize("name, delimiter", [("t.csv", ","), ("t.txt", "----")])
+def test_a_title_line_above_a_text_table_is_one_ragged_row(tmp_path, name, delimiter):
+    lines = ["运单明细", delimiter.join(["运单号", "电话", "地址"])]
+    lines += [delimiter.join([f"YT79394166513{i:02d}", f"138001380{i:02d}", f"南京市中山路{i}号"]) for i in range(20)]
+    table, rows = read_all(make(tmp_path, name, "\n".join(lines).encode("utf-8")))
+    assert not table.format.has_header and len(table.columns) == 3
+    assert len(rows) == 21 and rows[0] == ["运单号", "电话", "地址"] and table.ragged == 1
+
+
 def test_all_rows_ragged_is_input_error(tmp_path):
     path = make(tmp_path, "r.csv", b"a,b,c\n1,2\n3,4\n")
     with pytest.raises(InputError, match="r.csv"):
@@ -340,6 +455,27 @@ def _zip_without_workbook(tmp_path):
     return path
 
 
+def _hostile_zip(tmp_path, name: str, patch):
+    """A one-part zip whose central directory record ``patch`` edits (found by the fuzzer:
+    zipfile raises NotImplementedError and UnicodeDecodeError, not BadZipFile, on these)."""
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    data = bytearray(path.read_bytes())
+    patch(data, data.find(b"PK\x01\x02"))
+    path.write_bytes(data)
+    return path
+
+
+def _unknown_version(data, record):
+    data[record + 6] = 122  # 'version needed to extract' 12.2
+
+
+def _bad_utf8_name(data, record):
+    data[record + 9] |= 0x08  # flag bit 11: the name is UTF-8 ...
+    data[record + 46] = 0xFF  # ... and it is not
+
+
 BAD_INPUTS = {
     "missing": lambda d: d / "missing.csv",
     "zero bytes": lambda d: make(d, "zero.csv", b""),
@@ -351,7 +487,13 @@ BAD_INPUTS = {
     "unknown suffix": lambda d: make(d, "leak.pdf", b"%PDF-1.4"),
     "not a zip": lambda d: make(d, "bad.xlsx", b"this is not a workbook"),
     "zip not workbook": _zip_without_workbook,
+    "zip of an unknown version": lambda d: _hostile_zip(d, "version.xlsx", _unknown_version),
+    "zip with a bad utf-8 name": lambda d: _hostile_zip(d, "utf8.xlsx", _bad_utf8_name),
     "empty xlsx sheet": lambda d: write_xlsx(d / "empty.xlsx", []),
+    "not an xls": lambda d: make(d, "bad.xls", b"\xd0\xcf\x11\xe0 not really a workbook" * 30),
+    "xls header only": lambda d: write_xls(d / "head.xls", [["姓名", "电话"]]),
+    "empty xls sheet": lambda d: write_xls(d / "empty.xls", []),
+    "truncated xls": lambda d: make(d, "cut.xls", write_xls(d / "whole.xls", XLSX_ROWS).read_bytes()[:3000]),
     "invalid json": lambda d: make(d, "bad.json", b'[{"a": 1}, {"a": '),
     "json object": lambda d: make(d, "obj.json", b'{"a": 1}'),
     "json numbers": lambda d: make(d, "nums.json", b"[1, 2, 3]"),
@@ -374,6 +516,12 @@ def test_bad_input_is_one_line_input_error_naming_the_file(tmp_path, case):
     assert message.startswith(path.name + ": ") and "\n" not in message
 
 
+def test_an_xlsx_named_xls_is_refused_with_what_to_do(tmp_path):
+    path = write_xlsx(tmp_path / "report.xls", XLSX_ROWS)
+    with pytest.raises(InputError, match=r"^report.xls: this is an .xlsx workbook named .xls; rename it to .xlsx$"):
+        read_all(path)
+
+
 def test_wrong_encoding_argument_is_input_error(tmp_path):
     path = make(tmp_path, "gbk.csv", csv_text(PEOPLE).encode("gbk"))
     with pytest.raises(InputError, match="gbk.csv.*utf-8"):
@@ -388,7 +536,7 @@ def test_unknown_suffix_lists_supported(tmp_path):
     assert all(suffix in str(info.value) for suffix in SUPPORTED_SUFFIXES)
 
 
-SUFFIXES = ["x.csv", "x.txt", "x.tsv", "x.json", "x.jsonl", "x.xlsx"]
+SUFFIXES = ["x.csv", "x.txt", "x.tsv", "x.json", "x.jsonl", "x.xlsx", "x.xls"]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -500,6 +648,53 @@ def test_hostile_json_is_refused_before_it_exhausts_memory(tmp_path):
         with pytest.raises(InputError, match=path.name):
             with open_table(path) as table:
                 list(table.rows())
+
+
+@pytest.mark.parametrize("name, good, endless", [
+    ("x.csv", "姓名,电话\n张三,13800138000\n", "李四," + "9" * 3000 + "\n"),
+    ("x.txt", "张三----13800138000\n", "李四----" + "9" * 3000 + "\n"),
+    ("x.jsonl", '{"电话": "13800138000"}\n', '{"电话": "' + "9" * 3000 + '"}\n'),
+])
+def test_an_endless_line_is_refused_before_it_is_read_whole(tmp_path, monkeypatch, name, good, endless):
+    """A file of one endless line must neither fill memory nor be read to its end."""
+    from tracer.tables import textio
+
+    monkeypatch.setattr(textio, "MAX_LINE", 2000)
+    assert read_all(make(tmp_path, name, good.encode()))[1]
+    with pytest.raises(InputError, match=f"^{name}: a line longer than"):
+        read_all(make(tmp_path, name, (good + endless + good).encode()))
+
+
+def test_a_giant_json_string_is_refused_in_linear_time(tmp_path):
+    """ijson's C backend copies a token for every 64 KiB read: a 40 MB string
+    took seconds (100 MB, a minute) before any error.  Escaped quotes inside
+    it must not reset the count."""
+    import time
+
+    body = ("x" * 1_000_000 + '\\"') * 40
+    path = make(tmp_path, "giant.json", ('[{"电话": "13800138000", "备注": "' + body + '"}]').encode())
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="^giant.json: a JSON value longer than 16 Mi characters$"):
+        read_all(path)
+    assert time.perf_counter() - started < 5
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet='ab"\\', max_size=60), cuts=st.lists(st.integers(0, 60), max_size=5))
+def test_quote_run_is_the_same_however_the_text_is_cut(text, cuts):
+    """The JSON reader counts characters since the last unescaped quote across
+    reads of any size; the count must not depend on where reads end."""
+    from tracer.tables.jsonfmt import quote_run
+
+    run, slashes = 0, 0
+    edges = sorted({0, len(text), *(c for c in cuts if c <= len(text))})
+    for start, end in zip(edges, edges[1:]):
+        run, slashes = quote_run(text[start:end], run, slashes)
+    state, since = False, 0  # reference: scan one character at a time
+    for ch in text:
+        since = 0 if ch == '"' and not state else since + 1
+        state = ch == "\\" and not state
+    assert (run, slashes) == (since, len(text) - len(text.rstrip("\\")))
 
 
 def test_a_zip_bomb_posing_as_a_workbook_is_refused_quickly(tmp_path):

@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .tables.cells import exact_integer
+
 # Header synonyms, checked against the NFKC-folded, lower-cased header with
 # spaces and punctuation removed. Order matters: first match wins, so the more
 # specific words come first (邮编 before 编号, 电话 before 人).
@@ -189,6 +191,7 @@ def phone_anchor(value: str) -> str | None:
     after the leading 1.
     """
     text = unicodedata.normalize("NFKC", value).strip()
+    text = exact_integer(text) or text  # 13812345678.0 from Excel or pandas
     digits = PHONE_DIGITS.sub("", text)
     if len(digits) == 15 and digits.startswith("0086"):
         digits = digits[4:]
@@ -206,4 +209,5 @@ def phone_anchor(value: str) -> str | None:
 def id_anchor(value: str) -> str | None:
     """An identifier as it survives cleaning: NFKC, no spaces, upper case."""
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).upper()
+    text = exact_integer(text) or text  # 773012345678901.0 from Excel or pandas
     return "id:" + text if len(text) >= 6 and any(ch.isdigit() for ch in text) else None

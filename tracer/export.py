@@ -36,7 +36,7 @@ from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
 from .tables import TableFormat, TableWriter, open_table
-from .tables.base import kind_for
+from .tables.base import kind_for, writable_kind
 
 SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
@@ -215,7 +215,7 @@ def export_table(registry: Registry, ring: KeyRing, account_name: str, source: P
     source, output = Path(source), Path(output)
     if output.exists() and source.exists() and output.resolve() == source.resolve():
         raise OutputError(f"{output}: the output would overwrite the source")
-    kind_for(output)
+    writable_kind(output)
     return _export(registry, ring, account, source, output, on_rows)
 
 

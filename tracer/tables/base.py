@@ -22,9 +22,14 @@ _KINDS = {
     ".jsonl": "jsonl",
     ".json": "json",
     ".xlsx": "xlsx",
+    ".xls": "xls",
 }
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_KINDS)
+
+# Kinds tracer reads but does not write, with what to write instead: nothing
+# well kept writes legacy .xls, and every Excel since 2007 opens .xlsx.
+_READ_ONLY = {"xls": ".xlsx"}
 
 # The multi-character delimiter of chat-group dumps ("张三----138...----江苏...").
 DASH_DELIMITER = "----"
@@ -38,9 +43,9 @@ SAMPLE_RECORDS = 50
 class TableFormat:
     """How a table is laid out on disk; enough to write it back byte for byte.
 
-    ``kind`` is 'csv' (also .tsv, .txt and '----' dumps), 'jsonl', 'json' or
-    'xlsx'.  The text fields matter only to the text kinds, ``sheet`` only to
-    xlsx.  ``has_header`` is always True for the JSON kinds (keys are names).
+    ``kind`` is 'csv' (also .tsv, .txt and '----' dumps), 'jsonl', 'json',
+    'xlsx' or 'xls' (read only).  The text fields matter only to the text
+    kinds, ``sheet`` only to the Excel kinds.  ``has_header`` is always True for the JSON kinds (keys are names).
     """
 
     kind: str
@@ -64,6 +69,17 @@ def kind_for(path: pathlib.Path) -> str:
         supported = " ".join(SUPPORTED_SUFFIXES)
         shown = path.suffix or "(none)"
         raise input_error(path, f"unsupported file type {shown}; supported: {supported}")
+    return kind
+
+
+def writable_kind(path: pathlib.Path) -> str:
+    """The table kind to write a file name as; a read-only kind is refused
+    with what to write instead, before anything is written."""
+    kind = kind_for(path)
+    instead = _READ_ONLY.get(kind)
+    if instead is not None:
+        raise output_error(path, f"tracer reads {path.suffix} files but cannot write them; "
+                                 f"write {instead} instead")
     return kind
 
 

@@ -64,6 +64,44 @@ def format_number(value: int | float) -> str:
     return shown
 
 
+# A number written as a float: with a decimal point, an exponent or both
+# ('13812345678.0', '1.3812345678E+10'); bounded, since no phone or identifier
+# is longer and Decimal and int work in time quadratic in the digits.
+_FLOAT_TEXT = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE]\+?[0-9]{1,2})?")
+_FLOAT_TEXT_MAX = 40
+# Significant digits beyond what any rounding display shows (Excel's General
+# format and %g show 6, C's %e 7): a mantissa this long is a shortest
+# round-trip form, as Java's Double.toString writes 13800138000 ('1.3800138E10').
+_EXACT_DIGITS = 8
+
+
+def exact_integer(text: str) -> str | None:
+    """The digits of an integer that a spreadsheet or a script wrote as a
+    float: '13812345678.0', '1.3812345678E+10' and '1.3812345678E10' are
+    the phone 13812345678.  A plain integer comes back as it is.
+
+    None when the text is not such a number, is not integral, or was rounded
+    for display: Excel shows every phone from 13812250000 to 13812349999 as
+    '1.38123E+10', and guessing one would make up a phone.  An exponent form
+    is exact when it spells out every digit of the integer, or shows more
+    digits than a display rounds to.  None too past 2**53, where a float no
+    longer holds every integer: an 18-digit identifier that went through one
+    is lost for good.
+    """
+    text = text.strip()
+    if len(text) > _FLOAT_TEXT_MAX or _FLOAT_TEXT.fullmatch(text) is None:
+        return None
+    if text.isdigit():
+        return text
+    number = Decimal(text)
+    if number != number.to_integral_value() or number >= 2**53:
+        return None
+    shape = number.as_tuple()
+    if shape.exponent > 0 and len(shape.digits) < _EXACT_DIGITS:
+        return None
+    return str(int(number))
+
+
 def number_value(text: str) -> int | float | None:
     """The numeric value of a NumberText for writers, or None if a caller
     turned it into something that is no longer a number."""
@@ -88,6 +126,20 @@ def format_datetime(value: dt.datetime | dt.date) -> str:
     text = value.strftime("%Y-%m-%d %H:%M:%S")
     if value.microsecond:
         text += f".{value.microsecond:06d}".rstrip("0")
+    return text
+
+
+def format_duration(value: dt.timedelta) -> str:
+    """A duration cell as Excel shows it in '[h]:mm:ss': hours past 24 are
+    not days ('36:00:37'), a fraction of a second only when there is one."""
+    sign = "-" if value < dt.timedelta(0) else ""
+    micros = abs(value) // dt.timedelta(microseconds=1)
+    seconds, micro = divmod(micros, 1_000_000)
+    minutes, second = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    text = f"{sign}{hours}:{minute:02d}:{second:02d}"
+    if micro:
+        text += f".{micro:06d}".rstrip("0")
     return text
 
 

@@ -60,7 +60,7 @@ def records(path: pathlib.Path, fmt: TableFormat, columns: list[str]) -> Iterato
 
 
 def _csv_records(path, fmt, handle) -> Iterator[list[str]]:
-    reader = csv.reader(handle, delimiter=fmt.delimiter)
+    reader = csv.reader(textio.bounded_lines(handle, path), delimiter=fmt.delimiter)
     try:
         if fmt.has_header:
             for first in reader:
@@ -76,7 +76,7 @@ def _csv_records(path, fmt, handle) -> Iterator[list[str]]:
 def _split_records(path, fmt, handle) -> Iterator[list[str]]:
     lineno, skip = 0, fmt.has_header
     try:
-        for lineno, line in enumerate(handle, 1):
+        for lineno, line in enumerate(textio.bounded_lines(handle, path), 1):
             line = line.rstrip("\r\n")
             if not line:
                 continue

@@ -156,7 +156,7 @@ def _json_objects(path: pathlib.Path, fmt: TableFormat) -> Iterator[dict]:
     done = 0
     with textio.open_text(path, fmt.encoding) as handle:
         try:
-            events = ijson.basic_parse(_Utf8Reader(handle), use_float=False)
+            events = ijson.basic_parse(_Utf8Reader(handle, path), use_float=False)
             first = next(events, None)
             if first is None or first[0] != "start_array":
                 raise input_error(path, "JSON document is not a list of objects")
@@ -215,7 +215,7 @@ def _jsonl_objects(path: pathlib.Path, fmt: TableFormat) -> Iterator[dict]:
     lineno = 0
     with textio.open_text(path, fmt.encoding) as handle:
         try:
-            for lineno, line in enumerate(handle, 1):
+            for lineno, line in enumerate(textio.bounded_lines(handle, path), 1):
                 if not line.strip():
                     continue
                 obj = json.loads(
@@ -239,15 +239,52 @@ def _invalid(path: pathlib.Path, exc: Exception, where: str):
     return input_error(path, f"invalid JSON {where}")
 
 
+MAX_VALUE = 16 * 1024 * 1024  # characters from one unescaped '"' to the next
+
+
 class _Utf8Reader:
     """Feeds ijson UTF-8 bytes from our strictly decoded text stream, so any
-    source encoding works and ijson does not warn about text files."""
+    source encoding works and ijson does not warn about text files.
 
-    def __init__(self, handle) -> None:
+    It also refuses MAX_VALUE characters without an unescaped quote.  No table
+    has that (every object's keys are quoted), but one giant string or
+    number would make ijson's C backend work in time quadratic in its length
+    (it copies the token for every 64 KiB read): 100 MB took a minute.
+    """
+
+    def __init__(self, handle, path: pathlib.Path) -> None:
         self._handle = handle
+        self._path = path
+        self._run = 0  # characters since the last unescaped quote
+        self._slashes = 0  # backslashes ending the text read so far
 
     def read(self, size: int = -1) -> bytes:
-        return self._handle.read(size).encode("utf-8")
+        text = self._handle.read(size)
+        self._run, self._slashes = quote_run(text, self._run, self._slashes)
+        if self._run > MAX_VALUE:
+            raise input_error(self._path, f"a JSON value longer than {MAX_VALUE // 2**20} Mi characters")
+        return text.encode("utf-8")
+
+
+def quote_run(text: str, run: int, slashes: int) -> tuple[int, int]:
+    """(characters since the last unescaped '"', backslashes ending the
+    text) once ``text`` follows text that had ``run`` and ``slashes``.  A
+    quote after an odd number of backslashes is escaped, inside a string."""
+    end = len(text)
+    while (quote := text.rfind('"', 0, end)) >= 0:
+        start = quote
+        while start and text[start - 1] == "\\":
+            start -= 1
+        before = quote - start + (slashes if start == 0 else 0)
+        if before % 2 == 0:
+            run = len(text) - quote - 1
+            break
+        end = start
+    else:
+        run += len(text)
+    body = text.rstrip("\\")
+    trailing = len(text) - len(body)
+    return run, trailing + (slashes if not body else 0)
 
 
 # --- writing -------------------------------------------------------------------

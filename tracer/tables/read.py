@@ -14,7 +14,7 @@ import stat
 import weakref
 from typing import Callable, Iterator
 
-from tracer.tables import delimited, jsonfmt, xlsx
+from tracer.tables import delimited, jsonfmt, xls, xlsx
 from tracer.tables.base import TableFormat, as_path, input_error, kind_for
 
 # kind -> (probe(path, encoding, header) -> (format, columns),
@@ -24,6 +24,7 @@ _READERS = {
     "jsonl": (jsonfmt.probe_jsonl, jsonfmt.records_jsonl),
     "json": (jsonfmt.probe_json, jsonfmt.records_json),
     "xlsx": (xlsx.probe, xlsx.records),
+    "xls": (xls.probe, xls.records),
 }
 
 

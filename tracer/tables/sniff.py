@@ -17,7 +17,11 @@ from tracer.tables.cells import DateText, NumberText
 
 # Single-character candidates in preference order for ties.
 _SINGLE = (",", "\t", "|", ";")
-_MIN_SHARE = 0.9  # share of sample records that must agree on the width
+# Share of sample records that must agree on the width for a delimiter to
+# count: a clear majority, not near-unanimity, since ragged rows in an otherwise
+# good leak (addresses with a stray comma, a dump line missing a field) are
+# skipped and counted, and must not make the whole file unreadable.
+_MIN_SHARE = 0.6
 
 
 def parse_records(lines: Sequence[str], delimiter: str) -> list[list[str]]:
@@ -162,10 +166,15 @@ def looks_like_header(first: Sequence[str], below: Sequence[Sequence[str]]) -> b
 
 
 def decide_header(records: Sequence[Sequence[str]], header: bool | None) -> bool:
-    """The caller's choice, or detection on the sample when it is None."""
+    """The caller's choice, or detection on the sample when it is None.
+
+    A first record narrower or wider than most is no header (a title line
+    such as '运单明细' above the table): taken as one, it would make every
+    row below ragged; as data it is one ragged row, skipped and counted.
+    """
     if header is not None:
         return header
-    if not records:
+    if not records or len(records[0]) != modal_width(records)[0]:
         return False
     return looks_like_header(records[0], records[1:SAMPLE_RECORDS])
 

@@ -17,11 +17,12 @@ import io
 import os
 import pathlib
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Iterator, TextIO
 
 from tracer.tables.base import SAMPLE_RECORDS, input_error, output_error
 
 PREFIX_BYTES = 1 << 20       # enough to decide, small enough to stay constant
+MAX_LINE = 16 * 1024 * 1024   # characters in one physical line of a table
 DETECTOR_BYTES = 64 * 1024    # what charset-normalizer looks at
 _MAX_CONTROL_SHARE = 0.05     # more C0 control characters than this: binary
 
@@ -189,6 +190,16 @@ def open_text(path: pathlib.Path, encoding: str) -> TextIO:
         return open(path, "r", encoding=encoding, errors="strict", newline="")
     except OSError as exc:
         raise input_error(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def bounded_lines(handle: TextIO, path: pathlib.Path) -> Iterator[str]:
+    """The handle's physical lines, terminators kept, refusing one longer than
+    MAX_LINE before it is read whole: a file that is one endless line must
+    neither fill memory nor take minutes to be called malformed."""
+    while line := handle.readline(MAX_LINE + 1):
+        if len(line) > MAX_LINE:
+            raise input_error(path, f"a line longer than {MAX_LINE // 2**20} Mi characters; not a table")
+        yield line
 
 
 def decode_failure(path: pathlib.Path, encoding: str, line: int):

@@ -8,7 +8,6 @@ else is written as a string (never parsed as a formula or number).
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import pathlib
 import warnings
@@ -16,45 +15,15 @@ import zipfile
 from typing import Iterator
 
 from tracer.errors import InputError
-from tracer.tables import sniff
-from tracer.tables.base import SAMPLE_RECORDS, TableFormat, input_error, output_error
-from tracer.tables.cells import (
-    DateText, NumberText, format_datetime, format_number, is_date_only, number_value,
-    parse_datetime,
-)
+from tracer.tables import sheets
+from tracer.tables.base import TableFormat, input_error, output_error
+from tracer.tables.cells import DateText, NumberText, is_date_only, number_value, parse_datetime
 
 _DATE_FORMAT = "yyyy-mm-dd"
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 # --- reading -------------------------------------------------------------------
-
-def to_cell(value) -> str:
-    """An openpyxl value as a cell: '' for empty, typed text for numbers and
-    dates, Excel's spelling for booleans."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return NumberText(format_number(value))
-    if isinstance(value, (dt.datetime, dt.date)):
-        return DateText(format_datetime(value))
-    if isinstance(value, dt.time):
-        return value.isoformat()
-    return str(value)
-
-
-def _trimmed(values) -> list[str]:
-    """Cells of a sheet row without trailing empties (Excel rows end at
-    their last used cell, so trailing blanks carry no width information)."""
-    row = [to_cell(v) for v in values]
-    while row and row[-1] == "":
-        row.pop()
-    return row
-
 
 # A workbook part may unpack to at most this many times its packed size (real
 # sheets compress 5-30x; a zip bomb of repeated bytes, thousands of times)
@@ -63,17 +32,24 @@ MAX_RATIO = 200
 BOMB_FLOOR = 64 * 1024 * 1024
 
 
+# What zipfile raises on a hostile archive besides BadZipFile: an unknown
+# format version (NotImplementedError), a name flagged UTF-8 that is not
+# (UnicodeDecodeError, a ValueError), a truncated record (EOFError).
+_BAD_ARCHIVE = (zipfile.BadZipFile, OSError, NotImplementedError, ValueError, EOFError)
+
+
 def check_archive(path: pathlib.Path) -> None:
     """Refuse a zip bomb posing as a workbook before any part is unpacked."""
     try:
         with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                if info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                    raise input_error(path, f"refused: part {info.filename} would unpack "
-                                            f"{info.file_size // info.compress_size if info.compress_size else 0}x "
-                                            f"(a zip bomb?)")
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise input_error(path, f"not a readable xlsx workbook ({_reason(exc)})") from None
+            parts = archive.infolist()
+    except _BAD_ARCHIVE as exc:
+        raise input_error(path, f"not a readable xlsx workbook ({sheets.reason(exc)})") from None
+    for info in parts:
+        if info.file_size > BOMB_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise input_error(path, f"refused: part {info.filename} would unpack "
+                                    f"{info.file_size // info.compress_size if info.compress_size else 0}x "
+                                    f"(a zip bomb?)")
 
 
 def _sheet_rows(path: pathlib.Path) -> Iterator[tuple[str, list[str]]]:
@@ -90,7 +66,7 @@ def _sheet_rows(path: pathlib.Path) -> Iterator[tuple[str, list[str]]]:
             warnings.simplefilter("ignore")
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - see docstring
-        raise input_error(path, f"not a readable xlsx workbook ({_reason(exc)})") from None
+        raise input_error(path, f"not a readable xlsx workbook ({sheets.reason(exc)})") from None
     try:
         if not book.worksheets:
             raise input_error(path, "workbook has no worksheet")
@@ -99,56 +75,25 @@ def _sheet_rows(path: pathlib.Path) -> Iterator[tuple[str, list[str]]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for values in sheet.iter_rows(values_only=True):
-                row = _trimmed(values)
+                row = sheets.trimmed(values)
                 if row:
                     yield sheet.title, row
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - see docstring
-        raise input_error(path, f"broken xlsx worksheet ({_reason(exc)})") from None
+        raise input_error(path, f"broken xlsx worksheet ({sheets.reason(exc)})") from None
     finally:
         book.close()
 
 
-def _reason(exc: Exception) -> str:
-    return type(exc).__name__ + (f": {exc}" if str(exc) else "")
-
-
 def probe(path: pathlib.Path, encoding: str | None, header: bool | None):
     """Sample the first rows of the first sheet for header and width."""
-    rows = _sheet_rows(path)
-    title, sample = None, []
-    try:
-        for title, row in rows:
-            sample.append(row)
-            if len(sample) > SAMPLE_RECORDS:
-                break
-    finally:
-        rows.close()
-    if not sample:
-        raise input_error(path, "empty workbook: no rows")
-    has_header = sniff.decide_header(sample, header)
-    if has_header:
-        columns, data = [str(c) for c in sample[0]], sample[1:]
-    else:
-        columns, data = sniff.default_columns(max(len(r) for r in sample)), sample
-    if not data:
-        raise input_error(path, "no data rows, only a header")
-    return TableFormat(kind="xlsx", has_header=has_header, sheet=title), columns
+    return sheets.probe(path, _sheet_rows(path), header, "xlsx")
 
 
 def records(path: pathlib.Path, fmt: TableFormat, columns: list[str]) -> Iterator[list[str]]:
-    """Data rows padded to the column count; a row with values beyond the
-    last column keeps them and so counts as ragged."""
-    width = len(columns)
-    skip = fmt.has_header
-    for _title, row in _sheet_rows(path):
-        if skip:
-            skip = False
-            continue
-        if len(row) < width:
-            row.extend([""] * (width - len(row)))
-        yield row
+    """Data rows padded to the column count (see sheets.records)."""
+    return sheets.records(_sheet_rows(path), fmt, columns)
 
 
 # --- writing -------------------------------------------------------------------
