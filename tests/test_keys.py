@@ -15,7 +15,7 @@ import pytest
 from tracer.accuse import ExportSeen, Suspect, Verdict, merge_verdicts
 from tracer.errors import KeyError_
 from tracer.keys import KEY_BYTES, load_ring, parse_ring, write_ring
-from tracer.registry_schema import SCHEMA_VERSION
+from tracer.registry.schema import SCHEMA_VERSION
 
 from .conftest import FIXTURES, file_mode, read_csv, write_csv
 

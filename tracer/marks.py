@@ -24,7 +24,6 @@ from collections.abc import Sequence
 import struct
 from dataclasses import dataclass
 
-import numpy as np
 
 from .channels import slots_for
 from .columns import MARKABLE_KINDS, Column, Schema, id_anchor, phone_anchor

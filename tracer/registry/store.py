@@ -1,7 +1,7 @@
 """The registry: accounts, keys, exports, exposure and canary digests.
 
-This module and its schema (``registry_schema``) are the only ones that speak
-SQL, so that a server database can take the place of the embedded SQLite file
+This package (this module, its ``schema`` and its ``history``) is the only
+code that speaks SQL, so that a server database can take the place of the embedded SQLite file
 when one company's exporters run on many hosts.  The registry holds no secret
 and no personal data in clear: exposure and canaries are 8-byte keyed digests
 of record anchors (see ``keys``); each key of the ring has a check value here,
@@ -25,69 +25,20 @@ import contextlib
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from itertools import repeat
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import sqlite_utils
 
-from .errors import AccountError, KeyError_, RegistryError
-from .keys import Key, KeyRing
-from .registry_schema import SCHEMA, SCHEMA_VERSION, migrate, statements
+from ..errors import AccountError, KeyError_, RegistryError
+from ..keys import Key, KeyRing
+from .history import chain_link, history_problems
+from .records import Account, CodeParams, Export, RegisteredKey, now_iso
+from .schema import SCHEMA, SCHEMA_VERSION, migrate, statements
 
 BUSY_TIMEOUT_MS = 30_000
 LOOKUP_BATCH = 500
-
-
-def chain_link(key: Key, previous: str, entry: tuple, canaries: list[tuple[int, int]]) -> str:
-    """The keyed digest linking an export entry to the one before it (tamper-evident history)."""
-    text = repr((previous, entry, canaries)).encode()
-    return key.digest("chain", text, 16).hex()
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-@dataclass(frozen=True)
-class Account:
-    id: int
-    name: str
-    uid: bytes
-    note: str
-    created: str
-
-
-@dataclass(frozen=True)
-class Export:
-    id: int
-    account_id: int
-    created: str
-    source: str
-    output: str
-    rows: int
-    canaries: int
-    marked_cells: int
-    released: str | None
-
-
-@dataclass(frozen=True)
-class RegisteredKey:
-    """A key as the registry knows it: never the secret, only when it came and what it made."""
-
-    id: int
-    created: str
-    exports: int
-
-
-@dataclass(frozen=True)
-class CodeParams:
-    """The code's public shape; its biases are re-derived from the key."""
-
-    length: int
-    cutoff: float
 
 
 class Registry:
@@ -327,34 +278,9 @@ class Registry:
         return self.export(export_id)
 
     def check(self, ring: KeyRing) -> list[str]:
-        """Every problem found: SQLite's own checks, the keys, the chain of export entries, their exposure.
-
-        The chain is keyed, each link with the key of its export: without the
-        keys nobody can rewrite the history so that it verifies again.
-        """
+        """Every problem found: SQLite's own checks, the keys, the chain of export entries, their exposure."""
         self.verify_ring(ring)
-        problems = [row[0] for row in self.conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
-        problems += [f"{row[0]} row {row[1]} points at a missing {row[2]}"
-                     for row in self.conn.execute("PRAGMA foreign_key_check")]
-        counts = dict(self.conn.execute("SELECT export_id, count(*) FROM exposure GROUP BY export_id"))
-        previous = self.id
-        for row in self.conn.execute(
-            "SELECT id, account_id, created, source, output, rows, canaries, marked_cells, anchors, chain, key_id"
-            " FROM exports ORDER BY id"
-        ).fetchall():
-            export_id, entry, chain, key = row[0], row[:9], row[9], ring.keys.get(row[10])
-            canaries = self.conn.execute(
-                "SELECT digest, space FROM canaries WHERE export_id = ? ORDER BY digest", (export_id,)
-            ).fetchall()
-            if key is None:
-                problems.append(f"export {export_id}: made with key {row[10]}, which the registry does not know")
-            elif chain_link(key, previous, entry, canaries) != chain:
-                problems.append(f"export {export_id}: its entry, its canaries or an earlier entry was altered")
-            if counts.get(export_id, 0) != entry[8]:
-                problems.append(f"export {export_id}: {counts.get(export_id, 0)} exposure digests, "
-                                f"{entry[8]} recorded")
-            previous = chain
-        return problems
+        return history_problems(self.conn, self.id, ring)
 
     def summary(self) -> dict[str, int]:
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
