@@ -81,6 +81,9 @@ def test_headerless_sender_and_recipient_are_paired_by_their_marks_not_by_positi
     assert [s.account for s in verdict.suspects] == ["wang"]
     wang = verdict.suspects[0]
     assert wang.marks_observed > 100 and wang.marks_agreeing == wang.marks_observed
+    # the recipient's address (column 0) went with the recipient's phone (column 2), the sender's with column 1
+    assert wang.as_json()["pairing"] == [{"file": "swapped.csv", "column": 0, "phone_column": 2},
+                                         {"file": "swapped.csv", "column": 3, "phone_column": 1}]
 
 
 def test_truncated_addresses_saved_as_xlsx_with_numeric_phones(world):
@@ -187,3 +190,17 @@ def test_two_accounts_leaks_merged_name_both(world):
     a = write_csv(work / "merged-wb.csv", *_sample(work, "wb", "li", 150, 7))
     b = write_csv(work / "merged-or.csv", *_sample(work, "or", "wang", 150, 8))
     assert sorted(_accused(registry, a, b)) == ["li", "wang"]
+
+
+def test_the_report_says_how_a_headerless_leak_was_paired(world, tmp_path):
+    from tracer.report import write_report
+
+    registry, work = world
+    header, rows = _sample(work, "wb", "li", 60, 5)
+    order = [header.index(c) for c in ("收件地址", "寄件人电话", "收件人电话", "寄件地址")]
+    leak = tmp_path / "swapped.csv"
+    leak.write_text("".join(",".join(row[i] for i in order) + "\n" for row in rows), encoding="utf-8")
+    verdict = api.match(registry, [leak])
+    for name in ("r.html", "r.md"):
+        text = write_report(verdict, tmp_path / name).read_text(encoding="utf-8")
+        assert "address/email column 1 read as the party of phone column 3" in text

@@ -28,13 +28,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field, replace
-from itertools import product
 
 import numpy as np
 
 from . import code
 from .evidence import Evidence
 from .keys import Key
+from .pairing import Pairing, pairings
 from .registry import Registry
 
 ERASE_MIN_SYMBOLS = 8  # a channel needs this many readings before it can be judged normalised
@@ -70,6 +70,8 @@ class Suspect:
     exports: list[ExportSeen]
     canary_rows: list = field(default_factory=list)
     accused: bool = False
+    pairing: tuple = ()  # (file, column, phone column) for each address/email column a headerless leak left unpaired
+
 
     def as_json(self) -> dict:
         return {
@@ -84,6 +86,7 @@ class Suspect:
             "marks_agreeing": self.marks_agreeing,
             "records_in_leak": self.records_in_leak,
             "exports": [e.as_json() for e in self.exports],
+            "pairing": [{"file": f, "column": c, "phone_column": p} for f, c, p in self.pairing],
         }
 
 
@@ -184,7 +187,7 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
                           len(candidates))
     results = []
     for account_id in candidates:
-        score, log_p_marks, read, agreeing = marks[account_id]
+        score, log_p_marks, read, agreeing, pairing = marks[account_id]
         p_marks = math.exp(log_p_marks)
         hits = canaries_hit.get(account_id, [])
         log_p_canaries = log_canaries[account_id]
@@ -206,6 +209,7 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
             records_in_leak=max(0, evidence.rows_of(account_id) - len(canary_rows)),
             exports=_exports_seen(registry, records.get(account_id, {}), hits),
             canary_rows=canary_rows,
+            pairing=pairs[pairing].chosen,
         ))
     for suspect in results:
         suspect.accused = suspect.p_value <= fpr
@@ -261,52 +265,24 @@ def merge_verdicts(verdicts: list[Verdict], fpr: float) -> Verdict:
     )
 
 
-MAX_PAIRINGS = 16  # beyond this many pairings of uncertain columns, only the nearest phones are tried
-
-
-def pairings(stream_names: dict[tuple, int]) -> list[frozenset[int]]:
-    """Each way of pairing the leak's uncertain address/email columns with a phone, as the streams it sets aside.
-
-    A headerless dump does not say whose phone an address goes with, so its
-    marks were read at every candidate phone's positions (``marks.anchor_choices``),
-    one stream per candidate.  A pairing keeps one candidate per uncertain
-    column.  Every account is scored under every pairing and keeps the
-    smallest p-value times the number of pairings (Bonferroni): the choice
-    may look at codewords because it is paid for.  Too many pairings: the
-    nearest phone only, as the exporter would have chosen without headers.
-    """
-    candidates: dict[tuple, set] = defaultdict(set)
-    for file, column, _, anchor in stream_names:
-        candidates[(file, column)].add(anchor)
-    uncertain = {k: sorted(v, key=lambda a: (abs(a - k[1]), a)) for k, v in candidates.items() if len(v) > 1}
-    choices = list(product(*uncertain.values()))
-    if len(choices) > MAX_PAIRINGS:
-        choices = [tuple(anchors[0] for anchors in uncertain.values())]
-    out = []
-    for choice in choices:
-        chosen = dict(zip(uncertain, choice))
-        out.append(frozenset(index for (file, column, _, anchor), index in stream_names.items()
-                             if chosen.get((file, column), anchor) != anchor))
-    return out
-
-
-def score_pairings(the_code, uids: dict[int, bytes], observe, pairs: list[frozenset[int]], log_alpha: float,
-                   without: dict[int, set[int]] | None = None) -> dict[int, tuple[float, float, int, int]]:
-    """:func:`score_marks` under every pairing; each account keeps its best, paid for by the number tried.
+def score_pairings(the_code, uids: dict[int, bytes], observe, pairs: list[Pairing], log_alpha: float,
+                   without: dict[int, set[int]] | None = None) -> dict[int, tuple[float, float, int, int, int]]:
+    """:func:`score_marks` under every pairing (see ``pairing``); each account keeps its best,
+    paid for by the number tried: (score, log p, marks read, agreeing, which pairing).
 
     ``observe(j, set_aside, without)`` gives account j's (positions, symbols)
     outside the streams set aside, in rows none of ``without`` received."""
     without = without or {j: frozenset() for j in uids}
     penalty = math.log(len(pairs))
-    best: dict[int, tuple[float, float, int, int]] = {}
-    for set_aside in pairs:
-        marks = score_marks(the_code, uids, {j: observe(j, set_aside, without[j]) for j in uids},
+    best: dict[int, tuple[float, float, int, int, int]] = {}
+    for index, pairing in enumerate(pairs):
+        marks = score_marks(the_code, uids, {j: observe(j, pairing.set_aside, without[j]) for j in uids},
                             log_alpha - penalty)
         for j, m in marks.items():
             if j not in best or m[1] < best[j][1]:
-                best[j] = m
-    return {j: (score, min(0.0, log_p + penalty), read, agreeing)
-            for j, (score, log_p, read, agreeing) in best.items()}
+                best[j] = (*m, index)
+    return {j: (score, min(0.0, log_p + penalty), read, agreeing, index)
+            for j, (score, log_p, read, agreeing, index) in best.items()}
 
 
 def _explain_away(marks, the_code, uids, evidence: Evidence, observed_in, pairs, log_canaries, log_alpha, fpr,
@@ -332,9 +308,9 @@ def _explain_away(marks, the_code, uids, evidence: Evidence, observed_in, pairs,
         return marks
     again = score_pairings(the_code, {j: uids[j] for j in second}, observed_in, pairs, log_alpha, second)
     out = dict(marks)
-    for j, (_, log_p, _, _) in again.items():
-        best = min(marks[j], again[j], key=lambda m: m[1])
-        out[j] = (best[0], min(0.0, math.log(2) + min(marks[j][1], log_p)), best[2], best[3])
+    for j, again_j in again.items():
+        best = min(marks[j], again_j, key=lambda m: m[1])
+        out[j] = (best[0], min(0.0, math.log(2) + min(marks[j][1], again_j[1])), *best[2:])
     return out
 
 

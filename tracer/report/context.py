@@ -90,6 +90,8 @@ def suspect_view(suspect, verdict, files: dict) -> dict:
         "score": f"{suspect.score:.1f}",
         "records_in_leak": suspect.records_in_leak,
         "exports": [export_view(e) for e in suspect.exports],
+        "pairing": [f"{file}: address/email column {column + 1} read as the party of phone column {phone + 1}"
+                    for file, column, phone in suspect.pairing],
     }
 
 
