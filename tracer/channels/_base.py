@@ -70,7 +70,7 @@ class MarkSlot:
     def read(self, cell: str) -> int | None:
         """0 or 1: which variant the cell shows; None when the slot is absent
         from this cell or ambiguous (an erasure)."""
-        site = self._site(cell)
+        site = self.site(cell)
         return None if site is None else site.bit
 
     def embed(self, cell: str, bit: int) -> str:
@@ -79,7 +79,7 @@ class MarkSlot:
         ``str``: callers holding typed cells re-wrap it."""
         if bit != 0 and bit != 1:
             raise ValueError(f"bit must be 0 or 1, not {bit!r}")
-        site = self._site(cell)
+        site = self.site(cell)
         if site is None:
             return cell
         return cell[: site.start] + site.variants[bit] + cell[site.end :]
@@ -89,7 +89,8 @@ class MarkSlot:
     # sharing a slot never see a site paired with another cell.
     _last: tuple[str | None, Site | None] = (None, None)
 
-    def _site(self, cell: str) -> Site | None:
+    def site(self, cell: str) -> Site | None:
+        """``locate(cell)``, remembered for the last cell (the exporter reads, then writes)."""
         last = self._last
         if last[0] == cell:
             return last[1]
