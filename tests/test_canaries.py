@@ -13,7 +13,7 @@ import pytest
 
 from collections import Counter
 
-from tracer.canaries import Donors, make_canary, parties
+from tracer.canaries import Donors, gap_weight, make_canary, parties, takes_gap
 from tracer.canary_values import (
     CN_SURNAMES,
     RANDOM_DIGITS,
@@ -142,3 +142,27 @@ def test_small_amounts_stay_small():
 def test_chance_space_counts_only_the_values_a_canary_can_take():
     assert chance_space("cn") == 10 ** RANDOM_DIGITS["cn"]
     assert chance_space("us") == len(US_EXCHANGES) * 10 ** 4 == 7_910_000
+
+
+def _orders(numbers: list[int]) -> tuple:
+    header = ["Order ID", "Customer Name", "Phone"]
+    rows = [[f"ORD-{n}", "Jane Doe", f"415-555-{1000 + i:04d}"] for i, n in enumerate(numbers)]
+    return recognise(header, rows), rows
+
+
+def test_a_canary_takes_a_gap_in_proportion_to_its_length():
+    """Order numbers 10 apart: a gap of 20 weighs twice a typical one, a gap of 1
+    (no free number) nothing; the canary's two gaps then look like everyone's."""
+    schema, rows = _orders([1000 + 10 * i for i in range(20)])
+    recent, before = rows[:17], rows[16]
+    after = lambda n: ["ORD-%d" % n, "Ann Lee", "415-555-9999"]  # noqa: E731
+    assert gap_weight(schema, recent, before, after(1160 + 1 + 20)) == pytest.approx(2.0)
+    assert gap_weight(schema, recent, before, after(1161)) == 0.0
+    assert takes_gap(2.0, 0.5) and not takes_gap(0.5, 0.5) and takes_gap(None, 0.99)
+
+
+def test_identifiers_out_of_order_weigh_nothing_either_way():
+    """Random waybill numbers do not run in order: every gap is taken as it comes."""
+    rng = random.Random(3)
+    schema, rows = _orders([rng.randrange(10**9) for _ in range(20)])
+    assert gap_weight(schema, rows[:17], rows[16], rows[17]) is None

@@ -227,7 +227,7 @@ def test_a_canary_phone_that_is_a_real_record_further_down_is_no_evidence(tmp_pa
     source = write_csv(tmp_path / "b.csv", header, rows[:600] + [later])
     second = api.export(registry, source, account="alice", output=tmp_path / "b-out.csv")
     assert second.rows == 601 and second.canaries >= first.canaries
-    assert read_csv(tmp_path / "b-out.csv")[1][: len(out_rows)] == out_rows  # same canaries, same marks
+    assert canary in read_csv(tmp_path / "b-out.csv")[1]  # the same canary, exported in one pass
 
     def spaces(export_id):
         with sqlite3.connect(registry) as conn:

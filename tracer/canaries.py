@@ -196,6 +196,64 @@ def _fit_datetime(donors: Donors, index: int, fallback: str, rng: random.Random)
 SEQUENCE = re.compile(r"(\D*)(\d+)(\D*)")
 
 
+GAP_SPREAD = 3.0  # a gap this many times the typical one is always taken (a longer one is rare)
+GAP_MIN_ROWS = 8  # recent rows needed to know the typical gap
+GAP_SAMPLE = 16  # the last gaps, checked to run in order, that give the typical gap here
+
+
+def _ordinal(text: str, kind: str) -> tuple[str, float] | None:
+    """A cell as a point on a line, with what must agree for two to be compared:
+    a sequential identifier (prefix, width, suffix) or a time (format)."""
+    if kind == "datetime":
+        parsed = _parse_time(text)
+        return None if parsed is None else (parsed[1], parsed[0].timestamp())
+    match = SEQUENCE.fullmatch(text.strip())
+    if match is None:
+        return None
+    return f"{match.group(1)}|{len(match.group(2))}|{match.group(3)}", float(match.group(2))
+
+
+def gap_weight(schema: Schema, recent: Sequence[Sequence[str]], before: Sequence[str],
+               after: Sequence[str]) -> float | None:
+    """How long the gap between ``before`` and ``after`` is, against this export's typical gap.
+
+    A canary fitted between two rows whose identifiers run in order (order numbers)
+    splits their gap in two; placed after a row chosen at random, its two gaps
+    would be half the usual, and a model looking at neighbours finds it.  Taken
+    with probability proportional to the gap's length instead, the split gaps
+    are distributed like everyone's (a point dropped uniformly on the line
+    looks like any other: Slivnyak).  The weight multiplies the ratio
+    gap / typical gap over every column running in order in the last rows;
+    None when no column does.  Typical means *local*, the mean of the last
+    ``GAP_SAMPLE`` gaps.  Times are left alone: their gaps are long at night,
+    and canaries drawn into them would be given away by their hour.
+    """
+    if len(recent) < GAP_MIN_ROWS:
+        return None
+    weight = None
+    for column in schema.columns:
+        if column.kind != "id":
+            continue  # times are not homogeneous: a long gap is the night, and a canary dropped in it shows
+        i = column.index
+        local = list(recent)[-GAP_SAMPLE - 1 :]
+        points = [_ordinal(row[i], column.kind) for row in (*local, before, after)]
+        if any(p is None for p in points) or len({p[0] for p in points}) != 1:
+            continue
+        line = [p[1] for p in points]
+        low, high = line[-2], line[-1]
+        if any(a > b for a, b in zip(line, line[1:-2])) or line[-3] <= line[0] or high < low:
+            continue  # not running in order (random waybill numbers), or this pair is not
+        typical = (line[-3] - line[0]) / (len(local) - 1)  # local: orders are sparse at night
+        gap = high - low - (1 if column.kind == "id" else 0)  # an identifier needs a free number in between
+        weight = (1.0 if weight is None else weight) * max(gap, 0.0) / typical
+    return weight
+
+
+def takes_gap(weight: float | None, draw: float) -> bool:
+    """Whether a pending canary goes into this gap (``draw`` uniform in [0, 1))."""
+    return weight is None or draw * GAP_SPREAD < weight
+
+
 def _fit_identifier(donors: Donors, index: int, fallback: str, rng: random.Random) -> tuple[str, int]:
     """A number between the neighbours' when identifiers run in sequence; else a fresh one.
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import code
-from .canaries import RATE, RECENT, Donors, make_canary
+from .canaries import RATE, RECENT, Donors, gap_weight, make_canary, takes_gap
 from .columns import Schema, phone_anchor, recognise
 from .durable import fsync_directory
 from .errors import InputError, OutputError, TracerError
@@ -42,6 +42,7 @@ SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
 PHONE_COUNT_LIMIT = 1 << 18  # phones counted for 'this party repeats' (bounded memory)
 SPOOL_CHUNK = 1 << 16
+MAX_DEFERRALS = 32  # gaps a canary may pass over before it takes one anyway
 CANARY_THRESHOLD = int(RATE * 2**64)
 CANARY_ATTEMPTS = 32
 
@@ -57,6 +58,16 @@ class ExportResult:
 
     def as_json(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class _Pending:
+    """A canary triggered by a row, waiting for a gap to go into."""
+
+    before: list[str]  # the row it will follow
+    seed: bytes  # its keyed randomness
+    draws: random.Random  # for choosing the gap (apart from the canary's own draws)
+    tried: int = 0
 
 
 class _Exporter:
@@ -153,15 +164,15 @@ class _Exporter:
         forced = self._forced_canary(head) if head_complete else None
         buffer: list[int] = []
         canaries = 0
-        pending: tuple[list[str], bytes] | None = None  # the row a canary will follow, and its seed
+        pending: _Pending | None = None  # a canary waiting for its gap
         for index, row in enumerate(rows):
             anchors = row_anchors(self.plan, row, self.hasher)
             buffer.extend(a.exposure for a in anchors.all)
             if len(buffer) >= SPOOL_CHUNK:
                 spool.write(np.asarray(buffer, dtype="<i8").tobytes())
                 buffer.clear()
-            if pending is not None:
-                writer.write_row(self.canary_after(pending[0], row, pending[1]))
+            if pending is not None and self.takes(pending, row):
+                writer.write_row(self.canary_after(pending.before, row, pending.seed))
                 canaries += 1
                 pending = None
             self.remember(row, anchors)
@@ -169,15 +180,27 @@ class _Exporter:
             self.marked_cells += cells
             writer.write_row(marked)
             self.rows = index + 1
+            if pending is not None:
+                pending.before = row  # not this gap: the next one is tried
+                continue
             seed = self.row_seed(anchors)
             if self.wants_canary(seed) or index == forced:
-                pending = (row, seed or self.key.digest("row", self.account.uid, 16))
+                seed = seed or self.key.digest("row", self.account.uid, 16)
+                pending = _Pending(row, seed, random.Random(seed + b"gap"))
         if pending is not None:
-            writer.write_row(self.canary_after(pending[0], None, pending[1]))
+            writer.write_row(self.canary_after(pending.before, None, pending.seed))
             canaries += 1
         if buffer:
             spool.write(np.asarray(buffer, dtype="<i8").tobytes())
         return canaries
+
+    def takes(self, pending: "_Pending", after: list[str]) -> bool:
+        """Whether the pending canary goes between its row and ``after``: with a probability
+        that grows with the gap (see ``canaries.gap_weight``), and surely after ``MAX_DEFERRALS`` gaps."""
+        pending.tried += 1
+        if pending.tried > MAX_DEFERRALS:
+            return True
+        return takes_gap(gap_weight(self.schema, self.recent, pending.before, after), pending.draws.random())
 
     def _forced_canary(self, head: list[list[str]]) -> int | None:
         """In an export too small for any keyed canary, the row with the smallest keyed hash gets one."""
