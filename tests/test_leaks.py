@@ -68,16 +68,20 @@ def test_gbk_dash_dump_of_cleaned_name_phone_address(world):
     assert _accused(registry, leak) == ["wang"]
 
 
+def _swapped_parties(work, account, seed, leak):
+    """60 headerless waybill rows laid out so that each address sits beside the other party's phone."""
+    header, rows = _sample(work, "wb", account, 60, seed)
+    order = [header.index(c) for c in ("收件地址", "寄件人电话", "收件人电话", "寄件地址")]
+    leak.write_text("".join(",".join(row[i] for i in order) + "\n" for row in rows), encoding="utf-8")
+    return leak
+
+
 def test_headerless_sender_and_recipient_are_paired_by_their_marks_not_by_position(world):
     """Each address sits beside the *other* party's phone: pairing by position reads
     every address mark at the wrong positions.  The matcher tries each pairing and
     pays for the tries, so the right one shows: every mark read agrees."""
     registry, work = world
-    header, rows = _sample(work, "wb", "wang", 60, 4)
-    order = [header.index(c) for c in ("收件地址", "寄件人电话", "收件人电话", "寄件地址")]
-    leak = work / "swapped.csv"
-    leak.write_text("".join(",".join(row[i] for i in order) + "\n" for row in rows), encoding="utf-8")
-    verdict = api.match(registry, [leak])
+    verdict = api.match(registry, [_swapped_parties(work, "wang", 4, work / "swapped.csv")])
     assert [s.account for s in verdict.suspects] == ["wang"]
     wang = verdict.suspects[0]
     assert wang.marks_observed > 100 and wang.marks_agreeing == wang.marks_observed
@@ -196,11 +200,7 @@ def test_the_report_says_how_a_headerless_leak_was_paired(world, tmp_path):
     from tracer.report import write_report
 
     registry, work = world
-    header, rows = _sample(work, "wb", "li", 60, 5)
-    order = [header.index(c) for c in ("收件地址", "寄件人电话", "收件人电话", "寄件地址")]
-    leak = tmp_path / "swapped.csv"
-    leak.write_text("".join(",".join(row[i] for i in order) + "\n" for row in rows), encoding="utf-8")
-    verdict = api.match(registry, [leak])
+    verdict = api.match(registry, [_swapped_parties(work, "li", 5, tmp_path / "swapped.csv")])
     for name in ("r.html", "r.md"):
         text = write_report(verdict, tmp_path / name).read_text(encoding="utf-8")
         assert "address/email column 1 read as the party of phone column 3" in text
