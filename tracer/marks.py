@@ -23,11 +23,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 import struct
 from dataclasses import dataclass
+from math import prod
 
 
 from .channels import slots_for
 from .columns import MARKABLE_KINDS, Column, Schema, id_anchor, phone_anchor
 from .keys import Key
+from .pairing import MAX_PAIRINGS
 
 # Which 32-bit word of an anchor digest gives each slot's position.  Append
 # only: changing a slot's word would make every earlier export unreadable.
@@ -161,10 +163,14 @@ def anchor_choices(schema: Schema, column: Column) -> tuple[int | None, ...]:
 def mark_plan(schema: Schema, alternatives: bool = False) -> MarkPlan:
     """How ``schema``'s rows are marked; with ``alternatives`` (matching), a cell
     whose anchor is uncertain is planned once per candidate anchor."""
+    markable = [column for column in schema.columns if column.kind in MARKABLE_KINDS]
+    choices = {column.index: anchor_choices(schema, column) for column in markable}
+    if not alternatives or prod(len(c) for c in choices.values()) > MAX_PAIRINGS:
+        # too many pairings to score (see ``pairing``): each cell at its nearest phone, as exported
+        choices = {column.index: (cell_anchor_column(schema, column),) for column in markable}
     cells = tuple(
         CellPlan(column.index, anchor, tuple((slot, SLOT_WORD[slot.NAME]) for slot in slots_for(column.kind)))
-        for column in schema.columns if column.kind in MARKABLE_KINDS
-        for anchor in (anchor_choices(schema, column) if alternatives else (cell_anchor_column(schema, column),))
+        for column in markable for anchor in choices[column.index]
     )
     return MarkPlan(tuple(c.index for c in schema.of_kind("phone")),
                     tuple(c.index for c in schema.of_kind("id")), cells)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import product
+from math import prod
 from typing import NamedTuple
 
 MAX_PAIRINGS = 16
@@ -35,8 +36,9 @@ def pairings(stream_names: dict[tuple, int]) -> list[Pairing]:
         candidates[(file, column)].add(anchor)
     uncertain = {k: sorted(v, key=lambda a: (abs(a - k[1]), a)) for k, v in sorted(candidates.items())
                  if len(v) > 1}
-    choices = list(product(*uncertain.values()))
-    if len(choices) > MAX_PAIRINGS:
+    if prod(len(anchors) for anchors in uncertain.values()) <= MAX_PAIRINGS:
+        choices = list(product(*uncertain.values()))
+    else:  # counted before listed: twenty phone columns would make 10^26 pairings
         choices = [tuple(anchors[0] for anchors in uncertain.values())]
     out = []
     for choice in choices:
