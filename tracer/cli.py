@@ -177,7 +177,7 @@ def key_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
 @app.command()
 @reports_errors
 def export(
-    source: Path = typer.Argument(..., help="Table to export: .csv .tsv .txt .jsonl .json .xlsx"),
+    source: Path = typer.Argument(..., help="Table to export: .csv .tsv .txt .jsonl .json .xlsx .xls (written as .xlsx)"),
     account: str = typer.Option(..., "--account", help="The account receiving the export."),
     output: Path = typer.Option(..., "--output", help="Where to write the marked export."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
@@ -195,7 +195,7 @@ def export(
 @app.command()
 @reports_errors
 def match(
-    leaks: list[Path] = typer.Argument(..., help="Leaked files: csv, tsv, txt (also ---- dumps), json, jsonl, xlsx."),
+    leaks: list[Path] = typer.Argument(..., help="Leaked files: csv, tsv, txt (also ---- dumps), json, jsonl, xlsx, xls."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a report: FILE.html or FILE.md."),
     fpr: float = typer.Option(1e-6, "--fpr", help="Bound on the chance of accusing any innocent account."),
