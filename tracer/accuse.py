@@ -72,7 +72,6 @@ class Suspect:
     accused: bool = False
     pairing: tuple = ()  # (file, column, phone column) for each address/email column a headerless leak left unpaired
 
-
     def as_json(self) -> dict:
         return {
             "account": self.account,
@@ -166,7 +165,7 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
         canaries_hit[evidence.owner[hit.export_id]].append(hit)
 
     def observed_in(account: int, set_aside: frozenset[int], without: set[int]) -> tuple[np.ndarray, np.ndarray]:
-        return evidence.observed(account, set_aside.union(erased.tolist()), without)
+        return evidence.observed(account, set_aside | erased, without)
 
     records = evidence.records_by_account()
     candidates = sorted(evidence.accounts() | set(canaries_hit))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -150,7 +150,7 @@ class Evidence:
     stream_names: dict[tuple, int] = field(default_factory=dict)  # (file, column, slot, anchor column) ->
     readings: list[int] = field(default_factory=list)  # per stream, symbols read in rows some account received
     ones: list[int] = field(default_factory=list)  # ... and how many of them were 1
-    marks: dict[tuple[frozenset[int], int], MarkCodes] = field(default_factory=dict)  # (group, stream) ->
+    marks: dict[frozenset[int], dict[int, MarkCodes]] = field(default_factory=dict)  # group -> stream ->
     group_rows: Counter = field(default_factory=Counter)  # receiver group -> leaked rows
     records: Counter = field(default_factory=Counter)  # (account, export) -> real records of the leak it held
     canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
@@ -215,12 +215,13 @@ class Evidence:
     def _add_row(self, row: LeakedRow, group: frozenset[int], exposure: dict[int, set[int]],
                  canaries: dict) -> None:
         self.group_rows[group] += 1
+        streams = self.marks.setdefault(group, {})
         for position, symbol, stream in row.marks:
             self.readings[stream] += 1
             self.ones[stream] += symbol
-            codes = self.marks.get((group, stream))
+            codes = streams.get(stream)
             if codes is None:
-                codes = self.marks[(group, stream)] = MarkCodes()
+                codes = streams[stream] = MarkCodes()
             codes.add(2 * position + symbol)
         if any(d in canaries for d in row.digests):
             return  # canary rows are counted apart
@@ -240,22 +241,24 @@ class Evidence:
         """Whether some row ``account`` received was also received by one of ``others``."""
         return any(account in group and not others.isdisjoint(group) for group in self.group_rows)
 
-    def erased(self, min_symbols: int, minority: float) -> np.ndarray:
-        return erased_streams(np.asarray(self.readings, dtype=np.int64), np.asarray(self.ones, dtype=np.int64),
-                              min_symbols, minority)
+    def erased(self, min_symbols: int, minority: float) -> frozenset[int]:
+        """The streams a cleaning made uniform (see :func:`erased_streams`)."""
+        streams = erased_streams(np.asarray(self.readings, dtype=np.int64), np.asarray(self.ones, dtype=np.int64),
+                                 min_symbols, minority)
+        return frozenset(streams.tolist())
 
-    def observed(self, account: int, erased: Iterable[int], without: set[int] = frozenset()
+    def observed(self, account: int, erased: Collection[int], without: Collection[int] = frozenset()
                  ) -> tuple[np.ndarray, np.ndarray]:
         """(positions, symbols) read in the rows ``account`` received, none of
-        ``without`` did, outside the erased streams; one symbol per position."""
-        skip = set(int(s) for s in erased)
-        parts = [codes.compact() for (group, stream), codes in self.marks.items()
-                 if account in group and stream not in skip and without.isdisjoint(group)]
+        ``without`` did, outside the ``erased`` streams; one symbol per position."""
+        parts = [codes.compact() for group, streams in self.marks.items()
+                 if account in group and group.isdisjoint(without)
+                 for stream, codes in streams.items() if stream not in erased]
         return _consistent(parts)
 
-    def positions_read(self, erased: Iterable[int]) -> int:
-        skip = set(int(s) for s in erased)
-        parts = [codes.compact() for (_, stream), codes in self.marks.items() if stream not in skip]
+    def positions_read(self, erased: Collection[int]) -> int:
+        parts = [codes.compact() for streams in self.marks.values()
+                 for stream, codes in streams.items() if stream not in erased]
         return len(np.unique(np.concatenate(parts) >> 1)) if parts else 0
 
     def records_by_account(self) -> dict[int, dict[int, int]]:
