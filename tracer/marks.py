@@ -65,9 +65,6 @@ class Anchor:
         self.exposure = int.from_bytes(digest[:8], "little", signed=True)
         self.words = _WORDS.unpack(digest)
 
-    def position(self, slot_name: str, length: int) -> int:
-        return self.words[SLOT_WORD[slot_name]] % length
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Anchor) and other.digest == self.digest
 
@@ -164,10 +161,11 @@ def mark_plan(schema: Schema, alternatives: bool = False) -> MarkPlan:
     """How ``schema``'s rows are marked; with ``alternatives`` (matching), a cell
     whose anchor is uncertain is planned once per candidate anchor."""
     markable = [column for column in schema.columns if column.kind in MARKABLE_KINDS]
-    choices = {column.index: anchor_choices(schema, column) for column in markable}
-    if not alternatives or prod(len(c) for c in choices.values()) > MAX_PAIRINGS:
-        # too many pairings to score (see ``pairing``): each cell at its nearest phone, as exported
-        choices = {column.index: (cell_anchor_column(schema, column),) for column in markable}
+    choices = {column.index: (cell_anchor_column(schema, column),) for column in markable}
+    if alternatives:
+        candidates = {column.index: anchor_choices(schema, column) for column in markable}
+        if prod(len(c) for c in candidates.values()) <= MAX_PAIRINGS:  # else each cell at its nearest phone
+            choices = candidates
     cells = tuple(
         CellPlan(column.index, anchor, tuple((slot, SLOT_WORD[slot.NAME]) for slot in slots_for(column.kind)))
         for column in markable for anchor in choices[column.index]
