@@ -30,6 +30,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from datetime import datetime, timedelta
 
 from .canary_values import (
@@ -201,16 +202,13 @@ GAP_MIN_ROWS = 8  # recent rows needed to know the typical gap
 GAP_SAMPLE = 16  # the last gaps, checked to run in order, that give the typical gap here
 
 
-def _ordinal(text: str, kind: str) -> tuple[str, float] | None:
-    """A cell as a point on a line, with what must agree for two to be compared:
-    a sequential identifier (prefix, width, suffix) or a time (format)."""
-    if kind == "datetime":
-        parsed = _parse_time(text)
-        return None if parsed is None else (parsed[1], parsed[0].timestamp())
+def _sequence_point(text: str) -> tuple[str, int] | None:
+    """An identifier as a point on a line, with what two must share to be compared
+    (prefix, width, suffix): ``ORD-1000047`` -> (``ORD-|7|``, 1000047)."""
     match = SEQUENCE.fullmatch(text.strip())
     if match is None:
         return None
-    return f"{match.group(1)}|{len(match.group(2))}|{match.group(3)}", float(match.group(2))
+    return f"{match.group(1)}|{len(match.group(2))}|{match.group(3)}", int(match.group(2))
 
 
 def gap_weight(schema: Schema, recent: Sequence[Sequence[str]], before: Sequence[str],
@@ -230,22 +228,19 @@ def gap_weight(schema: Schema, recent: Sequence[Sequence[str]], before: Sequence
     """
     if len(recent) < GAP_MIN_ROWS:
         return None
+    local = list(islice(reversed(recent), GAP_SAMPLE + 1))[::-1]
     weight = None
-    for column in schema.columns:
-        if column.kind != "id":
-            continue  # times are not homogeneous: a long gap is the night, and a canary dropped in it shows
-        i = column.index
-        local = list(recent)[-GAP_SAMPLE - 1 :]
-        points = [_ordinal(row[i], column.kind) for row in (*local, before, after)]
+    for column in schema.of_kind("id"):
+        points = [_sequence_point(row[column.index]) for row in (*local, before, after)]
         if any(p is None for p in points) or len({p[0] for p in points}) != 1:
             continue
         line = [p[1] for p in points]
         low, high = line[-2], line[-1]
         if any(a > b for a, b in zip(line, line[1:-2])) or line[-3] <= line[0] or high < low:
             continue  # not running in order (random waybill numbers), or this pair is not
-        typical = (line[-3] - line[0]) / (len(local) - 1)  # local: orders are sparse at night
-        gap = high - low - (1 if column.kind == "id" else 0)  # an identifier needs a free number in between
-        weight = (1.0 if weight is None else weight) * max(gap, 0.0) / typical
+        typical = (line[-3] - line[0]) / (len(local) - 1)
+        gap = high - low - 1  # an identifier needs a free number in between
+        weight = (1.0 if weight is None else weight) * max(gap, 0) / typical
     return weight
 
 
