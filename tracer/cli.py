@@ -210,9 +210,8 @@ def match(
     with rows_progress("reading leaks", as_json) as on_rows:
         verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding, on_rows=on_rows)
     for leak in verdict.files:
-        if leak.ragged:
-            typer.echo(f"Warning: {Path(leak.path).name}: {leak.ragged} rows with the wrong number of cells skipped",
-                       err=True)
+        for skipped in leak.skipped_text():
+            typer.echo(f"Warning: {Path(leak.path).name}: {skipped} skipped", err=True)
     if report is not None:
         from .report import write_report
 
