@@ -83,6 +83,21 @@ def rows_progress(description: str, quiet: bool):
         yield lambda n: progress.advance(task, n)
 
 
+def warn_left_out(verdict, shown: int = 20) -> None:
+    """What a match skipped, on stderr: lines per cause, files stopped early, files not read (the first few)."""
+    for leak in verdict.files:
+        name = leak.path if leak.archive else Path(leak.path).name
+        for skipped in leak.skipped_text():
+            typer.echo(f"Warning: {name}: {skipped} skipped", err=True)
+        if leak.stopped:
+            typer.echo(f"Warning: {name}: read {leak.rows} rows, then stopped: {leak.stopped}", err=True)
+    for unread in verdict.unread[:shown]:
+        typer.echo(f"Warning: {unread.label}: {unread.reason}", err=True)
+    if len(verdict.unread) > shown:
+        typer.echo(f"Warning: … and {len(verdict.unread) - shown} more files not read (see --json or the report)",
+                   err=True)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"tracer {__version__}")
@@ -195,7 +210,8 @@ def export(
 @app.command()
 @reports_errors
 def match(
-    leaks: list[Path] = typer.Argument(..., help="Leaked files: csv, tsv, txt (also ---- dumps), json, jsonl, xlsx, xls."),
+    leaks: list[Path] = typer.Argument(..., help="Leaked files: csv, tsv, txt (also ---- dumps), json, jsonl, xlsx, xls; "
+                                                 "folders of them; .zip .tar .tar.gz .7z archives of them."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a report: FILE.html or FILE.md."),
     fpr: float = typer.Option(1e-6, "--fpr", help="Bound on the chance of accusing any innocent account."),
@@ -209,9 +225,7 @@ def match(
         check_report_path(report)
     with rows_progress("reading leaks", as_json) as on_rows:
         verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding, on_rows=on_rows)
-    for leak in verdict.files:
-        for skipped in leak.skipped_text():
-            typer.echo(f"Warning: {Path(leak.path).name}: {skipped} skipped", err=True)
+    warn_left_out(verdict)
     if report is not None:
         from .report import write_report
 
