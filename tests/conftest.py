@@ -131,23 +131,27 @@ class Postgres:
     """Fresh databases on the test server, each dropped at the end."""
 
     def __init__(self, url: str):
+        self.url = url
+        self.made: list[str] = []
+        self.admin("SELECT 1")  # a server named but not there fails the run, it is not skipped
+
+    def admin(self, statement: str) -> None:
+        """One statement on a connection of its own (a test may have restarted the server)."""
         import psycopg
 
-        self.url = url
-        self.admin = psycopg.connect(url, autocommit=True)
-        self.made: list[str] = []
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(statement)
 
     def database(self) -> str:
         name = f"tracer_test_{secrets.token_hex(6)}"
-        self.admin.execute(f"CREATE DATABASE {name}")
+        self.admin(f"CREATE DATABASE {name}")
         self.made.append(name)
         base, _, _ = self.url.rpartition("/")
         return f"{base}/{name}"
 
     def drop_all(self) -> None:
         for name in self.made:
-            self.admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        self.admin.close()
+            self.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")

@@ -55,8 +55,11 @@ class Registry(ABC):
     @staticmethod
     def _engine(location: str | Path) -> type["Registry"]:
         if is_url(str(location)):
-            from .postgres import PostgresRegistry
-
+            try:
+                from .postgres import PostgresRegistry
+            except ImportError:
+                raise RegistryError(f"registry {redacted(str(location))} is on a PostgreSQL server, which needs "
+                                    "psycopg: pip install 'tracer[postgres]'") from None
             return PostgresRegistry
         from .store import SqliteRegistry
 

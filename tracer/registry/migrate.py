@@ -80,7 +80,8 @@ def _copy(source: SqliteRegistry, conn) -> None:
             [(*row, position, f"migrated-{row[0]}") for position, row in enumerate(exports, 1)])
         if exports:
             cur.execute("UPDATE chain_head SET position = %s, chain = %s", (len(exports), exports[-1][9]))
-        cur.execute("SELECT setval('export_ids', %s)", (max((row[0] for row in exports), default=0) + 1,))
+        if exports:  # the next export id is the one after the file's last
+            cur.execute("SELECT setval('export_ids', %s)", (max(row[0] for row in exports),))
         for table, columns in (("exposure", "digest, export_id"), ("canaries", "digest, export_id, space")):
             with cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy_binary(copy, _batches(source, table, columns))

@@ -41,7 +41,8 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # binary COPY: signature, 
 def _reason(exc: Exception) -> str:
     """libpq's message, first line, without its 'connection to server at ... failed:' preamble."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text.rpartition("failed: ")[2] or text
+    text = text.rpartition("failed: ")[2] or text
+    return text.removeprefix("FATAL:").strip()
 
 
 def copy_binary(copy: psycopg.Copy, batches: Iterable[tuple[np.ndarray, ...]]) -> None:
