@@ -231,9 +231,8 @@ def match(
         verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding, on_rows=on_rows,
                             key_path=state.key_file)
     for leak in verdict.files:
-        if leak.ragged:
-            typer.echo(f"Warning: {Path(leak.path).name}: {leak.ragged} rows with the wrong number of cells skipped",
-                       err=True)
+        for skipped in leak.skipped_text():
+            typer.echo(f"Warning: {Path(leak.path).name}: {skipped} skipped", err=True)
     if report is not None:
         from .report import write_report
 

@@ -36,7 +36,7 @@ from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
 from .tables import TableFormat, TableWriter, open_table
-from .tables.base import kind_for, writable_kind
+from .tables.base import kind_for, skip_words, writable_kind
 
 SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
@@ -284,6 +284,9 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
                 if table.ragged:
                     raise InputError(f"{source.name}: {table.ragged} rows have the wrong number of cells")
+                if table.skipped:  # an export must carry every source row: nothing may be dropped
+                    cause, count = next(iter(table.skipped.items()))
+                    raise InputError(f"{source.name}: {skip_words(cause, count)}; not exported")
                 _demote_colliding_canaries(exporter.canaries, spool)
                 entry = registry.record_export(
                     account,

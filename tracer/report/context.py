@@ -129,6 +129,7 @@ def file_view(leak, canary_rows: set, *, unmask: bool, encoding: str | None) -> 
         "size_text": format_size(leak.size),
         "rows": leak.rows,
         "ragged": leak.ragged,
+        "skipped": "; ".join(leak.skipped_text()) or "none",
         "columns": [{"number": c.index + 1, "header": c.header, "kind": c.kind, "by": c.by,
                      "confidence": f"{c.confidence:.0%}", "markable": c.kind in MARKABLE_KINDS}
                     for c in leak.schema.columns],
