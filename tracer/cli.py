@@ -42,6 +42,7 @@ stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 class State:
     registry: Optional[str] = None
+    key_file: Optional[str] = None
     debug: bool = False
 
 
@@ -107,12 +108,18 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     registry: Optional[str] = typer.Option(
-        None, "--registry", help="Registry file (env TRACER_REGISTRY; default ./tracer.db)."
+        None, "--registry",
+        help="Registry file, or a postgresql:// URL for many export hosts (env TRACER_REGISTRY; default ./tracer.db).",
+    ),
+    key_file: Optional[str] = typer.Option(
+        None, "--key-file",
+        help="Key file (env TRACER_KEY_FILE; default beside a registry file; a URL's must be named, or TRACER_KEY).",
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     state.registry = registry
+    state.key_file = key_file
     state.debug = debug
 
 
@@ -120,7 +127,7 @@ def main_options(
 @reports_errors
 def init() -> None:
     """Create a new registry and its key file (refuses to overwrite either)."""
-    path, key_path = api.init(state.registry)
+    path, key_path = api.init(state.registry, state.key_file)
     typer.echo(f"Created registry {path}")
     typer.echo(f"Key: {key_path} (keep it secret, keep it apart from the registry's backups)"
                if key_path.exists() else "Key: from TRACER_KEY")
@@ -156,8 +163,8 @@ def accounts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON
 @registry_app.command("check")
 @reports_errors
 def registry_check() -> None:
-    """Verify the registry: SQLite integrity, the key, the keyed chain of export entries."""
-    problems, summary = api.check_registry(state.registry)
+    """Verify the registry: the database's integrity, the key, the keyed chain of export entries."""
+    problems, summary = api.check_registry(state.registry, state.key_file)
     if problems:
         raise RegistryError(f"registry check failed: {problems[0]}"
                             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
@@ -165,11 +172,23 @@ def registry_check() -> None:
                "{canaries} canaries; history chain verified".format(**summary))
 
 
+@registry_app.command("migrate")
+@reports_errors
+def registry_migrate(
+    to: str = typer.Option(..., "--to", help="The empty PostgreSQL database to move to: postgresql://..."),
+) -> None:
+    """Move this registry file whole onto a PostgreSQL server; the file is then marked as moved."""
+    moved = api.migrate_registry(state.registry, to, state.key_file)
+    typer.echo(f"Moved registry {moved.source} to {moved.target}: {moved.exports} exports, "
+               f"{moved.exposure} exposure digests, {moved.canaries} canaries; history chain verified")
+    typer.echo(f"From now on: tracer --registry {moved.target} --key-file {moved.key_path} ...")
+
+
 @key_app.command("rotate")
 @reports_errors
 def key_rotate() -> None:
     """Make a new current key; the old ones stay in the key file to match the exports made with them."""
-    key_id, key_path = api.rotate_key(state.registry)
+    key_id, key_path = api.rotate_key(state.registry, state.key_file)
     typer.echo(f"Key {key_id} is now current ({key_path}); earlier keys are kept to match earlier exports")
 
 
@@ -199,7 +218,8 @@ def export(
 ) -> None:
     """Export SOURCE for an account: marks, canaries, registered before the file appears."""
     with rows_progress(f"exporting {source.name}", as_json) as on_rows:
-        result = api.export(state.registry, source, account=account, output=output, on_rows=on_rows)
+        result = api.export(state.registry, source, account=account, output=output, on_rows=on_rows,
+                            key_path=state.key_file)
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
     else:
@@ -224,7 +244,8 @@ def match(
 
         check_report_path(report)
     with rows_progress("reading leaks", as_json) as on_rows:
-        verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding, on_rows=on_rows)
+        verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding, on_rows=on_rows,
+                            key_path=state.key_file)
     warn_left_out(verdict)
     if report is not None:
         from .report import write_report

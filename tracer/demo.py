@@ -132,7 +132,9 @@ def run_demo(console: Console, keep: Path | None = None) -> None:
         for suspect in verdict.suspects:
             console.print(f"   Evidence against {suspect.account}: p = {format_p(suspect.p_value, suspect.log10_p_value)}; "
                           f"{suspect.canary_hits} canary row(s) found; "
-                          f"{suspect.marks_agreeing} of {suspect.marks_observed} marks agree with its codeword")
+                          f"{suspect.marks_agreeing} of {suspect.marks_observed} marks agree with its codeword"
+                          + (" (far fewer than chance: its variants were flipped)" if suspect.marks_tail == "disagree"
+                             else ""))
             for hit in suspect.canary_rows[:3]:
                 console.print(f"     canary in {hit.file} row {hit.row_number}: {' / '.join(hit.row)} "
                               f"(export #{hit.export_id})")

@@ -220,6 +220,17 @@ def _spool_chunks(spool) -> Iterator[np.ndarray]:
         yield np.frombuffer(data, dtype="<i8")
 
 
+class _Rereadable:
+    """The spooled exposure digests, read from the start each time: a registration cut off by a lost
+    connection is made again (see ``Registry.record_export``)."""
+
+    def __init__(self, spool):
+        self.spool = spool
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return _spool_chunks(self.spool)
+
+
 def _output_format(source_format: TableFormat, source: Path, output: Path) -> TableFormat:
     """The source's own format when the output has the same suffix; else that suffix's defaults."""
     kind = kind_for(output)
@@ -285,7 +296,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     output=output.name,
                     rows=exporter.rows,
                     marked_cells=exporter.marked_cells,
-                    exposure=_spool_chunks(spool),
+                    exposure=_Rereadable(spool),
                     canary_rows=canaries,
                     canaries=exporter.canaries,
                 )
