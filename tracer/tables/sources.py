@@ -97,6 +97,20 @@ def expand(paths: Iterable[pathlib.Path]) -> Iterator[Source | Unread]:
             yield Source(path, path.name, named=True)
 
 
+def on_disk(paths: Iterable[pathlib.Path]) -> dict[str, int]:
+    """The size of every file the paths will be read from (tables and archives,
+    folders walked), keyed as the progress meter keys them: a progress total."""
+    sizes = {}
+    for path in map(pathlib.Path, paths):
+        found = (pathlib.Path(d, n) for d, _, names in os.walk(path) for n in names) if path.is_dir() else [path]
+        for count, file in enumerate(found):
+            if count >= MAX_ENTRIES:
+                break
+            if (is_table(file.name) or archive_suffix(file.name)) and file.is_file() and not file.is_symlink():
+                sizes[str(file)] = file.stat().st_size
+    return sizes
+
+
 def _folder(root: pathlib.Path) -> Iterator[Source | Unread]:
     """Files under ``root`` sorted by relative path; labels are 'root/sub/file.csv'."""
     files = entries = 0
@@ -125,7 +139,7 @@ def _folder(root: pathlib.Path) -> Iterator[Source | Unread]:
 def _archive(path: pathlib.Path, label: str, named: bool) -> Iterator[Source | Unread]:
     """The members of one archive; an unreadable archive is the user's error if named, else Unread."""
     try:
-        with open_binary(path) as handle:
+        with open_binary(path, counted=False) as handle:
             digest = sha256_of(handle)[0]
     except OSError as exc:
         yield _refused(path, label, named, f"cannot read: {exc.strerror or exc}")
