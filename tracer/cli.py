@@ -103,6 +103,8 @@ def warn_left_out(verdict, shown: int = 20) -> None:
         name = leak.path if leak.archive else Path(leak.path).name
         for skipped in leak.skipped_text():
             typer.echo(f"Warning: {name}: {skipped} skipped", err=True)
+        if leak.columns_not_read:
+            typer.echo(f"Warning: {name}: {leak.columns_text()}", err=True)
         if leak.stopped:
             typer.echo(f"Warning: {name}: read {leak.rows} rows, then stopped: {leak.stopped}", err=True)
     for unread in verdict.unread[:shown]:
