@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ from typer.testing import CliRunner
 
 from tracer import api
 from tracer.channels import slots_for
-from tracer.columns import recognise
+from tracer.columns import phone_anchor, recognise
+from tracer.keys import default_key_path, load_ring
+from tracer.marks import AnchorHasher
 from tracer.cli import app
 from tracer.demo import read_csv, write_csv  # noqa: F401 - shared with the tests
 
@@ -98,6 +101,26 @@ def flip_marks(header: list[str], rows: list[list[str]]) -> list[list[str]]:
                     cells[column.index] = slot.embed(cells[column.index], 1 - bit)
         flipped.append(cells)
     return flipped
+
+
+def shared_decoy_meanings(registry: Path) -> dict[int, tuple[str, str]]:
+    """Every shared decoy value's keyed digest -> (positions, symbols), as the registry holds them."""
+    conn = sqlite3.connect(registry)
+    try:
+        return {d: (p, s) for d, p, s in conn.execute("SELECT digest, positions, symbols FROM shared_decoys")}
+    finally:
+        conn.close()
+
+
+def shared_decoy_of(registry: Path, header: list[str], row: list[str]) -> tuple[str, str] | None:
+    """The (positions, symbols) of the shared decoy ``row`` is, or None: its phones looked up with the key."""
+    hasher = AnchorHasher(load_ring(default_key_path(registry)).current)
+    meanings = shared_decoy_meanings(registry)
+    for i, name in enumerate(header):
+        anchor = phone_anchor(row[i]) if "电话" in name or "phone" in name.lower() else None
+        if anchor is not None and hasher(anchor).exposure in meanings:
+            return meanings[hasher(anchor).exposure]
+    return None
 
 
 def file_mode(path: Path) -> int:

@@ -73,6 +73,7 @@ class Suspect:
     canary_rows: list = field(default_factory=list)
     accused: bool = False
     marks_tail: str = "agree"  # or "disagree": the side of the null mean (0) the marks' score lies on
+    shared_canaries: int = 0  # shared decoys found after records it received (their symbols are among the marks)
     pairing: tuple = ()  # (file, column, phone column) for each address/email column a headerless leak left unpaired
 
     def as_json(self) -> dict:
@@ -87,6 +88,7 @@ class Suspect:
             "marks_observed": self.marks_observed,
             "marks_agreeing": self.marks_agreeing,
             "marks_tail": self.marks_tail,
+            "shared_canaries": self.shared_canaries,
             "records_in_leak": self.records_in_leak,
             "exports": [e.as_json() for e in self.exports],
             "pairing": [{"file": f, "column": c, "phone_column": p} for f, c, p in self.pairing],
@@ -211,6 +213,7 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
             marks_agreeing=agreeing,
             records_in_leak=max(0, evidence.rows_of(account_id) - len(canary_rows)),
             marks_tail=code.tail(score),
+            shared_canaries=evidence.shared_of(account_id),
             exports=_exports_seen(registry, records.get(account_id, {}), hits),
             canary_rows=canary_rows,
             pairing=pairs[pairing].chosen,

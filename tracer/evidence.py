@@ -10,7 +10,10 @@ of one column of one leak file):
 - how many rows the group holds, and per stream how many symbols were read and
   how many were ones (a channel a cleaning made uniform is erased);
 - per (account, export) how many real records of the leak that export held;
-- the canary values found, with the row that showed each (for the report).
+- the canary values found, with the row that showed each (for the report);
+- the shared decoys found (see ``shared_canaries``): each one's code symbols
+  go to the receiver group of the record its slot follows, in a stream of
+  their own that no cleaning can erase; its row is not read for marks.
 
 Rows are taken in batches of ``LOOKUP_ROWS``: their anchors are looked up in
 the registry together, the batch is summed in, and dropped.
@@ -27,8 +30,10 @@ import numpy as np
 
 from .columns import Schema
 from .registry import Registry
+from .shared_canaries import decode_meaning
 
 LOOKUP_ROWS = 2000  # rows whose anchors are looked up in the registry together
+SHARED_STREAM = ("", -1, "shared-canary", -1)  # (file, column, slot, anchor column) of shared decoys' symbols
 COMPACT_AT = 1 << 14  # codes buffered per (group, stream) before they are made distinct
 
 
@@ -155,6 +160,8 @@ class Evidence:
     records: Counter = field(default_factory=Counter)  # (account, export) -> real records of the leak it held
     canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
     owner: dict[int, int] = field(default_factory=dict)  # export -> account
+    shared_groups: dict[frozenset[int], set] = field(default_factory=dict)  # receiver group -> slots' symbols found
+    shared_seen: set[int] = field(default_factory=set)  # shared decoy digests already counted
 
     def stream(self, name: tuple) -> int:
         index = self.stream_names.get(name)
@@ -183,7 +190,10 @@ class Evidence:
         holders = {d: frozenset(self.owner[e] for e in exports) for d, exports in exposure.items()}
         for digest, (export_id, _) in canaries.items():
             holders[digest] = holders.get(digest, frozenset()) | {self.owner[export_id]}
+        shared = self._shared_in(registry, first_seen, exposure, canaries, key_id)
         for row in batch:
+            if not shared.isdisjoint(row.digests):
+                continue  # a shared decoy: its symbols are counted, its cells are no mark evidence
             group = receivers_of(row.digests, holders)
             if group:
                 self._add_row(row, group, exposure, canaries)
@@ -206,6 +216,40 @@ class Evidence:
                 self.canary_hits[digest] = CanaryHit(digest, export_id, row.file, row.number, row.cells,
                                                      row.columns, space)
         return found
+
+    def _shared_in(self, registry: Registry, first_seen: dict[int, LeakedRow], exposure: dict, canaries: dict,
+                   key_id: int) -> set[int]:
+        """Shared decoys among the batch's anchors; each new one's symbols are summed in. Returns their digests.
+
+        A value that is also a real record's or a canary's is no shared decoy
+        (a collision, which the exporter avoids but cannot rule out later).  The
+        symbols count for the accounts that received the record the slot
+        follows (exposure, never codewords), whatever version they were given.
+        """
+        meanings: dict[int, set] = defaultdict(set)
+        for digest, positions, symbols, record in registry.shared_decoys_of(first_seen, key_id):
+            if digest not in exposure and digest not in canaries:
+                meanings[digest].add((positions, symbols, record))
+        found = {d: decode_meaning(*next(iter(m))) for d, m in meanings.items() if len(m) == 1}
+        new = {d: meaning for d, meaning in found.items() if d not in self.shared_seen}
+        if new:
+            records = {a for _, record in new.values() for a in record}
+            record_exposure: dict[int, set[int]] = defaultdict(set)
+            for digest, export_id in registry.exposure_of(records, key_id):
+                record_exposure[digest].add(export_id)
+            self._learn_owners(registry, set().union(*record_exposure.values()) if record_exposure else set())
+            holders = {d: frozenset(self.owner[e] for e in exports) for d, exports in record_exposure.items()}
+            stream = self.stream(SHARED_STREAM)
+            for digest, (pairs, record) in sorted(new.items()):
+                self.shared_seen.add(digest)
+                group = receivers_of(record, holders) if all(a in holders for a in record) else frozenset()
+                if not group:
+                    continue
+                self.shared_groups.setdefault(group, set()).add(tuple(pairs))
+                codes = self.marks.setdefault(group, {}).setdefault(stream, MarkCodes())
+                for position, symbol in pairs:
+                    codes.add(2 * position + symbol)
+        return set(found)
 
     def _learn_owners(self, registry: Registry, export_ids: set[int]) -> None:
         missing = export_ids - self.owner.keys()
@@ -231,8 +275,12 @@ class Evidence:
 
     # ---- what the accusation asks -----------------------------------------
     def accounts(self) -> set[int]:
-        """Every account that received some leaked record."""
-        return set().union(*self.group_rows) if self.group_rows else set()
+        """Every account that received some leaked record (or the record a leaked shared decoy follows)."""
+        return set().union(*self.group_rows, *self.shared_groups)
+
+    def shared_of(self, account: int) -> int:
+        """Shared decoys found after records ``account`` received."""
+        return sum(len(found) for group, found in self.shared_groups.items() if account in group)
 
     def rows_of(self, account: int) -> int:
         return sum(n for group, n in self.group_rows.items() if account in group)

@@ -247,9 +247,11 @@ class Registry:
         exposure: Iterable[Iterable[int]],
         canary_rows: int,
         canaries: dict[int, int],
+        shared: Iterable[tuple[int, str, str, bytes]] = (),
     ) -> Export:
         """Register one export made with key ``key_id`` atomically: its row, exposure digests (in chunks),
-        canaries, and its chain link (keyed with that key)."""
+        canaries, shared decoys ((digest, positions, symbols, record) each), and its chain link (keyed
+        with that key)."""
         created = now_iso()
         canary_values = sorted(canaries.items())  # (digest, space)
         with self.conn:
@@ -266,6 +268,10 @@ class Registry:
             self.conn.executemany(
                 "INSERT INTO canaries(digest, export_id, space) VALUES (?, ?, ?)",
                 [(d, export_id, space) for d, space in canary_values],
+            )
+            self.conn.executemany(
+                "INSERT INTO shared_decoys(digest, export_id, positions, symbols, record) VALUES (?, ?, ?, ?, ?)",
+                [(d, export_id, positions, symbols, record) for d, positions, symbols, record in sorted(shared)],
             )
             previous = self.conn.execute("SELECT chain FROM exports ORDER BY id DESC LIMIT 1").fetchone()
             entry = (export_id, account.id, created, source, output, rows, canary_rows, marked_cells, anchors)
@@ -346,6 +352,20 @@ class Registry:
     def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:
         """(digest, export_id, space) for every canary value among these anchors, in exports made with ``key_id``."""
         return list(self._lookup("canaries", "x.digest, x.export_id, x.space", digests, key_id))
+
+    def shared_decoys_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, str, str, bytes]]:
+        """(digest, positions, symbols, record) of every shared decoy among these anchors, made with ``key_id``."""
+        return sorted(set(self._lookup("shared_decoys", "x.digest, x.positions, x.symbols, x.record",
+                                       digests, key_id)))
+
+    def shared_meanings(self, digest: int) -> set[tuple[str, str]]:
+        """The (positions, symbols) a shared decoy value was registered with (one, unless something is wrong)."""
+        return set(self.conn.execute("SELECT DISTINCT positions, symbols FROM shared_decoys WHERE digest = ?",
+                                     (digest,)))
+
+    def canary_anywhere(self, digest: int) -> bool:
+        """Whether some account's own canary has this value (a shared decoy must not)."""
+        return self.conn.execute("SELECT 1 FROM canaries WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
 
     def exported(self, digest: int) -> bool:
         """Whether some export contained a record with this anchor."""
