@@ -112,15 +112,19 @@ def shared_decoy_meanings(registry: Path) -> dict[int, tuple[str, str]]:
         conn.close()
 
 
-def shared_decoy_of(registry: Path, header: list[str], row: list[str]) -> tuple[str, str] | None:
-    """The (positions, symbols) of the shared decoy ``row`` is, or None: its phones looked up with the key."""
+def shared_decoy_lookup(registry: Path):
+    """``of(header, row)``: the (positions, symbols) of the shared decoy ``row`` is, or None (its phones
+    looked up with the key in the registry as it stands now)."""
     hasher = AnchorHasher(load_ring(default_key_path(registry)).current)
     meanings = shared_decoy_meanings(registry)
-    for i, name in enumerate(header):
-        anchor = phone_anchor(row[i]) if "电话" in name or "phone" in name.lower() else None
-        if anchor is not None and hasher(anchor).exposure in meanings:
-            return meanings[hasher(anchor).exposure]
-    return None
+
+    def of(header: list[str], row: list[str]) -> tuple[str, str] | None:
+        for i, name in enumerate(header):
+            anchor = phone_anchor(row[i]) if "电话" in name or "phone" in name.lower() else None
+            if anchor is not None and hasher(anchor).exposure in meanings:
+                return meanings[hasher(anchor).exposure]
+        return None
+    return of
 
 
 def file_mode(path: Path) -> int:

@@ -11,7 +11,7 @@ import pytest
 from tracer import api
 from tracer.columns import phone_anchor
 
-from .conftest import FIXTURES, export_slices, read_csv, shared_decoy_of, write_csv
+from .conftest import FIXTURES, export_slices, read_csv, shared_decoy_lookup, write_csv
 
 SPLITS = {"alice": slice(0, 1200), "bob": slice(600, 1800), "carol": slice(1200, 2400)}
 
@@ -32,8 +32,8 @@ def decoy_rows(source_rows, out_rows):
 
 def canary_rows(source_rows, out_rows, registry):
     """The export's own canaries: decoys that are no shared decoy."""
-    header = read_csv(FIXTURES / "waybills.csv")[0]
-    return [row for row in decoy_rows(source_rows, out_rows) if shared_decoy_of(registry, header, row) is None]
+    header, shared = read_csv(FIXTURES / "waybills.csv")[0], shared_decoy_lookup(registry)
+    return [row for row in decoy_rows(source_rows, out_rows) if shared(header, row) is None]
 
 
 def test_export_keeps_columns_rows_and_adds_canaries(exported, waybills):
@@ -74,11 +74,12 @@ def test_canaries_never_reuse_a_real_phone(exported, waybills):
     real = {phone_anchor(r[i]) for r in rows for i in (2, 5)}
     senders = {tuple(r[1:4]) for r in rows}
     seen = set()
+    shared_decoy_of = shared_decoy_lookup(registry)
     for name, out in outputs.items():
         _, out_rows = read_csv(out)
         header = read_csv(out)[0]
         for canary in decoy_rows(rows[SPLITS[name]], out_rows):
-            shared = shared_decoy_of(registry, header, canary) is not None
+            shared = shared_decoy_of(header, canary) is not None
             phones = {phone_anchor(canary[2]), phone_anchor(canary[5])}
             assert None not in phones
             new = phones - real
