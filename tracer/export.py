@@ -159,7 +159,9 @@ class _Exporter:
         must be nobody else's: no exported record's, no account's own canary,
         no other slot's or version's.
         """
-        gap = gap_weight(self.schema, self.recent, before, after) if after is not None else None
+        def gap() -> float | None:
+            return gap_weight(self.schema, self.recent, before, after) if after is not None else None
+
         slot = slot_at(self.key, anchors, gap, self.length)
         if slot is None:
             return None

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import random
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .canaries import GAP_SPREAD, Canary, Donors, make_canary
@@ -68,11 +68,12 @@ def record_digest(key: Key, anchors: RowAnchors) -> bytes | None:
     return key.digest("sh.slot", b"".join(sorted(a.digest[:8] for a in anchors.all)), 16)
 
 
-def slot_at(key: Key, anchors: RowAnchors, gap: float | None, length: int) -> Slot | None:
+def slot_at(key: Key, anchors: RowAnchors, gap: Callable[[], float | None], length: int) -> Slot | None:
     """The shared slot after this record, if it has one.
 
-    Chosen with probability ``SHARED_RATE`` times the gap's weight (capped),
-    the gap to the next row as ``canaries.gap_weight`` measures it, so that
+    Chosen with probability ``SHARED_RATE`` times the gap's weight ``gap()``
+    (capped), the gap to the next row as ``canaries.gap_weight`` measures it
+    (asked only for the few records that could be chosen), so that
     decoys fall into long gaps as often as a point dropped on the line would
     (their neighbours' gaps look like everyone's).  Key and records only: the
     account never enters, so every account exporting the record has the slot.
@@ -80,8 +81,11 @@ def slot_at(key: Key, anchors: RowAnchors, gap: float | None, length: int) -> Sl
     record = record_digest(key, anchors)
     if record is None:
         return None
-    weight = 1.0 if gap is None else min(gap, GAP_SPREAD)
-    if int.from_bytes(record[:8], "little") >= SHARED_THRESHOLD * weight:
+    draw = int.from_bytes(record[:8], "little")
+    if draw >= SHARED_THRESHOLD * GAP_SPREAD:
+        return None
+    weight = gap()
+    if draw >= SHARED_THRESHOLD * (1.0 if weight is None else min(weight, GAP_SPREAD)):
         return None
     words = key.digest("sh.pos", record, 8 * SHARED_BITS)
     positions = tuple(int.from_bytes(words[8 * t: 8 * t + 8], "little") % length for t in range(SHARED_BITS))
