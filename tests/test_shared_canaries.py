@@ -122,7 +122,8 @@ def test_an_intersection_keeps_the_agreeing_decoys_and_convicts_one_of_the_two(w
     for suspect in verdict.candidates:
         assert suspect.canary_hits == 0  # a shared decoy is never an account's own canary
     a = next(s for s in verdict.candidates if s.account == "a")
-    assert a.shared_canaries == len(kept) and a.marks_observed >= SHARED_BITS * len(kept) * 0.9
+    assert a.shared_canaries == len(kept) and a.shared_observed >= SHARED_BITS * len(kept) * 0.9
+    assert a.shared_agreeing == a.shared_observed and a.p_shared < 1e-6
 
 
 def test_a_shared_decoy_counts_only_for_accounts_that_received_its_record(world):
@@ -160,7 +161,7 @@ def test_two_versions_of_one_slot_in_a_leak_give_one_symbol_per_position(world):
     verdict = api.match(registry, [write_csv(work / "union.csv", *full_clean(header, [list(r) for r in distinct]))])
     for suspect in verdict.candidates:
         if suspect.account in ACCOUNTS:  # they received every record; 'elsewhere' some
-            assert suspect.marks_observed == consistent
+            assert suspect.shared_observed == consistent
     assert {s.account for s in verdict.suspects} <= {"a", "b"}
 
 
@@ -216,8 +217,9 @@ def test_innocents_are_calibrated_with_shared_canaries(tmp_path, waybills):
             if suspect.account in guilty:
                 shared_seen += suspect.shared_canaries
             else:
-                innocent.append(suspect.p_marks)
-    innocent = np.array(innocent)
+                innocent.append((suspect.p_shared, min(1.0, 3 * min(suspect.p_shared, suspect.p_marks,
+                                                                    suspect.p_canaries))))
     assert len(innocent) >= 1000 and shared_seen > 100
-    for alpha in (0.05, 0.01, 0.001):
-        assert np.sum(innocent <= alpha) <= alpha * len(innocent) + 3 * math.sqrt(alpha * len(innocent)) + 1
+    for pvalues in np.array(innocent).T:  # the shared canaries' own p-value, and the account's
+        for alpha in (0.05, 0.01, 0.001):
+            assert np.sum(pvalues <= alpha) <= alpha * len(pvalues) + 3 * math.sqrt(alpha * len(pvalues)) + 1

@@ -12,8 +12,9 @@ of one column of one leak file):
 - per (account, export) how many real records of the leak that export held;
 - the canary values found, with the row that showed each (for the report);
 - the shared decoys found (see ``shared_canaries``): each one's code symbols
-  go to the receiver group of the record its slot follows, in a stream of
-  their own that no cleaning can erase; its row is not read for marks.
+  go to the receiver group of the record its slot follows, apart from the
+  marks (a cleaning can leave marks read with wrong symbols, and those must
+  not drown what the decoys show); its row is not read for marks.
 
 Rows are taken in batches of ``LOOKUP_ROWS``: their anchors are looked up in
 the registry together, the batch is summed in, and dropped.
@@ -33,7 +34,6 @@ from .registry import Registry
 from .shared_canaries import decode_meaning
 
 LOOKUP_ROWS = 2000  # rows whose anchors are looked up in the registry together
-SHARED_STREAM = ("", -1, "shared-canary", -1)  # (file, column, slot, anchor column) of shared decoys' symbols
 COMPACT_AT = 1 << 14  # codes buffered per (group, stream) before they are made distinct
 
 
@@ -161,6 +161,7 @@ class Evidence:
     canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
     owner: dict[int, int] = field(default_factory=dict)  # export -> account
     shared_groups: dict[frozenset[int], set] = field(default_factory=dict)  # receiver group -> slots' symbols found
+    shared_marks: dict[frozenset[int], MarkCodes] = field(default_factory=dict)  # receiver group -> their codes
     shared_seen: set[int] = field(default_factory=set)  # shared decoy digests already counted
 
     def stream(self, name: tuple) -> int:
@@ -239,14 +240,13 @@ class Evidence:
                 record_exposure[digest].add(export_id)
             self._learn_owners(registry, set().union(*record_exposure.values()) if record_exposure else set())
             holders = {d: frozenset(self.owner[e] for e in exports) for d, exports in record_exposure.items()}
-            stream = self.stream(SHARED_STREAM)
             for digest, (pairs, record) in sorted(new.items()):
                 self.shared_seen.add(digest)
                 group = receivers_of(record, holders) if all(a in holders for a in record) else frozenset()
                 if not group:
                     continue
                 self.shared_groups.setdefault(group, set()).add(tuple(pairs))
-                codes = self.marks.setdefault(group, {}).setdefault(stream, MarkCodes())
+                codes = self.shared_marks.setdefault(group, MarkCodes())
                 for position, symbol in pairs:
                     codes.add(2 * position + symbol)
         return set(found)
@@ -303,6 +303,11 @@ class Evidence:
                  if account in group and group.isdisjoint(without)
                  for stream, codes in streams.items() if stream not in erased]
         return _consistent(parts)
+
+    def observed_shared(self, account: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, symbols) the shared decoys after records ``account`` received show; one symbol per
+        position (a leak holding two versions of one slot keeps the positions where they agree)."""
+        return _consistent([codes.compact() for group, codes in self.shared_marks.items() if account in group])
 
     def positions_read(self, erased: Collection[int]) -> int:
         parts = [codes.compact() for streams in self.marks.values()
