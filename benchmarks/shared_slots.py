@@ -24,7 +24,8 @@ This models only what decides the parameters, at the level of the code:
   majority (a decoy is kept where at least two copies hold the same version);
 - the score and its two-sided bound are tracer's own (``tracer.code``), the
   canary p-value is ``C(C, h) (n q)^h`` with ``q = 1e-8`` (a phone from 10^8),
-  combined as ``2 min(p_canary, p_marks)`` times the number of candidates.
+  combined as ``k min(p_canary, p_marks, p_shared)`` (``k`` = 3 tests, 2 when
+  no shared decoy is left) times the number of candidates, as ``accuse`` does.
 
 It prints, per (k, shared rate, canary rate), the smallest leak on the ladder
 where ``--share`` of the trials accuse at least one guilty account, and the
@@ -128,7 +129,8 @@ def trial(setting: Setting, attack: str, n: int, p: np.ndarray, rng: np.random.G
     if attack == "single":  # only a lone leaker keeps its own canaries (a clean keeps phone digits)
         hits = rng.binomial(n, setting.canary)
         log_canary[0] = canary_log_p(hits, int(EXPORT_ROWS * setting.canary), 2 * n)
-    log_p = np.minimum(0.0, math.log(2) + np.minimum(log_marks, log_canary))
+    tests = 3 if len(pos) else 2  # as tracer.accuse: canaries, marks (erased here), shared canaries
+    log_p = np.minimum(0.0, math.log(tests) + np.minimum(log_marks, log_canary))
     accused = log_p + math.log(ACCOUNTS) <= math.log(FPR)
     return bool(accused[:colluders].any()), int(accused[colluders:].sum()), np.exp(log_p[colluders:])
 
