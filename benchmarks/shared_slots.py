@@ -157,7 +157,7 @@ def parse_setting(text: str) -> Setting:
 
 def settings(quick: bool) -> list[Setting]:
     if quick:
-        return [Setting(2, 0.012, 0.007), Setting(3, 0.012, 0.007)]
+        return [Setting(2, 0.0115, 0.0075), Setting(3, 0.0115, 0.0075)]
     out = []
     for bits in (1, 2, 3, 4):
         for shared in (0.005, 0.01, 0.0125, 0.015):

@@ -35,7 +35,7 @@ from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
-from .shared_canaries import Slot, VersionBits, draw_version, encode_meaning, slot_at, version_seed
+from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_at, version_seed
 from .tables import TableFormat, TableWriter, open_table
 from .tables.base import kind_for, writable_kind
 

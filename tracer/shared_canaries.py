@@ -40,7 +40,7 @@ from .canaries import GAP_SPREAD, Canary, Donors, make_canary
 from .keys import Key
 from .marks import RowAnchors
 
-SHARED_RATE = 0.012  # share of records followed by a shared slot
+SHARED_RATE = 0.0115  # share of records followed by a shared slot
 SHARED_BITS = 3  # code positions per slot: 8 versions
 SHARED_THRESHOLD = SHARED_RATE * 2.0**64
 
