@@ -289,6 +289,11 @@ class SqliteRegistry(Registry):
     def meta(self) -> dict[str, str]:
         return self._meta()
 
+    def disk_bytes(self) -> int:
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        wal = Path(f"{self.path}-wal")
+        return self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
     def mark_moved(self, target: str) -> None:
         """Inside ``write_lock`` (the migration holds it): the mark commits with the lock's release."""
         self.db["meta"].insert({"name": "moved_to", "value": target}, replace=True)
