@@ -300,6 +300,10 @@ class Registry(ABC):
     def summary(self) -> dict[str, int]: ...
 
     @abstractmethod
+    def disk_bytes(self) -> int:
+        """What the registry takes on disk: tables and indexes (a file: its size, write-ahead log folded in)."""
+
+    @abstractmethod
     def meta(self) -> dict[str, str]:
         """The registry's own settings (id, code shape, schema version): what a migration copies first."""
 

@@ -360,12 +360,16 @@ class PostgresRegistry(Registry):
 
     def _lookup(self, table: str, columns: str, digests: Iterable[int], key_id: int) -> Iterator[tuple]:
         """Rows of ``table`` with these digests, in exports made with ``key_id``: an ``unnest`` join, so that
-        each digest is looked up in its own partition (the planner prunes the others)."""
+        each digest is looked up in its own partition (the planner prunes the others).  The digests are
+        looked up first (materialised), then their exports: left to itself the planner may loop over the
+        exports outside and look every digest up once per export."""
         wanted = sorted(set(digests))
+        names = ", ".join(f"x.{c.strip()}" for c in columns.replace("x.", "").split(","))
         for start in range(0, len(wanted), LOOKUP_BATCH):
             yield from self._rows(
-                f"SELECT {columns} FROM unnest(%s::bigint[]) AS d(digest)"
-                f" JOIN {table} x ON x.digest = d.digest JOIN exports e ON e.id = x.export_id WHERE e.key_id = %s",
+                f"WITH hits AS MATERIALIZED (SELECT {names} FROM unnest(%s::bigint[]) AS d(digest)"
+                f" JOIN {table} x ON x.digest = d.digest)"
+                f" SELECT x.* FROM hits x JOIN exports e ON e.id = x.export_id WHERE e.key_id = %s",
                 (wanted[start:start + LOOKUP_BATCH], key_id))
 
     def exposure_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int]]:
@@ -419,6 +423,12 @@ class PostgresRegistry(Registry):
             "exposure": int(self._one("SELECT coalesce(sum(anchors), 0) FROM exports")),
             "canaries": int(self._one("SELECT coalesce(sum(canaries), 0) FROM exports")),
         }
+
+    def disk_bytes(self) -> int:
+        """Every registry table, its partitions, indexes and TOAST (a partitioned parent holds nothing itself)."""
+        return int(self._one(
+            "SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0) FROM unnest(%s::text[]) AS n(name),"
+            " LATERAL pg_partition_tree(n.name::regclass) AS t", (list(pg_schema.TABLES),)))
 
     def mark_moved(self, target: str) -> None:
         self.conn.execute("INSERT INTO meta(name, value) VALUES ('moved_to', %s)"

@@ -138,8 +138,14 @@ class SqliteRegistry(Registry):
     def write_lock(self) -> Iterator[None]:
         """One write transaction: whatever runs inside (rewriting the key file) is serialised with all writers."""
         with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin_write()
             yield
+
+    def _begin_write(self) -> None:
+        """Take the write lock, then look again whether the file was moved while this process waited for it
+        (``registry migrate`` holds the lock for the whole copy): nothing may be written after the move."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        refuse_moved(self.path, self._meta())
 
     def register_key(self, key_id: int, key: Key) -> None:
         """Record a new current key (inside ``write_lock``, after the key file holds it)."""
@@ -171,7 +177,7 @@ class SqliteRegistry(Registry):
         uid = secrets.token_bytes(16)
         try:
             with self.conn:
-                self.conn.execute("BEGIN IMMEDIATE")
+                self._begin_write()
                 cur = self.conn.execute(
                     "INSERT INTO accounts(name, uid, note, created) VALUES (?, ?, ?, ?)",
                     (name, uid.hex(), note, now_iso()),
@@ -212,7 +218,7 @@ class SqliteRegistry(Registry):
     def _export_transaction(self) -> Iterator[None]:
         self._staged: list[tuple[int, int]] = []
         with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")  # the write lock: one writer at a time holds the file
+            self._begin_write()  # the write lock: one writer at a time holds the file
             yield
 
     def _next_export_id(self) -> int:
@@ -288,6 +294,11 @@ class SqliteRegistry(Registry):
 
     def meta(self) -> dict[str, str]:
         return self._meta()
+
+    def disk_bytes(self) -> int:
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        wal = Path(f"{self.path}-wal")
+        return self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
     def mark_moved(self, target: str) -> None:
         """Inside ``write_lock`` (the migration holds it): the mark commits with the lock's release."""
