@@ -37,7 +37,7 @@ from .progress import OnRows, counted
 from .registry import Account, Registry
 from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_at, version_seed
 from .tables import TableFormat, TableWriter, open_table
-from .tables.base import kind_for, writable_kind
+from .tables.base import kind_for, skip_words, writable_kind
 
 SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
@@ -46,6 +46,7 @@ SPOOL_CHUNK = 1 << 16
 MAX_DEFERRALS = 32  # gaps a canary may pass over before it takes one anyway
 CANARY_THRESHOLD = int(RATE * 2**64)
 CANARY_ATTEMPTS = 32
+DECOY_SHARE = 0.02  # all decoys together stay within this share of the rows so far (SPEC)
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ class _Exporter:
                 pending.before = row  # not this gap: the next one is tried
                 continue
             seed = self.row_seed(anchors)
-            if self.wants_canary(seed) or index == forced:
+            if (self.wants_canary(seed) and self.room(canaries, index)) or index == forced:
                 seed = seed or self.key.digest("row", self.account.uid, 16)
                 pending = _Pending(row, seed, random.Random(seed + b"gap"))
         if previous is not None:
@@ -255,6 +256,12 @@ class _Exporter:
         decoy = self.shared_after(before, anchors, after)
         if decoy is not None:
             writer.write_row(decoy)
+
+    def room(self, canaries: int, index: int) -> bool:
+        """Whether one more canary of the account's own keeps every decoy within ``DECOY_SHARE`` of the
+        rows so far (the first always has room: every export has one).  Only the account's own canaries
+        wait: shared slots must be the same for every account exporting the records."""
+        return canaries == 0 or canaries + self.shared_rows + 1 <= DECOY_SHARE * (index + 1)
 
     def takes(self, pending: "_Pending", after: list[str]) -> bool:
         """Whether the pending canary goes between its row and ``after``: with a probability
@@ -280,6 +287,17 @@ def _spool_chunks(spool) -> Iterator[np.ndarray]:
         if not data:
             return
         yield np.frombuffer(data, dtype="<i8")
+
+
+class _Rereadable:
+    """The spooled exposure digests, read from the start each time: a registration cut off by a lost
+    connection is made again (see ``Registry.record_export``)."""
+
+    def __init__(self, spool):
+        self.spool = spool
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return _spool_chunks(self.spool)
 
 
 def _output_format(source_format: TableFormat, source: Path, output: Path) -> TableFormat:
@@ -335,6 +353,9 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
                 if table.ragged:
                     raise InputError(f"{source.name}: {table.ragged} rows have the wrong number of cells")
+                if table.skipped:  # an export must carry every source row: nothing may be dropped
+                    cause, count = next(iter(table.skipped.items()))
+                    raise InputError(f"{source.name}: {skip_words(cause, count)}; not exported")
                 _demote_colliding_canaries(exporter.canaries, spool)
                 _drop_colliding_shared(exporter.shared, spool)
                 entry = registry.record_export(
@@ -345,7 +366,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     output=output.name,
                     rows=exporter.rows,
                     marked_cells=exporter.marked_cells,
-                    exposure=_spool_chunks(spool),
+                    exposure=_Rereadable(spool),
                     canary_rows=canaries,
                     canaries=exporter.canaries,
                     shared=[(digest, *meaning) for digest, meaning in exporter.shared.items()],
