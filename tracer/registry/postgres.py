@@ -386,8 +386,8 @@ class PostgresRegistry(Registry):
         return list(self._lookup("canaries", "x.digest, x.export_id, x.space", digests, key_id))
 
     def shared_decoys_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, str, str, bytes]]:
-        return sorted({(d, positions, symbols, bytes(record)) for d, positions, symbols, record in self._lookup(
-            "shared_decoys", "x.digest, x.positions, x.symbols, x.record", digests, key_id)})
+        return sorted({(d, positions, symbols, bytes(record)) for d, _, positions, symbols, record in self._lookup(
+            "shared_decoys", "x.digest, x.export_id, x.positions, x.symbols, x.record", digests, key_id)})
 
     def shared_meanings(self, digest: int) -> set[tuple[str, str]]:
         return {tuple(row) for row in self._rows(
