@@ -9,6 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tracer import api
+from tracer.channels import slots_for
+from tracer.columns import recognise
 from tracer.cli import app
 from tracer.demo import read_csv, write_csv  # noqa: F401 - shared with the tests
 
@@ -81,6 +83,21 @@ def export_slices(work: Path, table: tuple[list[str], list[list[str]]], splits: 
         outputs[name] = work / f"export-{name}.csv"
         results[name] = api.export(registry, source, account=name, output=outputs[name])
     return registry, outputs, results
+
+
+def flip_marks(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+    """Every mark variant turned to the other one, with tracer's public slot code (a broker's attack)."""
+    schema = recognise(header, rows)
+    flipped = []
+    for row in rows:
+        cells = list(row)
+        for column in schema.columns:
+            for slot in slots_for(column.kind):
+                bit = slot.read(cells[column.index])
+                if bit is not None:
+                    cells[column.index] = slot.embed(cells[column.index], 1 - bit)
+        flipped.append(cells)
+    return flipped
 
 
 def file_mode(path: Path) -> int:
