@@ -10,7 +10,9 @@ from pathlib import Path
 from benchlib import ORDER_CONTACT, WAYBILL_RECIPIENT
 from worlds import Data
 
+import attack_clean as K
 import attacks as A
+from attack_flip import flip_all
 from attacks import Table
 
 
@@ -120,6 +122,9 @@ def waybill_attacks() -> list[Attack]:
         Attack("addresses truncated after ...号", TRUNC, CSV),
         Attack("Excel round trip (.xlsx, numbers as numbers)", IDENT, XLSX),
         Attack("Excel CSV re-save (display values)", pure(A.excel_display), CSV),
+        Attack("full clean (own canonicaliser: addresses, digits, whole units, minutes, lower-case e-mails)",
+               pure(K.full_clean), CSV),
+        Attack("every variant flipped (tracer's public slots)", pure(flip_all), CSV),
         Attack("reseller dump: recipient name/phone/address, NFKC, digits, headerless GBK '----'",
                RESELLER_W, DUMP, TARGET_DUMP),
         Attack("reseller dump + 1,000 foreign rows", chain(foreign(1000), RESELLER_W), DUMP),
@@ -158,6 +163,9 @@ def order_attacks() -> list[Attack]:
         Attack("addresses truncated after the street", TRUNC, CSV),
         Attack("Excel round trip (.xlsx, numbers as numbers)", IDENT, XLSX),
         Attack("Excel CSV re-save (display values)", pure(A.excel_display), CSV),
+        Attack("full clean (own canonicaliser: addresses, digits, whole units, minutes, lower-case e-mails)",
+               pure(K.full_clean), CSV),
+        Attack("every variant flipped (tracer's public slots)", pure(flip_all), CSV),
         Attack("reseller dump: name/phone/address, NFKC, digits, headerless '----'", RESELLER_O, DUMP),
         Attack("combined: 1,000 foreign, Chinese headers, reordered, lower, +1, truncated, utf-16 headerless",
                chain(foreign(1000), rename("order_zh"), REORDER, pure(A.lower), INTL, TRUNC),

@@ -1,6 +1,6 @@
 """A capable broker and insiders who hold the same records: rows needed to name the leaker.
 
-The world (``setup_gang``): 20,000 waybills (10,000 with ``--quick``) made by ``gang_world.py`` (no
+The world (``setup_gang``): 20,000 waybills (6,000 with ``--quick``) made by ``gang_world.py`` (no
 tracer, no faker), exported whole by each of 12 accounts (6), so exposure cannot
 tell them apart and only marks and canaries can.  Leaks keep their canaries
 (a real leak does) unless the attack removes them.
@@ -38,10 +38,10 @@ from worlds import Data, World, build_world, load, window
 
 GANG_RECORDS = 20_000
 GANG_ACCOUNTS = 12
-QUICK_GANG = (10_000, 6)  # --quick: records, accounts
+QUICK_GANG = (6_000, 6)  # --quick: records, accounts
 SINGLE_LADDER = (8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 COLLUSION_LADDER = (500, 1000, 2000, 5000, 10_000, 20_000)
-QUICK_COLLUSION_LADDER = (2000, 10_000)
+QUICK_COLLUSION_LADDER = (2000, 5000)
 
 
 def setup_gang(work: Path, seed: int, quick: bool = False) -> World:
@@ -94,7 +94,8 @@ SCENARIOS = [
              "one account, full clean, name/phone/address only: <= 512 rows"),
     Scenario("one account, every variant flipped (tracer's public slots)", "gang", "gang", 1, _one(flip_all), 16,
              "one account, every variant flipped: <= 16 rows"),
-    Scenario("orders (fixture), full clean", "main", "orders", 1, _one(K.full_clean)),
+    Scenario("waybills (fixture, 40 accounts), full clean, all columns", "main", "waybills", 1, _one(K.full_clean)),
+    Scenario("orders (fixture, 40 accounts), full clean", "main", "orders", 1, _one(K.full_clean)),
     Scenario("two accounts, same records: rows in both copies, random cell, full clean", "gang", "gang", 2,
              _intersection_random_cell, 10_000,
              "two accounts, same records, intersection + random cell + full clean: >= 1 accused from <= 10,000 rows"),
