@@ -92,6 +92,16 @@ TARGET_MARKS = "single leaker, marks only, all 10 waybill columns: <= 16 rows"
 TARGET_DUMP = "single leaker, name/phone/address, cleaned, headerless GBK '----' dump: <= 64 rows"
 
 
+def broker_attacks() -> list[Attack]:
+    """A capable broker's (issue 12): every column fully cleaned with a canonicaliser of its own, and
+    every variant flipped with tracer's public slot code."""
+    return [
+        Attack("full clean (own canonicaliser: addresses, digits, whole units, minutes, lower-case e-mails)",
+               pure(K.full_clean), CSV),
+        Attack("every variant flipped (tracer's public slots)", pure(flip_all), CSV),
+    ]
+
+
 def waybill_attacks() -> list[Attack]:
     return [
         Attack("plain CSV, all 10 columns", IDENT, CSV, TARGET_MARKS),
@@ -122,9 +132,7 @@ def waybill_attacks() -> list[Attack]:
         Attack("addresses truncated after ...号", TRUNC, CSV),
         Attack("Excel round trip (.xlsx, numbers as numbers)", IDENT, XLSX),
         Attack("Excel CSV re-save (display values)", pure(A.excel_display), CSV),
-        Attack("full clean (own canonicaliser: addresses, digits, whole units, minutes, lower-case e-mails)",
-               pure(K.full_clean), CSV),
-        Attack("every variant flipped (tracer's public slots)", pure(flip_all), CSV),
+        *broker_attacks(),
         Attack("reseller dump: recipient name/phone/address, NFKC, digits, headerless GBK '----'",
                RESELLER_W, DUMP, TARGET_DUMP),
         Attack("reseller dump + 1,000 foreign rows", chain(foreign(1000), RESELLER_W), DUMP),
@@ -163,9 +171,7 @@ def order_attacks() -> list[Attack]:
         Attack("addresses truncated after the street", TRUNC, CSV),
         Attack("Excel round trip (.xlsx, numbers as numbers)", IDENT, XLSX),
         Attack("Excel CSV re-save (display values)", pure(A.excel_display), CSV),
-        Attack("full clean (own canonicaliser: addresses, digits, whole units, minutes, lower-case e-mails)",
-               pure(K.full_clean), CSV),
-        Attack("every variant flipped (tracer's public slots)", pure(flip_all), CSV),
+        *broker_attacks(),
         Attack("reseller dump: name/phone/address, NFKC, digits, headerless '----'", RESELLER_O, DUMP),
         Attack("combined: 1,000 foreign, Chinese headers, reordered, lower, +1, truncated, utf-16 headerless",
                chain(foreign(1000), rename("order_zh"), REORDER, pure(A.lower), INTL, TRUNC),

@@ -618,3 +618,11 @@ def test_new_slots_survive_a_canonical_rejoin():
     rejoined = "江苏省南京市玄武区中山路88号锦绣花园小区3栋2单元301室"  # province, city, building rewritten
     assert E.read(cn) == E.read(rejoined) == 1
     assert O.read("100 Fifth Avenue Apt 3") == O.read("100 FIFTH AVE APT 3") == 1  # USPS upper case, suffix
+
+
+def test_only_number_parity_is_roundable_and_coarse_means_whole():
+    (N,) = number.SLOTS
+    assert [s.NAME for s in ALL_SLOTS if s.ROUNDABLE] == ["number.parity"]
+    assert [N.coarse(c) for c in ("3", "12 kg", "¥1,234", "2.0", "1.5", "12.80", "abc")] == \
+        [True, True, True, False, False, False, False]
+    assert not any(s.coarse("3") for s in ALL_SLOTS if not s.ROUNDABLE)
