@@ -103,6 +103,7 @@ class Verdict:
     positions_read: int
     channels_erased: list[str]
     registry_id: str = ""  # which registry judged: the report names it
+    unread: list = field(default_factory=list)  # tables.sources.Unread: files of folders and archives left out
 
     @property
     def suspects(self) -> list[Suspect]:
@@ -118,6 +119,7 @@ class Verdict:
             "channels_erased": self.channels_erased,
             "suspects": [s.as_json() for s in self.suspects],
             "files": [f.as_json() for f in self.files],
+            "unread": [u.as_json() for u in self.unread],
         }
 
 

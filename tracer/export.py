@@ -36,7 +36,7 @@ from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
 from .tables import TableFormat, TableWriter, open_table
-from .tables.base import kind_for, writable_kind
+from .tables.base import kind_for, skip_words, writable_kind
 
 SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
@@ -220,6 +220,17 @@ def _spool_chunks(spool) -> Iterator[np.ndarray]:
         yield np.frombuffer(data, dtype="<i8")
 
 
+class _Rereadable:
+    """The spooled exposure digests, read from the start each time: a registration cut off by a lost
+    connection is made again (see ``Registry.record_export``)."""
+
+    def __init__(self, spool):
+        self.spool = spool
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return _spool_chunks(self.spool)
+
+
 def _output_format(source_format: TableFormat, source: Path, output: Path) -> TableFormat:
     """The source's own format when the output has the same suffix; else that suffix's defaults."""
     kind = kind_for(output)
@@ -273,6 +284,9 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
                 if table.ragged:
                     raise InputError(f"{source.name}: {table.ragged} rows have the wrong number of cells")
+                if table.skipped:  # an export must carry every source row: nothing may be dropped
+                    cause, count = next(iter(table.skipped.items()))
+                    raise InputError(f"{source.name}: {skip_words(cause, count)}; not exported")
                 _demote_colliding_canaries(exporter.canaries, spool)
                 entry = registry.record_export(
                     account,
@@ -282,7 +296,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     output=output.name,
                     rows=exporter.rows,
                     marked_cells=exporter.marked_cells,
-                    exposure=_spool_chunks(spool),
+                    exposure=_Rereadable(spool),
                     canary_rows=canaries,
                     canaries=exporter.canaries,
                 )
