@@ -239,7 +239,8 @@ def export(
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
     else:
         typer.echo(f"Exported {result.rows} rows for {result.account} to {result.output} "
-                   f"(export {result.export_id}: {result.canaries} canaries, {result.marked_cells} marked cells)")
+                   f"(export {result.export_id}: {result.canaries} canaries, {result.shared_canaries} of them shared, "
+                   f"{result.marked_cells} marked cells)")
 
 
 @app.command()

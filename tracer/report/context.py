@@ -85,6 +85,10 @@ def suspect_view(suspect, verdict, files: dict) -> dict:
         "canary_tables": canary_tables(suspect, files),
         "canary_row_count": len({(h.file, h.row_number) for h in suspect.canary_rows}),
         "marks_observed": suspect.marks_observed,
+        "shared_canaries": suspect.shared_canaries,
+        "shared_observed": suspect.shared_observed,
+        "shared_agreeing": suspect.shared_agreeing,
+        "p_shared": format_p(suspect.p_shared),
         "marks_agreeing": suspect.marks_agreeing,
         "marks_disagreeing": suspect.marks_observed - suspect.marks_agreeing,
         "marks_flipped": (suspect.marks_tail == "disagree" and suspect.marks_observed > 0
