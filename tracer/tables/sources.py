@@ -195,10 +195,10 @@ class _Picker:
         if refusal is not None:
             return refusal
         if size > MAX_MEMBER_BYTES:
-            return f"{size:,} bytes unpacked, over the {MAX_MEMBER_BYTES // 2**20} MiB a member may have; not read"
+            return f"{size:,} bytes unpacked, over the {MAX_MEMBER_BYTES:,} a member may have; not read"
         if self.unpacked + size > MAX_ARCHIVE_BYTES:
             self.done = True
-            return f"the archive unpacks to over {MAX_ARCHIVE_BYTES // 2**30} GiB; the rest not read"
+            return f"the archive unpacks to over {MAX_ARCHIVE_BYTES:,} bytes; the rest not read"
         self.files += 1
         self.unpacked += size
         return None
@@ -250,7 +250,7 @@ def _tar(path: pathlib.Path, picker: _Picker) -> Iterator[Member | Unread]:
                 continue
             if info.offset_data + info.size > MAX_ARCHIVE_BYTES:
                 yield Unread(f"{picker.label}/{info.name}", f"the archive unpacks to over "
-                                                            f"{MAX_ARCHIVE_BYTES // 2**30} GiB; the rest not read")
+                                                            f"{MAX_ARCHIVE_BYTES:,} bytes; the rest not read")
                 return
             name = info.name[2:] if info.name.startswith("./") else info.name
             why = picker.judge(name, info.size, None if info.isfile() else "not a regular file (a link?), not followed")
@@ -273,7 +273,7 @@ def _7z(path: pathlib.Path, picker: _Picker) -> Iterator[Member | Unread]:
             return
         entries = [e for e in archive.list() if not e.is_directory]
         if sum(e.uncompressed or 0 for e in entries) > MAX_ARCHIVE_BYTES:
-            yield Unread(picker.label, f"the archive unpacks to over {MAX_ARCHIVE_BYTES // 2**30} GiB; not read")
+            yield Unread(picker.label, f"the archive unpacks to over {MAX_ARCHIVE_BYTES:,} bytes; not read")
             return
         batches, batch, size = [], [], 0
         for entry in entries:
