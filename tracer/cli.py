@@ -100,7 +100,7 @@ def bytes_progress(description: str, paths: list[Path], quiet: bool):
 def warn_left_out(verdict, shown: int = 20) -> None:
     """What a match skipped, on stderr: lines per cause, files stopped early, files not read (the first few)."""
     for leak in verdict.files:
-        name = leak.path if leak.archive else Path(leak.path).name
+        name = leak.name
         for skipped in leak.skipped_text():
             typer.echo(f"Warning: {name}: {skipped} skipped", err=True)
         if leak.columns_not_read:
