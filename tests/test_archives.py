@@ -200,3 +200,22 @@ def test_a_tar_is_read_as_a_stream_within_its_budget(cli, convicting, tmp_path, 
         ("dump.tar.gz/big.csv", "2,097,152 bytes unpacked, over the 1,048,576 a member may have; not read"),
         ("dump.tar.gz/pad.txt", "the archive unpacks to over 3,145,728 bytes; the rest not read"),
     ]
+
+
+def test_a_found_file_that_breaks_midway_keeps_its_rows(cli, convicting, tmp_path):
+    """Rows read before a decode error are evidence; the file is listed with why it stopped."""
+    registry, clean = convicting
+    header, *rows = clean.split(b"\n")
+    body = b"\n".join([header] + [r for r in rows if r] * 7)  # over the 1 MiB sniffing prefix
+    folder = tmp_path / "leaks"
+    folder.mkdir()
+    (folder / "broken.csv").write_bytes(body + b"\n\xff\xfe broken\n")
+    (folder / "empty.csv").write_bytes(b"")
+    verdict, stderr = run(cli, registry, folder)
+    assert [s["account"] for s in verdict["suspects"]] == ["bob"]
+    [found] = verdict["files"]
+    lines = body.count(b"\n") + 1
+    assert lines - 100 < found["rows"] < lines  # text is decoded in blocks: the rows of the bad one are lost
+    assert found["stopped"].startswith("broken.csv: cannot decode the text as utf-8 near line ")
+    assert verdict["unread"] == [{"file": "leaks/empty.csv", "reason": "empty file (0 bytes)"}]
+    assert f"Warning: leaks/broken.csv: read {found['rows']} rows, then stopped: broken.csv: cannot decode" in stderr
