@@ -288,6 +288,13 @@ class PostgresRegistry(Registry):
                           " CASE WHEN digest = ANY(%s) THEN 0 ELSE space END FROM staged_canaries",
                           (export_id, sorted(clashes)))
 
+    def _insert_shared(self, export_id: int, shared: Iterable[tuple[int, str, str, bytes]]) -> None:
+        rows = [(d, export_id, positions, symbols, record) for d, positions, symbols, record in sorted(shared)]
+        if rows:
+            with self.conn.cursor() as cur:
+                cur.executemany("INSERT INTO shared_decoys(digest, export_id, positions, symbols, record)"
+                                " VALUES (%s, %s, %s, %s, %s)", rows)
+
     def _insert_export(self, entry: tuple, chain: str, key_id: int, position: int, token: str) -> None:
         self.conn.execute(
             "INSERT INTO exports(id, account_id, created, source, output, rows, canaries, marked_cells,"
@@ -340,6 +347,17 @@ class PostgresRegistry(Registry):
 
     def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:
         return list(self._lookup("canaries", "x.digest, x.export_id, x.space", digests, key_id))
+
+    def shared_decoys_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, str, str, bytes]]:
+        return sorted({(d, positions, symbols, bytes(record)) for d, _, positions, symbols, record in self._lookup(
+            "shared_decoys", "x.digest, x.export_id, x.positions, x.symbols, x.record", digests, key_id)})
+
+    def shared_meanings(self, digest: int) -> set[tuple[str, str]]:
+        return {tuple(row) for row in self._rows(
+            "SELECT DISTINCT positions, symbols FROM shared_decoys WHERE digest = %s", (digest,))}
+
+    def canary_anywhere(self, digest: int) -> bool:
+        return bool(self._rows("SELECT 1 FROM canaries WHERE digest = %s LIMIT 1", (digest,)))
 
     def exported(self, digest: int) -> bool:
         return bool(self._rows("SELECT 1 FROM exposure WHERE digest = %s LIMIT 1", (digest,)))

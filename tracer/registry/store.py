@@ -268,6 +268,12 @@ class SqliteRegistry(Registry):
             batch_size=1000,
         )
 
+    def _insert_shared(self, export_id: int, shared: Iterable[tuple[int, str, str, bytes]]) -> None:
+        self.conn.executemany(
+            "INSERT INTO shared_decoys(digest, export_id, positions, symbols, record) VALUES (?, ?, ?, ?, ?)",
+            [(d, export_id, positions, symbols, record) for d, positions, symbols, record in sorted(shared)],
+        )
+
     def _insert_export(self, entry: tuple, chain: str, key_id: int, position: int, token: str) -> None:
         # SQLite's chain runs in id order (one writer at a time): position is the id; the token is not
         # needed (no connection to lose).
@@ -379,6 +385,17 @@ class SqliteRegistry(Registry):
     def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:
         """(digest, export_id, space) for every canary value among these anchors, in exports made with ``key_id``."""
         return list(self._lookup("canaries", "x.digest, x.export_id, x.space", digests, key_id))
+
+    def shared_decoys_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, str, str, bytes]]:
+        return sorted(set(self._lookup("shared_decoys", "x.digest, x.positions, x.symbols, x.record",
+                                       digests, key_id)))
+
+    def shared_meanings(self, digest: int) -> set[tuple[str, str]]:
+        return set(self.conn.execute("SELECT DISTINCT positions, symbols FROM shared_decoys WHERE digest = ?",
+                                     (digest,)))
+
+    def canary_anywhere(self, digest: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM canaries WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
 
     def exported(self, digest: int) -> bool:
         """Whether some export contained a record with this anchor."""
