@@ -409,7 +409,8 @@ class PostgresRegistry(Registry):
         """Every registry table, its partitions, indexes and TOAST (a partitioned parent holds nothing itself)."""
         return int(self._one(
             "SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0) FROM unnest(%s::text[]) AS n(name),"
-            " LATERAL pg_partition_tree(n.name::regclass) AS t", (list(pg_schema.TABLES),)))
+            " LATERAL pg_partition_tree(to_regclass(n.name)) AS t WHERE to_regclass(n.name) IS NOT NULL",
+            (list(pg_schema.TABLES + pg_schema.MIGRATED_TABLES),)))
 
     def mark_moved(self, target: str) -> None:
         self.conn.execute("INSERT INTO meta(name, value) VALUES ('moved_to', %s)"
