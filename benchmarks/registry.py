@@ -222,6 +222,7 @@ def main() -> None:
             log(f"{engine}: {EXPORTERS} exporters x {exports} exports x {rows:,} digests")
             results[engine] = concurrent(places, engine, exports, rows)
             results[engine] |= lookups(places, engine, sizes)
+            log(f"{engine}: {results[engine]}")
         print(table(results, per_record))
     finally:
         places.drop()
