@@ -249,3 +249,26 @@ def test_a_canary_phone_that_is_a_real_record_further_down_is_no_evidence(place,
 
     demoted = {d for d, space in spaces(second.export_id).items() if space == 0 and spaces(first.export_id)[d] > 0}
     assert len(demoted) == 1
+
+
+def _rounded(cell: str) -> str:
+    whole, _, fraction = cell.partition(".")
+    return str(int(whole) + (fraction[:1] >= "5")) if fraction else cell
+
+
+def test_a_weight_column_rounded_to_whole_units_is_erased_not_read_as_noise(exported):
+    """Rounding rewrites each weight's last digit at random: read, it would only dilute the score.
+    A column of whole numbers only is judged rounded and erased; one fraction keeps it read."""
+    registry, outputs, _, work = exported
+    header, out_rows = read_csv(outputs["bob"])
+    weight = header.index("重量(kg)")
+    rows = random.Random(7).sample(out_rows, 64)
+    rounded = [[_rounded(c) if i == weight else c for i, c in enumerate(r)] for r in rows]
+    verdict = registry.match([write_csv(work / "rounded.csv", header, rounded)])
+    assert [s.account for s in verdict.suspects] == ["bob"]
+    assert any(name.endswith(f":{weight}:number.parity") for name in verdict.channels_erased)
+    bob = verdict.suspects[0]
+    assert bob.marks_agreeing == bob.marks_observed  # no weight read as noise
+    rounded[0][weight] = rows[0][weight]  # one weight as exported: the column is no longer all whole
+    verdict = registry.match([write_csv(work / "nearly-rounded.csv", header, rounded)])
+    assert not any("number.parity" in name for name in verdict.channels_erased)

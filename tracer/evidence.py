@@ -26,11 +26,11 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from pathlib import Path
-
+from .channels import ALL_SLOTS
 from .columns import Schema
 from .registry import Registry
 from .shared_canaries import decode_meaning
@@ -149,6 +149,10 @@ def consistent_positions(positions: np.ndarray, symbols: np.ndarray) -> tuple[np
     return unique[keep], low[keep]
 
 
+# Slots whose variants a rounding cleaning rewrites at random, by name (see MarkSlot.ROUNDABLE).
+ROUNDABLE = {slot.NAME: slot for slot in ALL_SLOTS if slot.ROUNDABLE}
+
+
 def erased_streams(readings: np.ndarray, ones: np.ndarray, min_symbols: int, minority: float) -> np.ndarray:
     """Streams whose symbols a cleaning made uniform: at least ``min_symbols``
     read, and the rarer symbol below ``minority`` of them."""
@@ -180,6 +184,8 @@ class Evidence:
     stream_names: dict[tuple, int] = field(default_factory=dict)  # (file, column, slot, anchor column) ->
     readings: list[int] = field(default_factory=list)  # per stream, symbols read in rows some account received
     ones: list[int] = field(default_factory=list)  # ... and how many of them were 1
+    fine: list[int] = field(default_factory=list)  # per stream of a roundable slot, cells read that are not coarse
+    roundable: list = field(default_factory=list)  # per stream: (column, slot) when its slot is roundable, else None
     marks: dict[frozenset[int], dict[int, MarkCodes]] = field(default_factory=dict)  # group -> stream ->
     group_rows: Counter = field(default_factory=Counter)  # receiver group -> leaked rows
     records: Counter = field(default_factory=Counter)  # (account, export) -> real records of the leak it held
@@ -195,6 +201,9 @@ class Evidence:
             index = self.stream_names[name] = len(self.stream_names)
             self.readings.append(0)
             self.ones.append(0)
+            self.fine.append(0)
+            slot = ROUNDABLE.get(name[2])
+            self.roundable.append(None if slot is None else (name[1], slot))
         return index
 
     # ---- summing rows in ------------------------------------------------
@@ -288,6 +297,9 @@ class Evidence:
         for position, symbol, stream in row.marks:
             self.readings[stream] += 1
             self.ones[stream] += symbol
+            roundable = self.roundable[stream]
+            if roundable is not None and not roundable[1].coarse(row.cells[roundable[0]]):
+                self.fine[stream] += 1
             codes = streams.get(stream)
             if codes is None:
                 codes = streams[stream] = MarkCodes()
@@ -315,10 +327,14 @@ class Evidence:
         return any(account in group and not others.isdisjoint(group) for group in self.group_rows)
 
     def erased(self, min_symbols: int, minority: float) -> frozenset[int]:
-        """The streams a cleaning made uniform (see :func:`erased_streams`)."""
+        """The streams a cleaning made uniform (see :func:`erased_streams`), and those of a roundable
+        slot whose every cell read is coarse (a column rounded to whole units reads noise).  Both look
+        at the leak's cells only, never at codewords."""
         streams = erased_streams(np.asarray(self.readings, dtype=np.int64), np.asarray(self.ones, dtype=np.int64),
                                  min_symbols, minority)
-        return frozenset(streams.tolist())
+        rounded = {index for name, index in self.stream_names.items()
+                   if name[2] in ROUNDABLE and self.readings[index] >= min_symbols and not self.fine[index]}
+        return frozenset(streams.tolist()) | rounded
 
     def observed(self, account: int, erased: Collection[int], without: Collection[int] = frozenset()
                  ) -> tuple[np.ndarray, np.ndarray]:
