@@ -190,6 +190,9 @@ def export(
     else:
         typer.echo(f"Exported {result.rows} rows for {result.account} to {result.output} "
                    f"(export {result.export_id}: {result.canaries} canaries, {result.marked_cells} marked cells)")
+        if result.canary_fallback:
+            typer.echo("Note: too few rows to draw every canary part from; some came from built-in lists, "
+                       "which a broker can read", err=True)
 
 
 @app.command()

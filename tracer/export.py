@@ -41,6 +41,7 @@ from .tables.base import kind_for, writable_kind
 SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
 PHONE_COUNT_LIMIT = 1 << 18  # phones counted for 'this party repeats' (bounded memory)
+KNOWN_LIMIT = 1 << 17  # real names and emails remembered, so that no canary takes one (bounded memory)
 SPOOL_CHUNK = 1 << 16
 MAX_DEFERRALS = 32  # gaps a canary may pass over before it takes one anyway
 CANARY_THRESHOLD = int(RATE * 2**64)
@@ -55,6 +56,7 @@ class ExportResult:
     canaries: int
     marked_cells: int
     output: str
+    canary_fallback: bool = False  # some canary part came from a built-in list (the export was too small to draw it)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -86,6 +88,10 @@ class _Exporter:
         self.ring_hashers = [self.hasher] + [AnchorHasher(k) for i, k in ring.keys.items() if i != ring.current_id]
         self.canaries: dict[int, int] = {}  # digest of a canary's new phone or identifier -> its space
         self.recent: deque[list[str]] = deque(maxlen=RECENT)
+        self.head: list[list[str]] = []  # the first rows: what early canaries draw from, before ``recent`` fills
+        self.known: set[str] = set()  # real names and emails (lower case), never a canary's
+        self.known_columns = [c.index for c in schema.columns if c.kind in ("name", "email")]
+        self.fallback = False
         self.phone_counts: Counter[int] = Counter()  # phone exposure digest -> rows
         self.marked_cells = 0
         self.rows = 0
@@ -107,6 +113,9 @@ class _Exporter:
     def remember(self, row: list[str], anchors: RowAnchors) -> None:
         """Keep the row among the recent ones, and count its phones (a shop's phone repeats)."""
         self.recent.append(row)
+        if len(self.known) >= KNOWN_LIMIT:
+            self.known.clear()
+        self.known.update(row[i].strip().lower() for i in self.known_columns)
         if len(self.phone_counts) >= PHONE_COUNT_LIMIT:
             self.phone_counts.clear()
         for anchor in anchors.phones:
@@ -125,9 +134,10 @@ class _Exporter:
         draw a fresh one instead.  "Exported" means under any key of the ring.
         """
         rng = random.Random(seed)
+        recent = list(self.recent) if len(self.recent) >= len(self.head) else self.head
         for attempt in range(CANARY_ATTEMPTS):
             fits = attempt < CANARY_ATTEMPTS // 2
-            donors = Donors(list(self.recent), before, after if fits else None, self.repeats)
+            donors = Donors(recent, before, after if fits else None, self.repeats, self.is_known)
             canary = make_canary(self.schema, donors, rng)
             anchors = row_anchors(self.plan, canary.row, self.hasher)
             fake = {anchors.by_column[i].exposure: space for i, space in canary.spaces.items()
@@ -137,9 +147,13 @@ class _Exporter:
             if self.taken(canary.row, [i for i in canary.spaces if i in anchors.by_column]):
                 continue
             self.canaries.update(fake)
+            self.fallback |= canary.fallback
             marked, _ = mark_row(self.plan, canary.row, anchors, self.bits, self.length)
             return marked
         raise TracerError("could not draw a canary that collides with no known record; export again")
+
+    def is_known(self, text: str) -> bool:
+        return text.strip().lower() in self.known
 
     def taken(self, row: list[str], columns: list[int]) -> bool:
         """Whether, under some key of the ring, a canary's new value in ``columns`` is already known.
@@ -162,6 +176,7 @@ class _Exporter:
             writer: TableWriter, spool) -> int:
         """Mark and write every row; a triggered row is followed by a canary, built once its successor is known."""
         forced = self._forced_canary(head) if head_complete else None
+        self.head = head[:RECENT]
         buffer: list[int] = []
         canaries = 0
         pending: _Pending | None = None  # a canary waiting for its gap
@@ -295,7 +310,8 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
             temp.unlink(missing_ok=True)
             raise
     registry.mark_released(entry.id)
-    return ExportResult(entry.id, account.name, exporter.rows, canaries, exporter.marked_cells, str(output))
+    return ExportResult(entry.id, account.name, exporter.rows, canaries, exporter.marked_cells, str(output),
+                        exporter.fallback)
 
 
 def _demote_colliding_canaries(canaries: dict[int, int], spool) -> None:
