@@ -88,20 +88,30 @@ def split_name(text: str) -> tuple[str, str] | None:
     return None
 
 
+SURNAME_TRIES = 16  # other rows' surnames tried when every given name taken with the kin's makes a real name
+
+
 def name_from_rows(kin_name: str, index: int, draw: Draw, taken: set[str]) -> str | None:
-    """``kin_name``'s surname with another row's given name, a full name no real row has; None if none."""
+    """``kin_name``'s surname with another row's given name, a full name no real row has; None if none.
+
+    When every given name around joined to the kin's surname is a real
+    person's (a small export, one family), other rows' surnames are tried.
+    """
     kin = split_name(kin_name)
     if kin is None:
         return None
-    surname, _ = kin
     cjk = bool(CJK.search(kin_name))
-    for cell in draw.cells(index):
-        parts = split_name(cell)
-        if parts is None or bool(CJK.search(cell)) != cjk:
-            continue
-        full = surname + parts[1] if cjk else f"{parts[1]} {surname}"
-        if full not in taken and not draw.known(full):
-            return kin_name.replace(kin_name.strip(), full)
+    parts = [p for p in map(split_name, draw.cells(index)) if p is not None]
+    given = [p[1] for p in parts]
+    scripts = [bool(CJK.search(p[0])) for p in parts]
+    surnames = [kin[0]] + [p[0] for p, c in zip(parts, scripts) if c == cjk][:SURNAME_TRIES]
+    for surname in dict.fromkeys(surnames):
+        for name, script in zip(given, scripts):
+            if script != cjk:
+                continue
+            full = surname + name if cjk else f"{name} {surname}"
+            if full not in taken and not draw.known(full):
+                return kin_name.replace(kin_name.strip(), full)
     return None
 
 
