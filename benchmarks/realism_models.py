@@ -29,7 +29,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
 
-from realism_data import CJK, Dataset, Row, twin_score, window
+from realism_data import CJK, MAX_SHIFT, Dataset, Row, twin_score, window
 
 FOLDS = 5
 NEIGHBOURS = (1, 2, 3)  # rows above and below compared with each row

@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from datetime import datetime, timedelta
 
+from .canary_pool import POOL_SPACE, in_layout
 from .canary_draws import Draw, address_from_rows, email_from_rows, name_from_rows
 from .canary_values import (
     DATETIME_FORMATS,
@@ -70,6 +71,7 @@ class Donors:
     after: Sequence[str] | None  # the row that will follow it (None at the end)
     repeats: Callable[[str], bool]  # whether a phone occurs more than once in the export so far
     known: Callable[[str], bool] | None = None  # whether a name or email is a real row's (beyond ``recent``)
+    pool: Mapping[str, Sequence[str]] | None = None  # canary-pool numbers not yet used in this export, by kind
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Canary:
     row: list[str]
     spaces: dict[int, int]  # new phone and identifier columns -> values they were drawn from (0: fitted)
     fallback: bool = False  # some part came from a built-in list: the export had nothing to draw it from
+    pooled: frozenset[int] = frozenset()  # phone columns holding a canary-pool number (space POOL_SPACE)
 
     @property
     def fake_columns(self) -> frozenset[int]:
@@ -116,7 +119,7 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
     fake: dict[int, int] = {}
     region: Sequence[str] | None = None
     groups = parties(schema)
-    draw = Draw(donors.recent, rng, donors.known)
+    draw = Draw(donors.recent, rng, donors.known, donors.pool)
     names = draw.taken([c.index for c in schema.of_kind("name")])
     for number, party in enumerate(groups):
         home = pick()
@@ -138,7 +141,7 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
             row[column.index], fake[column.index] = _fit_identifier(donors, column.index, pick()[column.index], rng)
     _defuse(row, donors.recent)
     typed = [type(old)(new) if type(old) is not str and new != old else new for old, new in zip(base, row)]
-    return Canary(typed, fake, draw.fallback)
+    return Canary(typed, fake, draw.fallback, frozenset(draw.pooled))
 
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -171,7 +174,7 @@ def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[
         elif column.kind == "name":
             row[i] = name_from_rows(kin[i], i, draw, names) or _fallback(draw, new_name(kin[i], draw.rng))
         elif column.kind == "phone":
-            row[i] = new_phone(kin[i], draw.rng)
+            row[i] = _phone(kin[i], i, draw)
         elif column.kind == "address":
             row[i] = address_from_rows(home[i], i, draw) if home[i].strip() else home[i]
     person = row[name_column.index] if name_column is not None else ""
@@ -184,8 +187,20 @@ def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[
                       or _fallback(draw, new_email(kin[i], old_name, person, draw.rng)))
     if party.phone is None:
         return {}
+    if party.phone.index in draw.pooled:
+        return {party.phone.index: POOL_SPACE}
     anchor = phone_anchor(row[party.phone.index])
     return {party.phone.index: chance_space(anchor[:2]) if anchor is not None else 0}
+
+
+def _phone(kin: str, index: int, draw: Draw) -> str:
+    """A canary-pool number in the kin's layout when the pool has one of its kind; else a new random one."""
+    anchor = phone_anchor(kin)
+    number = draw.pool_number(anchor[:2]) if anchor is not None else None
+    if number is None:
+        return new_phone(kin, draw.rng)
+    draw.pooled.add(index)
+    return in_layout(kin, number)
 
 
 def _fallback(draw: Draw, value: str) -> str:

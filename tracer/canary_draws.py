@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from .columns import CN_NAME, EN_NAME
@@ -48,11 +48,20 @@ class Draw:
     """The rows a canary is drawn from, its rng, and whether a built-in list had to stand in."""
 
     def __init__(self, recent: Sequence[Sequence[str]], rng: random.Random,
-                 known: Callable[[str], bool] | None = None):
+                 known: Callable[[str], bool] | None = None, pool: Mapping[str, Sequence[str]] | None = None):
         self.recent = recent
         self.rng = rng
         self.known = known or (lambda text: False)  # a value some real row of the export carries
+        self.pool = {kind: list(numbers) for kind, numbers in (pool or {}).items()}  # kind -> unused pool numbers
+        self.pooled: set[int] = set()  # columns given a pool number
         self.fallback = False
+
+    def pool_number(self, kind: str) -> str | None:
+        """An unused pool number of this kind ('cn', 'us'), taken out of the pool; None if none is left."""
+        numbers = self.pool.get(kind)
+        if not numbers:
+            return None
+        return numbers.pop(self.rng.randrange(len(numbers)))
 
     def row(self) -> Sequence[str]:
         return self.recent[self.rng.randrange(len(self.recent))]

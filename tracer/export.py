@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import code
+from .canary_pool import POOL_SPACE, numbers_by_kind, pair_digest
 from .canaries import RATE, RECENT, Donors, gap_weight, make_canary, takes_gap
 from .columns import Schema, phone_anchor, recognise
 from .durable import fsync_directory
@@ -92,6 +93,8 @@ class _Exporter:
         self.known: set[str] = set()  # real names and emails (lower case), never a canary's
         self.known_columns = [c.index for c in schema.columns if c.kind in ("name", "email")]
         self.fallback = False
+        self.pool = numbers_by_kind(ring, registry.pool())  # canary-pool numbers by kind, opened
+        self.pool_used: set[str] = set()  # pool numbers this export's canaries carry (each once)
         self.phone_counts: Counter[int] = Counter()  # phone exposure digest -> rows
         self.marked_cells = 0
         self.rows = 0
@@ -137,16 +140,18 @@ class _Exporter:
         recent = list(self.recent) if len(self.recent) >= len(self.head) else self.head
         for attempt in range(CANARY_ATTEMPTS):
             fits = attempt < CANARY_ATTEMPTS // 2
-            donors = Donors(recent, before, after if fits else None, self.repeats, self.is_known)
+            donors = Donors(recent, before, after if fits else None, self.repeats, self.is_known, self.unused_pool())
             canary = make_canary(self.schema, donors, rng)
             anchors = row_anchors(self.plan, canary.row, self.hasher)
             fake = {anchors.by_column[i].exposure: space for i, space in canary.spaces.items()
                     if i in anchors.by_column}
             if not fake or not self.canaries.keys().isdisjoint(fake):
                 continue
-            if self.taken(canary.row, [i for i in canary.spaces if i in anchors.by_column]):
+            if self.taken(canary.row, [i for i in canary.spaces if i in anchors.by_column], canary.pooled):
                 continue
             self.canaries.update(fake)
+            self.pool_used.update(phone_anchor(str(canary.row[i]))[3:] for i in canary.pooled)
+            self.canaries.update(dict.fromkeys(self.pool_pairs(canary), POOL_SPACE))
             self.fallback |= canary.fallback
             marked, _ = mark_row(self.plan, canary.row, anchors, self.bits, self.length)
             return marked
@@ -155,17 +160,31 @@ class _Exporter:
     def is_known(self, text: str) -> bool:
         return text.strip().lower() in self.known
 
-    def taken(self, row: list[str], columns: list[int]) -> bool:
+    def pool_pairs(self, canary) -> list[int]:
+        """Digests of (pool number, name) for each name of a canary carrying one: a shared number, told
+        apart by the name each account's canary gave it."""
+        names = [str(canary.row[c.index]) for c in self.schema.of_kind("name") if str(canary.row[c.index]).strip()]
+        return [pair_digest(self.key, phone_anchor(str(canary.row[i])), name)
+                for i in sorted(canary.pooled) for name in names]
+
+    def unused_pool(self) -> dict[str, tuple[str, ...]]:
+        return {kind: tuple(n for n in numbers if n not in self.pool_used) for kind, numbers in self.pool.items()}
+
+    def taken(self, row: list[str], columns: list[int], pooled: frozenset[int] = frozenset()) -> bool:
         """Whether, under some key of the ring, a canary's new value in ``columns`` is already known.
 
         A phone may be no exported record's and no other account's canary; an
-        identifier no exported record's.
+        identifier no exported record's.  A pool number is shared by every
+        account's canaries (with another name for each), so only the first holds.
         """
         for hasher in self.ring_hashers:
             anchors = row_anchors(self.plan, row, hasher)
             for index in columns:
                 anchor = anchors.by_column[index]
-                if anchor in anchors.phones:
+                if index in pooled:
+                    if self.registry.exported(anchor.exposure):
+                        return True
+                elif anchor in anchors.phones:
                     if self.registry.canary_conflicts(anchor.exposure, self.account):
                         return True
                 elif self.registry.exported(anchor.exposure):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # The first schema (version 1), frozen: what came after is in MIGRATIONS.
 SCHEMA = """
@@ -95,6 +95,18 @@ CREATE TRIGGER exports_only_release BEFORE UPDATE ON exports
     {APPEND_ONLY};
 CREATE TRIGGER keys_no_delete BEFORE DELETE ON keys {APPEND_ONLY};
 CREATE TRIGGER keys_no_update BEFORE UPDATE ON keys {APPEND_ONLY};
+""",
+    # The canary pool: phone numbers the company holds, as a keyed digest (to trace one) and sealed
+    # under that key (exports need the number); never in clear.  Canaries carrying one are registered
+    # in ``canaries`` with space -1 (evidence, no p-value).
+    3: """
+CREATE TABLE canary_pool (
+    digest INTEGER NOT NULL,
+    key_id INTEGER NOT NULL REFERENCES keys(id),
+    sealed BLOB NOT NULL,
+    added TEXT NOT NULL,
+    PRIMARY KEY (digest, key_id)
+) WITHOUT ROWID;
 """,
 }
 assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))

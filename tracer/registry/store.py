@@ -34,6 +34,7 @@ import sqlite_utils
 from ..errors import AccountError, KeyError_, RegistryError
 from ..keys import Key, KeyRing
 from .history import chain_link, history_problems
+from .pool import PoolStore
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
 from .schema import SCHEMA, SCHEMA_VERSION, migrate, statements
 
@@ -41,7 +42,7 @@ BUSY_TIMEOUT_MS = 30_000
 LOOKUP_BATCH = 500
 
 
-class Registry:
+class Registry(PoolStore):
     """One open registry file."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
