@@ -117,13 +117,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="benchmark key, world and sampling seed")
     parser.add_argument("--no-context", action="store_true", help="skip the models that see a row's neighbours")
     parser.add_argument("--quick", action="store_true", help="6 accounts, 2000-row worlds, no context models")
+    parser.add_argument("--worlds", default="", help="comma-separated worlds to run (default: all)")
     args = parser.parse_args(argv)
     if args.quick:
         args.accounts, args.rows, args.no_context = 6, 2000, True
     warnings.filterwarnings("ignore")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tracer-canary-realism-") as tmp:
-        datasets = run_exports(worlds(args.rows, args.seed, Path(tmp)), args.accounts, args.seed, Path(tmp))
+        chosen_worlds = worlds(args.rows, args.seed, Path(tmp))
+        if args.worlds:
+            chosen_worlds = {k: v for k, v in chosen_worlds.items() if k in args.worlds.split(",")}
+        datasets = run_exports(chosen_worlds, args.accounts, args.seed, Path(tmp))
     print(f"canary realism: {args.accounts} accounts x 1 full export of each world "
           f"({time.perf_counter() - started:.1f}s to export)")
     rng = random.Random(args.seed)

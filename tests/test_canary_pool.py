@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tracer import api
+from pathlib import Path
 
 from .conftest import read_csv, write_csv
 
@@ -14,19 +14,19 @@ POOL = ["13812340001", "139 1234 0002", "15012340003", "18612340004", "137123400
 
 
 @pytest.fixture()
-def pooled(tmp_path, waybills):
-    """A registry with a pool, and one export of 500 waybills for each of two accounts."""
+def pooled(place, tmp_path, waybills):
+    """A registry (each backend) with a pool, and one export of 500 waybills for each of two accounts."""
     header, rows = waybills
-    registry = tmp_path / "tracer.db"
-    api.init(registry)
+    place.init()
     for name in ("li", "wang"):
-        api.add_account(registry, name)
+        place.add_account(name)
     (tmp_path / "pool.txt").write_text("# numbers we hold\n" + "\n".join(POOL) + "\n13812340001\n")
-    assert api.add_to_pool(registry, tmp_path / "pool.txt") == (6, 6)
+    assert place.add_to_pool(tmp_path / "pool.txt") == (6, 6)
+    assert place.add_to_pool(tmp_path / "pool.txt") == (0, 6)  # a number is in the pool once
     source = write_csv(tmp_path / "source.csv", header, rows[:500])
     for name in ("li", "wang"):
-        api.export(registry, source, account=name, output=tmp_path / f"{name}.csv")
-    return registry, tmp_path, header, rows[:500]
+        place.export(source, account=name, output=tmp_path / f"{name}.csv")
+    return place, tmp_path, header, rows[:500]
 
 
 def _digits(text: str) -> str:
@@ -44,15 +44,18 @@ def test_canaries_carry_pool_numbers_and_trace_names_the_exports(pooled):
     li, wang = _pool_rows(work / "li.csv", ids), _pool_rows(work / "wang.csv", ids)
     assert li and wang
     number = next(n for n in ({_digits(r[2]) for r in li} | {_digits(r[5]) for r in li}) if n in map(_digits, POOL))
-    carried = api.trace(registry, number)
+    carried = registry.trace(number)
     assert "li" in {c.account for c in carried} and all(c.pool for c in carried)
-    assert api.trace(registry, "13900000000") == []
+    assert registry.trace("13900000000") == []
 
 
 def test_the_registry_holds_no_pool_number_in_clear(pooled):
-    registry, *_ = pooled
-    data = registry.read_bytes() + (registry.parent / "tracer.db-wal").read_bytes() \
-        if (registry.parent / "tracer.db-wal").exists() else registry.read_bytes()
+    registry, work, *_ = pooled
+    if isinstance(registry.location, Path):
+        data = b"".join(p.read_bytes() for p in work.glob("tracer.db*"))
+    else:
+        data = repr(registry.rows("SELECT * FROM canary_pool") + registry.rows("SELECT * FROM canaries")).encode()
+    assert len(registry.rows("SELECT * FROM canary_pool")) == 6
     for number in POOL:
         assert _digits(number).encode() not in data and _digits(number).encode("utf-16-le") not in data
 
@@ -64,7 +67,7 @@ def test_a_pool_canary_is_evidence_but_no_p_value(pooled):
     ids = {r[0] for r in rows}
     leak = [[r[1], r[2]] for r in _pool_rows(work / "li.csv", ids)]
     source = write_csv(work / "leak.csv", ["收件人", "收件人电话"], leak)
-    verdict = api.match(registry, [source])
+    verdict = registry.match([source])
     assert not verdict.suspects and all(s.p_canaries == 1.0 for s in verdict.candidates)
     found = verdict.as_json()["pool_canaries"]
     assert found and all("recycled" in p["proves"] for p in found)
@@ -74,7 +77,7 @@ def test_a_pool_canary_is_evidence_but_no_p_value(pooled):
 
 def test_re_export_with_a_pool_is_byte_identical(pooled):
     registry, work, *_ = pooled
-    api.export(registry, work / "source.csv", account="li", output=work / "again.csv")
+    registry.export(work / "source.csv", account="li", output=work / "again.csv")
     assert (work / "again.csv").read_bytes() == (work / "li.csv").read_bytes()
 
 

@@ -7,8 +7,10 @@ canary appears), under the null "this account is innocent":
   (a filter on exposure, which never looks at codewords).  Each position keeps
   one symbol; positions read with disagreeing symbols are dropped, and a
   channel whose symbols are (almost) all the same in a leak is treated as
-  erased (a cleaning normalised it).  The Tardos symmetric score's tail is
-  bounded by the Chernoff bound of ``code.log_tail_bound``.
+  erased (a cleaning normalised it).  The Tardos symmetric score is bounded
+  on both tails by the Chernoff bounds of ``code.log_two_sided_bounds``: a
+  leak whose marks disagree with a codeword far beyond chance (every variant
+  flipped) is as much evidence as one that agrees, and the factor 2 is paid.
 - **canaries**: each canary's new phone or fresh identifier was drawn
   uniformly from ``space`` values (minus those the registry already knew),
   independently of any real person, so a leaked value equals a given canary
@@ -70,6 +72,7 @@ class Suspect:
     exports: list[ExportSeen]
     canary_rows: list = field(default_factory=list)
     accused: bool = False
+    marks_tail: str = "agree"  # or "disagree": the side of the null mean (0) the marks' score lies on
     pairing: tuple = ()  # (file, column, phone column) for each address/email column a headerless leak left unpaired
 
     def as_json(self) -> dict:
@@ -83,6 +86,7 @@ class Suspect:
             "canary_hits": self.canary_hits,
             "marks_observed": self.marks_observed,
             "marks_agreeing": self.marks_agreeing,
+            "marks_tail": self.marks_tail,
             "records_in_leak": self.records_in_leak,
             "exports": [e.as_json() for e in self.exports],
             "pairing": [{"file": f, "column": c, "phone_column": p} for f, c, p in self.pairing],
@@ -149,7 +153,7 @@ def score_marks(the_code, uids: dict[int, bytes], observed: dict[int, tuple[np.n
         a, b = code.term_values(p, y)
         bits = the_code.codewords([uids[m] for m in members], positions)
         scores = code.scores(bits, a, b) if len(positions) else np.zeros(len(members))
-        logs = code.log_tail_bounds(scores, p, a, b, refine_below=log_alpha + REFINE_MARGIN)
+        logs = code.log_two_sided_bounds(scores, p, a, b, refine_below=log_alpha + REFINE_MARGIN)
         agreeing = (bits == (y == 1)[None, :]).sum(axis=1)
         for row, account_id in enumerate(members):
             out[account_id] = (float(scores[row]), float(logs[row]), len(positions), int(agreeing[row]))
@@ -208,6 +212,7 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
             marks_observed=read,
             marks_agreeing=agreeing,
             records_in_leak=max(0, evidence.rows_of(account_id) - len(canary_rows)),
+            marks_tail=code.tail(score),
             exports=_exports_seen(registry, records.get(account_id, {}), hits),
             canary_rows=canary_rows,
             pairing=pairs[pairing].chosen,

@@ -12,7 +12,7 @@ no real row is its near copy:
   one, each of its numbers the same role's number of another row (of the same
   estate when there is one), the city/state/ZIP beside it from the first; the
   surname and phone segment from another row, the given name from a third
-  (the full name no real row's); the email the new name in another row's
+  (the full name none of its donors'); the email the new name in another row's
   style at a domain the export uses; the phone digits are new.  Only when
   the export has nothing to draw from does a built-in list stand in
   (``Canary.fallback``).  A
@@ -70,7 +70,7 @@ class Donors:
     before: Sequence[str]  # the row the canary follows
     after: Sequence[str] | None  # the row that will follow it (None at the end)
     repeats: Callable[[str], bool]  # whether a phone occurs more than once in the export so far
-    known: Callable[[str], bool] | None = None  # whether a name or email is a real row's (beyond ``recent``)
+    known: Callable[[str], bool] | None = None  # whether an email is a real row's (beyond ``recent``)
     pool: Mapping[str, Sequence[str]] | None = None  # canary-pool numbers not yet used in this export, by kind
 
 
@@ -120,7 +120,6 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
     region: Sequence[str] | None = None
     groups = parties(schema)
     draw = Draw(donors.recent, rng, donors.known, donors.pool)
-    names = draw.taken([c.index for c in schema.of_kind("name")])
     for number, party in enumerate(groups):
         home = pick()
         keep = (party.phone is not None and donors.repeats(home[party.phone.index])
@@ -129,7 +128,7 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
             for column in party.members:
                 row[column.index] = home[column.index]
         else:
-            fake.update(_new_party(party, row, home, pick(), draw, names))
+            fake.update(_new_party(party, row, home, pick(), draw))
         if region is None and any(c.kind == "address" for c in party.members):
             region = home
     for column in schema.columns:
@@ -160,19 +159,16 @@ def _defuse(row: list[str], recent: Sequence[Sequence[str]]) -> None:
             row[i] = cell.lstrip("".join(FORMULA_START)) or cell
 
 
-def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[str], draw: Draw,
-               names: set[str]) -> dict[int, int]:
-    """Fill a new person: address from ``home``, surname and phone segment from ``kin``, the rest drawn.
-
-    ``names`` are the real full names around (the canary's must be none of them).
-    """
+def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[str], draw: Draw) -> dict[int, int]:
+    """Fill a new person: address from ``home``, surname and phone segment from ``kin``, the rest drawn."""
     name_column = next((c for c in party.members if c.kind == "name"), None)
     for column in party.members:
         i = column.index
         if not kin[i].strip() and column.kind in ("name", "phone", "email"):
             row[i] = kin[i]  # an empty cell stays empty, as often as the export's are
         elif column.kind == "name":
-            row[i] = name_from_rows(kin[i], i, draw, names) or _fallback(draw, new_name(kin[i], draw.rng))
+            avoid = {kin[i].strip(), home[i].strip()}
+            row[i] = name_from_rows(kin[i], i, draw, avoid) or _fallback(draw, new_name(kin[i], draw.rng))
         elif column.kind == "phone":
             row[i] = _phone(kin[i], i, draw)
         elif column.kind == "address":

@@ -6,7 +6,7 @@ real export that removed every canary and 3% of the real rows).  A canary is
 therefore made of *this export's* values, recombined:
 
 - its name is one row's surname joined to another row's given name (their
-  length and characters as they occur here), and no real row's full name;
+  length and characters as they occur here), never a donor's full name;
 - each number of its address (house, building, unit, floor, room) is the same
   role's number of another row, taken whole, from a row of the same estate or
   street when there is one (same address text once the numbers are removed):
@@ -97,29 +97,30 @@ def split_name(text: str) -> tuple[str, str] | None:
     return None
 
 
-SURNAME_TRIES = 16  # other rows' surnames tried when every given name taken with the kin's makes a real name
+SURNAME_TRIES = 16  # other surnames tried when the kin's makes no new person with any given name around
 
 
-def name_from_rows(kin_name: str, index: int, draw: Draw, taken: set[str]) -> str | None:
-    """``kin_name``'s surname with another row's given name, a full name no real row has; None if none.
+def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str]) -> str | None:
+    """``kin_name``'s surname with another row's given name; None if no new person can be made.
 
-    When every given name around joined to the kin's surname is a real
-    person's (a small export, one family), other rows' surnames are tried.
+    The full name is never that of a row the canary is built from (``avoid``:
+    the kin's, the home row's; nor the given name's own row): no canary is a
+    donor at a new phone.  It may be a *namesake* of some other real person,
+    as often as real people are each other's: forbidding every real name
+    leaves canaries only the rare ones (in a large export every common name
+    is taken), and a classifier found them by that (AUC 0.61 on names).
+    When the kin's surname makes no new person, other rows' surnames are tried.
     """
     kin = split_name(kin_name)
     if kin is None:
         return None
     cjk = bool(CJK.search(kin_name))
-    parts = [p for p in map(split_name, draw.cells(index)) if p is not None]
-    given = [p[1] for p in parts]
-    scripts = [bool(CJK.search(p[0])) for p in parts]
-    surnames = [kin[0]] + [p[0] for p, c in zip(parts, scripts) if c == cjk][:SURNAME_TRIES]
-    for surname in dict.fromkeys(surnames):
-        for name, script in zip(given, scripts):
-            if script != cjk:
-                continue
-            full = surname + name if cjk else f"{name} {surname}"
-            if full not in taken and not draw.known(full):
+    cells = [c for c in draw.cells(index) if split_name(c) is not None and bool(CJK.search(c)) == cjk]
+    parts = [split_name(c) for c in cells]
+    for surname in [kin[0]] + list(dict.fromkeys(p[0] for p in parts))[:SURNAME_TRIES]:
+        for cell, (_, given) in zip(cells, parts):
+            full = surname + given if cjk else f"{given} {surname}"
+            if full not in avoid and full != cell.strip():
                 return kin_name.replace(kin_name.strip(), full)
     return None
 

@@ -28,6 +28,7 @@ import numpy as np
 from .canary_pool import POOL_SPACE
 from .columns import Schema
 from .registry import Registry
+from .tables.base import SKIP_CAUSES, skip_words
 
 LOOKUP_ROWS = 2000  # rows whose anchors are looked up in the registry together
 COMPACT_AT = 1 << 14  # codes buffered per (group, stream) before they are made distinct
@@ -41,6 +42,17 @@ class LeakFile:
     rows: int
     ragged: int
     schema: Schema
+    skipped: dict[str, int] = field(default_factory=dict)  # cause (SKIP_CAUSES) -> lines or rows skipped
+
+    def skip_counts(self) -> dict[str, int]:
+        """Rows or lines skipped per cause, every cause of SKIP_CAUSES (0 when none)."""
+        counts = {cause: self.skipped.get(cause, 0) for cause in SKIP_CAUSES}
+        counts["ragged"] = self.ragged
+        return counts
+
+    def skipped_text(self) -> list[str]:
+        """What was skipped, in words, one entry per cause that occurred: '2 lines with NUL bytes'."""
+        return [skip_words(cause, n) for cause, n in self.skip_counts().items() if n]
 
     def as_json(self) -> dict:
         return {
@@ -49,6 +61,7 @@ class LeakFile:
             "size": self.size,
             "rows": self.rows,
             "ragged_rows_skipped": self.ragged,
+            "skipped": self.skip_counts(),
             "columns": [
                 {"index": c.index, "header": c.header, "kind": c.kind, "by": c.by, "confidence": c.confidence}
                 for c in self.schema.columns

@@ -37,12 +37,12 @@ from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
 from .tables import TableFormat, TableWriter, open_table
-from .tables.base import kind_for, writable_kind
+from .tables.base import kind_for, skip_words, writable_kind
 
 SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
 PHONE_COUNT_LIMIT = 1 << 18  # phones counted for 'this party repeats' (bounded memory)
-KNOWN_LIMIT = 1 << 17  # real names and emails remembered, so that no canary takes one (bounded memory)
+KNOWN_LIMIT = 1 << 17  # real emails remembered, so that no canary takes one (bounded memory)
 SPOOL_CHUNK = 1 << 16
 MAX_DEFERRALS = 32  # gaps a canary may pass over before it takes one anyway
 CANARY_THRESHOLD = int(RATE * 2**64)
@@ -90,8 +90,8 @@ class _Exporter:
         self.canaries: dict[int, int] = {}  # digest of a canary's new phone or identifier -> its space
         self.recent: deque[list[str]] = deque(maxlen=RECENT)
         self.head: list[list[str]] = []  # the first rows: what early canaries draw from, before ``recent`` fills
-        self.known: set[str] = set()  # real names and emails (lower case), never a canary's
-        self.known_columns = [c.index for c in schema.columns if c.kind in ("name", "email")]
+        self.known: set[str] = set()  # real emails (lower case), never a canary's
+        self.known_columns = [c.index for c in schema.columns if c.kind == "email"]
         self.fallback = False
         self.pool = numbers_by_kind(ring, registry.pool())  # canary-pool numbers by kind, opened
         self.pool_used: set[str] = set()  # pool numbers this export's canaries carry (each once)
@@ -254,6 +254,17 @@ def _spool_chunks(spool) -> Iterator[np.ndarray]:
         yield np.frombuffer(data, dtype="<i8")
 
 
+class _Rereadable:
+    """The spooled exposure digests, read from the start each time: a registration cut off by a lost
+    connection is made again (see ``Registry.record_export``)."""
+
+    def __init__(self, spool):
+        self.spool = spool
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return _spool_chunks(self.spool)
+
+
 def _output_format(source_format: TableFormat, source: Path, output: Path) -> TableFormat:
     """The source's own format when the output has the same suffix; else that suffix's defaults."""
     kind = kind_for(output)
@@ -307,6 +318,9 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
                 if table.ragged:
                     raise InputError(f"{source.name}: {table.ragged} rows have the wrong number of cells")
+                if table.skipped:  # an export must carry every source row: nothing may be dropped
+                    cause, count = next(iter(table.skipped.items()))
+                    raise InputError(f"{source.name}: {skip_words(cause, count)}; not exported")
                 _demote_colliding_canaries(exporter.canaries, spool)
                 entry = registry.record_export(
                     account,
@@ -316,7 +330,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     output=output.name,
                     rows=exporter.rows,
                     marked_cells=exporter.marked_cells,
-                    exposure=_spool_chunks(spool),
+                    exposure=_Rereadable(spool),
                     canary_rows=canaries,
                     canaries=exporter.canaries,
                 )

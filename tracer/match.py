@@ -99,7 +99,7 @@ def read_leak(registry: Registry, path: Path, readings: list[KeyedReading], enco
             count += 1
             for reading in readings:
                 reading.add_row(plan, row, count, path.name, columns, length, registry)
-        leak_file = LeakFile(str(path), sha, size, count, table.ragged, schema)
+        leak_file = LeakFile(str(path), sha, size, count, table.ragged, schema, dict(table.skipped))
         for reading in readings:
             reading.flush(registry)
             reading.evidence.files.append(leak_file)

@@ -17,6 +17,9 @@ from collections.abc import Iterator
 
 SCHEMA_VERSION = 3
 
+# The tables every schema version has: a database without them is no tracer registry.
+TABLES = ("meta", "accounts", "exports", "exposure", "canaries")
+
 # The first schema (version 1), frozen: what came after is in MIGRATIONS.
 SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..columns import MARKABLE_KINDS
-from ..terminal import format_p, verdict_sentence
+from ..terminal import format_p, marks_text, verdict_sentence
 from .mask import preview
 
 SHOWN_CANDIDATES = 25
@@ -77,7 +77,7 @@ def suspect_view(suspect, verdict, files: dict) -> dict:
     return {
         "account": suspect.account,
         "p": format_p(suspect.p_value, suspect.log10_p_value),
-        "meaning": (f"If {suspect.account} were innocent, the chance that it would score this high is below "
+        "meaning": (f"If {suspect.account} were innocent, the chance that it would show evidence this strong is below "
                     f"{bound_p(suspect.p_value, suspect.log10_p_value)} (already corrected for the {tested} account(s) tested)."),
         "p_marks": format_p(suspect.p_marks),
         "p_canaries": format_p(suspect.p_canaries),
@@ -87,6 +87,8 @@ def suspect_view(suspect, verdict, files: dict) -> dict:
         "marks_observed": suspect.marks_observed,
         "marks_agreeing": suspect.marks_agreeing,
         "marks_disagreeing": suspect.marks_observed - suspect.marks_agreeing,
+        "marks_flipped": (suspect.marks_tail == "disagree" and suspect.marks_observed > 0
+                          and suspect.p_marks <= SUGGESTIVE),
         "score": f"{suspect.score:.1f}",
         "records_in_leak": suspect.records_in_leak,
         "exports": [export_view(e) for e in suspect.exports],
@@ -111,7 +113,7 @@ def candidate_row(suspect) -> dict:
         "accused": suspect.accused,
         "p": format_p(suspect.p_value, suspect.log10_p_value),
         "canary_hits": suspect.canary_hits,
-        "marks": f"{suspect.marks_agreeing}/{suspect.marks_observed}",
+        "marks": marks_text(suspect),
         "records_in_leak": suspect.records_in_leak,
         "exports": ", ".join(f"#{e.export_id} ({format_time(e.created)})" for e in suspect.exports),
     }
@@ -127,6 +129,7 @@ def file_view(leak, canary_rows: set, *, unmask: bool, encoding: str | None) -> 
         "size_text": format_size(leak.size),
         "rows": leak.rows,
         "ragged": leak.ragged,
+        "skipped": "; ".join(leak.skipped_text()) or "none",
         "columns": [{"number": c.index + 1, "header": c.header, "kind": c.kind, "by": c.by,
                      "confidence": f"{c.confidence:.0%}", "markable": c.kind in MARKABLE_KINDS}
                     for c in leak.schema.columns],

@@ -57,6 +57,30 @@ class TableFormat:
     sheet: str | None = None
 
 
+# Why a reader dropped a line or row instead of yielding it, as the reports
+# word it.  A leak is read from whatever is readable; what was dropped is
+# counted per cause and reported, never silently lost.
+SKIP_CAUSES = {  # cause -> (what, why), worded '3 rows with the wrong number of cells'
+    "ragged": ("row", "with the wrong number of cells"),
+    "nul": ("line", "with NUL bytes"),
+    "long_line": ("line", "longer than 16 Mi characters"),
+}
+
+
+def skip_words(cause: str, count: int) -> str:
+    """'1 line with NUL bytes', '3 rows with the wrong number of cells'."""
+    what, why = SKIP_CAUSES[cause]
+    return f"{count:,} {what}{'' if count == 1 else 's'} {why}"
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A line a record stream dropped, passed on in place of a row so the
+    Table can count it (one of SKIP_CAUSES)."""
+
+    cause: str
+
+
 def as_path(path) -> pathlib.Path:
     """Accept str or PathLike everywhere, as callers pass both."""
     return pathlib.Path(path)
