@@ -65,7 +65,8 @@ def test_a_pool_canary_is_evidence_but_no_p_value(pooled):
     gave the number that name, and no p-value from it (a recycled number may sit in older data)."""
     registry, work, _, rows = pooled
     ids = {r[0] for r in rows}
-    leak = [[r[1], r[2]] for r in _pool_rows(work / "li.csv", ids)]
+    pool = set(map(_digits, POOL))
+    leak = [[r[1], r[2]] if _digits(r[2]) in pool else [r[4], r[5]] for r in _pool_rows(work / "li.csv", ids)]
     source = write_csv(work / "leak.csv", ["收件人", "收件人电话"], leak)
     verdict = registry.match([source])
     assert not verdict.suspects and all(s.p_canaries == 1.0 for s in verdict.candidates)

@@ -268,3 +268,20 @@ def test_migrate_refuses_a_database_that_holds_a_registry(cli, pg, tmp_path):
                       "refusing to make a registry there (use an empty database)")
     assert json.loads(cli("--key-file", tmp_path / "file.key", "accounts", "list", "--json",
                           registry=file).stdout) == []
+
+
+def test_an_exporter_that_opened_the_file_before_the_move_writes_nothing_into_it(postgres, tmp_path):
+    """Migration holds the file's write lock; an exporter waiting for it finds the file moved, not writable."""
+    from .test_registry import record
+
+    file = tmp_path / "tracer.db"
+    api.init(file)
+    api.add_account(file, "alice")
+    registry, ring = api.open_with_key(file)
+    with registry:
+        url = postgres.database()
+        api.migrate_registry(file, url)
+        with pytest.raises(RegistryError, match=f"^registry {file} was moved to {redacted(url)}; use --registry"):
+            record(registry, ring, "alice", [[1, 2]], {})
+    assert Reg(url, tmp_path / "tracer.key").check_registry() == ([], {"accounts": 1, "exports": 0,
+                                                                         "exposure": 0, "canaries": 0})

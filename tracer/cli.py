@@ -84,6 +84,21 @@ def rows_progress(description: str, quiet: bool):
         yield lambda n: progress.advance(task, n)
 
 
+def warn_left_out(verdict, shown: int = 20) -> None:
+    """What a match skipped, on stderr: lines per cause, files stopped early, files not read (the first few)."""
+    for leak in verdict.files:
+        name = leak.path if leak.archive else Path(leak.path).name
+        for skipped in leak.skipped_text():
+            typer.echo(f"Warning: {name}: {skipped} skipped", err=True)
+        if leak.stopped:
+            typer.echo(f"Warning: {name}: read {leak.rows} rows, then stopped: {leak.stopped}", err=True)
+    for unread in verdict.unread[:shown]:
+        typer.echo(f"Warning: {unread.label}: {unread.reason}", err=True)
+    if len(verdict.unread) > shown:
+        typer.echo(f"Warning: … and {len(verdict.unread) - shown} more files not read (see --json or the report)",
+                   err=True)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"tracer {__version__}")
@@ -209,7 +224,8 @@ def export(
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
     else:
         typer.echo(f"Exported {result.rows} rows for {result.account} to {result.output} "
-                   f"(export {result.export_id}: {result.canaries} canaries, {result.marked_cells} marked cells)")
+                   f"(export {result.export_id}: {result.canaries} canaries, {result.shared_canaries} of them shared, "
+                   f"{result.marked_cells} marked cells)")
         if result.canary_fallback:
             typer.echo("Note: too few rows to draw every canary part from; some came from built-in lists, "
                        "which a broker can read", err=True)
@@ -218,7 +234,8 @@ def export(
 @app.command()
 @reports_errors
 def match(
-    leaks: list[Path] = typer.Argument(..., help="Leaked files: csv, tsv, txt (also ---- dumps), json, jsonl, xlsx, xls."),
+    leaks: list[Path] = typer.Argument(..., help="Leaked files: csv, tsv, txt (also ---- dumps), json, jsonl, xlsx, xls; "
+                                                 "folders of them; .zip .tar .tar.gz .7z archives of them."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a report: FILE.html or FILE.md."),
     fpr: float = typer.Option(1e-6, "--fpr", help="Bound on the chance of accusing any innocent account."),
@@ -233,9 +250,7 @@ def match(
     with rows_progress("reading leaks", as_json) as on_rows:
         verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding, on_rows=on_rows,
                             key_path=state.key_file)
-    for leak in verdict.files:
-        for skipped in leak.skipped_text():
-            typer.echo(f"Warning: {Path(leak.path).name}: {skipped} skipped", err=True)
+    warn_left_out(verdict)
     if report is not None:
         from .report import write_report
 

@@ -36,6 +36,7 @@ from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
+from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_at, version_seed
 from .tables import TableFormat, TableWriter, open_table
 from .tables.base import kind_for, skip_words, writable_kind
 
@@ -47,6 +48,7 @@ SPOOL_CHUNK = 1 << 16
 MAX_DEFERRALS = 32  # gaps a canary may pass over before it takes one anyway
 CANARY_THRESHOLD = int(RATE * 2**64)
 CANARY_ATTEMPTS = 32
+DECOY_SHARE = 0.02  # all decoys together stay within this share of the rows so far (SPEC)
 
 
 @dataclass(frozen=True)
@@ -54,13 +56,17 @@ class ExportResult:
     export_id: int
     account: str
     rows: int
-    canaries: int
+    canaries: int  # decoy rows written: the account's own canaries and shared decoys
     marked_cells: int
     output: str
     canary_fallback: bool = False  # some canary part came from a built-in list (the export was too small to draw it)
+    shared_canaries: int = 0  # ... of which shared decoys
 
     def as_json(self) -> dict:
-        return asdict(self)
+        """The CLI contract's object (SPEC): ``canaries`` counts every decoy row."""
+        out = asdict(self)
+        del out["shared_canaries"]
+        return out
 
 
 @dataclass
@@ -88,6 +94,8 @@ class _Exporter:
         # Every key's hasher: a canary's new values must be unknown under each (records exported before a rotation).
         self.ring_hashers = [self.hasher] + [AnchorHasher(k) for i, k in ring.keys.items() if i != ring.current_id]
         self.canaries: dict[int, int] = {}  # digest of a canary's new phone or identifier -> its space
+        self.shared: dict[int, tuple[str, str, bytes]] = {}  # digest of a shared decoy's new value -> meaning
+        self.shared_rows = 0
         self.recent: deque[list[str]] = deque(maxlen=RECENT)
         self.head: list[list[str]] = []  # the first rows: what early canaries draw from, before ``recent`` fills
         self.known: set[str] = set()  # real emails (lower case), never a canary's
@@ -137,7 +145,7 @@ class _Exporter:
         draw a fresh one instead.  "Exported" means under any key of the ring.
         """
         rng = random.Random(seed)
-        recent = list(self.recent) if len(self.recent) >= len(self.head) else self.head
+        recent = self.donor_rows()
         for attempt in range(CANARY_ATTEMPTS):
             fits = attempt < CANARY_ATTEMPTS // 2
             donors = Donors(recent, before, after if fits else None, self.repeats, self.is_known, self.unused_pool())
@@ -145,7 +153,9 @@ class _Exporter:
             anchors = row_anchors(self.plan, canary.row, self.hasher)
             fake = {anchors.by_column[i].exposure: space for i, space in canary.spaces.items()
                     if i in anchors.by_column}
-            if not fake or not self.canaries.keys().isdisjoint(fake):
+            if not fake or not self.canaries.keys().isdisjoint(fake) or not self.shared.keys().isdisjoint(fake):
+                continue
+            if any(self.registry.shared_meanings(d) for d in fake):
                 continue
             if self.taken(canary.row, [i for i in canary.spaces if i in anchors.by_column], canary.pooled):
                 continue
@@ -156,6 +166,11 @@ class _Exporter:
             marked, _ = mark_row(self.plan, canary.row, anchors, self.bits, self.length)
             return marked
         raise TracerError("could not draw a canary that collides with no known record; export again")
+
+    def donor_rows(self) -> list[list[str]]:
+        """What a decoy's parts are drawn from: the recent rows, or the export's first rows while fewer
+        have passed (an early canary drawn from three rows would be nearly their copy)."""
+        return list(self.recent) if len(self.recent) >= len(self.head) else self.head
 
     def is_known(self, text: str) -> bool:
         return text.strip().lower() in self.known
@@ -169,6 +184,48 @@ class _Exporter:
 
     def unused_pool(self) -> dict[str, tuple[str, ...]]:
         return {kind: tuple(n for n in numbers if n not in self.pool_used) for kind, numbers in self.pool.items()}
+
+    def shared_after(self, before: list[str], anchors: RowAnchors, after: list[str] | None) -> list[str] | None:
+        """The shared decoy following ``before``, when a shared slot follows it (see ``shared_canaries``).
+
+        The version is the account's bits at the slot's positions; the decoy
+        is drawn from (key, record, version) and the export's rows, so accounts
+        with the same records and symbols write the same bytes.  Its new values
+        must be nobody else's: no exported record's, no account's own canary,
+        no other slot's or version's.
+        """
+        def gap() -> float | None:
+            return gap_weight(self.schema, self.recent, before, after) if after is not None else None
+
+        slot = slot_at(self.key, anchors, gap, self.length)
+        if slot is None:
+            return None
+        version = slot.version(self.bits)
+        seed = version_seed(self.key, slot, version)
+        meaning = encode_meaning(slot, version, [a.exposure for a in anchors.all])
+        for attempt in range(CANARY_ATTEMPTS):
+            fits = attempt < CANARY_ATTEMPTS // 2
+            decoy = draw_version(self.schema, Donors(self.donor_rows(), before, after if fits else None,
+                                                     self.repeats), seed, attempt)
+            decoy_anchors = row_anchors(self.plan, decoy.row, self.hasher)
+            fresh = [i for i, space in decoy.spaces.items() if space > 0 and i in decoy_anchors.by_column]
+            digests = [decoy_anchors.by_column[i].exposure for i in fresh]
+            if not digests or self.shared_taken(digests, meaning) or self.taken(decoy.row, fresh):
+                continue
+            self.shared.update(dict.fromkeys(digests, meaning))
+            self.shared_rows += 1
+            self.fallback |= decoy.fallback
+            return mark_row(self.plan, decoy.row, decoy_anchors, VersionBits(seed), self.length)[0]
+        return None  # the slot stays empty: an erasure for the matcher, never a wrong symbol
+
+    def shared_taken(self, digests: list[int], meaning: tuple[str, str, bytes]) -> bool:
+        """Whether a shared decoy's new value is some canary's or another slot's (or version's) value."""
+        for digest in digests:
+            if digest in self.canaries or self.shared.get(digest, meaning) != meaning:
+                return True
+            if self.registry.canary_anywhere(digest) or self.registry.shared_meanings(digest) - {meaning[:2]}:
+                return True
+        return False
 
     def taken(self, row: list[str], columns: list[int], pooled: frozenset[int] = frozenset()) -> bool:
         """Whether, under some key of the ring, a canary's new value in ``columns`` is already known.
@@ -199,12 +256,16 @@ class _Exporter:
         buffer: list[int] = []
         canaries = 0
         pending: _Pending | None = None  # a canary waiting for its gap
+        previous: tuple[list[str], RowAnchors] | None = None  # the row before, which a shared slot may follow
         for index, row in enumerate(rows):
             anchors = row_anchors(self.plan, row, self.hasher)
             buffer.extend(a.exposure for a in anchors.all)
             if len(buffer) >= SPOOL_CHUNK:
                 spool.write(np.asarray(buffer, dtype="<i8").tobytes())
                 buffer.clear()
+            if previous is not None:
+                self.write_shared(writer, *previous, row)
+            previous = (row, anchors)
             if pending is not None and self.takes(pending, row):
                 writer.write_row(self.canary_after(pending.before, row, pending.seed))
                 canaries += 1
@@ -218,15 +279,29 @@ class _Exporter:
                 pending.before = row  # not this gap: the next one is tried
                 continue
             seed = self.row_seed(anchors)
-            if self.wants_canary(seed) or index == forced:
+            if (self.wants_canary(seed) and self.room(canaries, index)) or index == forced:
                 seed = seed or self.key.digest("row", self.account.uid, 16)
                 pending = _Pending(row, seed, random.Random(seed + b"gap"))
+        if previous is not None:
+            self.write_shared(writer, *previous, None)
         if pending is not None:
             writer.write_row(self.canary_after(pending.before, None, pending.seed))
             canaries += 1
         if buffer:
             spool.write(np.asarray(buffer, dtype="<i8").tobytes())
         return canaries
+
+    def write_shared(self, writer: TableWriter, before: list[str], anchors: RowAnchors, after: list[str] | None
+                     ) -> None:
+        decoy = self.shared_after(before, anchors, after)
+        if decoy is not None:
+            writer.write_row(decoy)
+
+    def room(self, canaries: int, index: int) -> bool:
+        """Whether one more canary of the account's own keeps every decoy within ``DECOY_SHARE`` of the
+        rows so far (the first always has room: every export has one).  Only the account's own canaries
+        wait: shared slots must be the same for every account exporting the records."""
+        return canaries == 0 or canaries + self.shared_rows + 1 <= DECOY_SHARE * (index + 1)
 
     def takes(self, pending: "_Pending", after: list[str]) -> bool:
         """Whether the pending canary goes between its row and ``after``: with a probability
@@ -322,6 +397,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     cause, count = next(iter(table.skipped.items()))
                     raise InputError(f"{source.name}: {skip_words(cause, count)}; not exported")
                 _demote_colliding_canaries(exporter.canaries, spool)
+                _drop_colliding_shared(exporter.shared, spool)
                 entry = registry.record_export(
                     account,
                     ring.current_id,
@@ -333,6 +409,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     exposure=_Rereadable(spool),
                     canary_rows=canaries,
                     canaries=exporter.canaries,
+                    shared=[(digest, *meaning) for digest, meaning in exporter.shared.items()],
                 )
             try:
                 os.replace(temp, output)
@@ -343,8 +420,9 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
             temp.unlink(missing_ok=True)
             raise
     registry.mark_released(entry.id)
-    return ExportResult(entry.id, account.name, exporter.rows, canaries, exporter.marked_cells, str(output),
-                        exporter.fallback)
+    return ExportResult(entry.id, account.name, exporter.rows, canaries + exporter.shared_rows,
+                        exporter.marked_cells, str(output), canary_fallback=exporter.fallback,
+                        shared_canaries=exporter.shared_rows)
 
 
 def _demote_colliding_canaries(canaries: dict[int, int], spool) -> None:
@@ -357,9 +435,22 @@ def _demote_colliding_canaries(canaries: dict[int, int], spool) -> None:
     is registered as no evidence (the canary row stays, its other values
     still count).  Demoting instead of exporting again keeps export one pass.
     """
-    if not canaries:
-        return
-    wanted = np.fromiter(canaries, dtype=np.int64)
-    for chunk in _spool_chunks(spool):
-        for digest in chunk[np.isin(chunk, wanted)].tolist():
-            canaries[digest] = 0
+    for digest in _in_spool(canaries, spool):
+        canaries[digest] = 0
+
+
+def _drop_colliding_shared(shared: dict, spool) -> None:
+    """A shared decoy value that is also a real record further down this export is not registered.
+
+    It would read as the slot's symbols whenever the real record leaks; unregistered, the
+    decoy row stays in the file and its slot reads as an erasure."""
+    for digest in _in_spool(shared, spool):
+        del shared[digest]
+
+
+def _in_spool(digests, spool) -> set[int]:
+    """Which of ``digests`` are anchors of this export's real rows."""
+    if not digests:
+        return set()
+    wanted = np.fromiter(digests, dtype=np.int64)
+    return {d for chunk in _spool_chunks(spool) for d in chunk[np.isin(chunk, wanted)].tolist()}

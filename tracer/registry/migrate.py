@@ -87,6 +87,10 @@ def _copy(source: SqliteRegistry, conn) -> None:
                 copy_binary(copy, _batches(source, table, columns))
         cur.executemany("INSERT INTO canary_pool(digest, key_id, sealed, added) VALUES (%s, %s, %s, %s)",
                         source.conn.execute("SELECT digest, key_id, sealed, added FROM canary_pool"))
+        shared = source.conn.execute("SELECT digest, export_id, positions, symbols, record FROM shared_decoys")
+        while batch := shared.fetchmany(COPY_BATCH):
+            cur.executemany("INSERT INTO shared_decoys(digest, export_id, positions, symbols, record)"
+                            " VALUES (%s, %s, %s, %s, %s)", batch)
 
 
 def _batches(source: SqliteRegistry, table: str, columns: str):
@@ -108,5 +112,8 @@ def _compare(source: SqliteRegistry, target: PostgresRegistry, ring: KeyRing) ->
         raise RegistryError(f"the copy on {target.path} lost canaries, nothing was moved")
     if target.pool() != source.pool():
         raise RegistryError(f"the copy on {target.path} lost canary-pool numbers, nothing was moved")
+    shared = "SELECT export_id, count(*) FROM shared_decoys GROUP BY export_id ORDER BY export_id"
+    if [tuple(r) for r in target.conn.execute(shared).fetchall()] != source.conn.execute(shared).fetchall():
+        raise RegistryError(f"the copy on {target.path} lost shared decoys, nothing was moved")
     if target.summary() != source.summary():
         raise RegistryError(f"the copy on {target.path} does not hold what {source.path} holds, nothing was moved")

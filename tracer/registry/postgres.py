@@ -327,6 +327,13 @@ class PostgresRegistry(PostgresPool, Registry):
                           " CASE WHEN digest = ANY(%s) THEN 0 ELSE space END FROM staged_canaries",
                           (export_id, sorted(clashes)))
 
+    def _insert_shared(self, export_id: int, shared: Iterable[tuple[int, str, str, bytes]]) -> None:
+        rows = [(d, export_id, positions, symbols, record) for d, positions, symbols, record in sorted(shared)]
+        if rows:
+            with self.conn.cursor() as cur:
+                cur.executemany("INSERT INTO shared_decoys(digest, export_id, positions, symbols, record)"
+                                " VALUES (%s, %s, %s, %s, %s)", rows)
+
     def _insert_export(self, entry: tuple, chain: str, key_id: int, position: int, token: str) -> None:
         self.conn.execute(
             "INSERT INTO exports(id, account_id, created, source, output, rows, canaries, marked_cells,"
@@ -362,12 +369,16 @@ class PostgresRegistry(PostgresPool, Registry):
 
     def _lookup(self, table: str, columns: str, digests: Iterable[int], key_id: int) -> Iterator[tuple]:
         """Rows of ``table`` with these digests, in exports made with ``key_id``: an ``unnest`` join, so that
-        each digest is looked up in its own partition (the planner prunes the others)."""
+        each digest is looked up in its own partition (the planner prunes the others).  The digests are
+        looked up first (materialised), then their exports: left to itself the planner may loop over the
+        exports outside and look every digest up once per export."""
         wanted = sorted(set(digests))
+        names = ", ".join(f"x.{c.strip()}" for c in columns.replace("x.", "").split(","))
         for start in range(0, len(wanted), LOOKUP_BATCH):
             yield from self._rows(
-                f"SELECT {columns} FROM unnest(%s::bigint[]) AS d(digest)"
-                f" JOIN {table} x ON x.digest = d.digest JOIN exports e ON e.id = x.export_id WHERE e.key_id = %s",
+                f"WITH hits AS MATERIALIZED (SELECT {names} FROM unnest(%s::bigint[]) AS d(digest)"
+                f" JOIN {table} x ON x.digest = d.digest)"
+                f" SELECT x.* FROM hits x JOIN exports e ON e.id = x.export_id WHERE e.key_id = %s",
                 (wanted[start:start + LOOKUP_BATCH], key_id))
 
     def exposure_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int]]:
@@ -375,6 +386,17 @@ class PostgresRegistry(PostgresPool, Registry):
 
     def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:
         return list(self._lookup("canaries", "x.digest, x.export_id, x.space", digests, key_id))
+
+    def shared_decoys_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, str, str, bytes]]:
+        return sorted({(d, positions, symbols, bytes(record)) for d, _, positions, symbols, record in self._lookup(
+            "shared_decoys", "x.digest, x.export_id, x.positions, x.symbols, x.record", digests, key_id)})
+
+    def shared_meanings(self, digest: int) -> set[tuple[str, str]]:
+        return {tuple(row) for row in self._rows(
+            "SELECT DISTINCT positions, symbols FROM shared_decoys WHERE digest = %s", (digest,))}
+
+    def canary_anywhere(self, digest: int) -> bool:
+        return bool(self._rows("SELECT 1 FROM canaries WHERE digest = %s LIMIT 1", (digest,)))
 
     def exported(self, digest: int) -> bool:
         return bool(self._rows("SELECT 1 FROM exposure WHERE digest = %s LIMIT 1", (digest,)))
@@ -421,6 +443,12 @@ class PostgresRegistry(PostgresPool, Registry):
             "exposure": int(self._one("SELECT coalesce(sum(anchors), 0) FROM exports")),
             "canaries": int(self._one("SELECT coalesce(sum(canaries), 0) FROM exports")),
         }
+
+    def disk_bytes(self) -> int:
+        """Every registry table, its partitions, indexes and TOAST (a partitioned parent holds nothing itself)."""
+        return int(self._one(
+            "SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0) FROM unnest(%s::text[]) AS n(name),"
+            " LATERAL pg_partition_tree(n.name::regclass) AS t", (list(pg_schema.TABLES),)))
 
     def mark_moved(self, target: str) -> None:
         self.conn.execute("INSERT INTO meta(name, value) VALUES ('moved_to', %s)"

@@ -139,8 +139,14 @@ class SqliteRegistry(SqlitePool, Registry):
     def write_lock(self) -> Iterator[None]:
         """One write transaction: whatever runs inside (rewriting the key file) is serialised with all writers."""
         with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin_write()
             yield
+
+    def _begin_write(self) -> None:
+        """Take the write lock, then look again whether the file was moved while this process waited for it
+        (``registry migrate`` holds the lock for the whole copy): nothing may be written after the move."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        refuse_moved(self.path, self._meta())
 
     def register_key(self, key_id: int, key: Key) -> None:
         """Record a new current key (inside ``write_lock``, after the key file holds it)."""
@@ -172,7 +178,7 @@ class SqliteRegistry(SqlitePool, Registry):
         uid = secrets.token_bytes(16)
         try:
             with self.conn:
-                self.conn.execute("BEGIN IMMEDIATE")
+                self._begin_write()
                 cur = self.conn.execute(
                     "INSERT INTO accounts(name, uid, note, created) VALUES (?, ?, ?, ?)",
                     (name, uid.hex(), note, now_iso()),
@@ -213,7 +219,7 @@ class SqliteRegistry(SqlitePool, Registry):
     def _export_transaction(self) -> Iterator[None]:
         self._staged: list[tuple[int, int]] = []
         with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")  # the write lock: one writer at a time holds the file
+            self._begin_write()  # the write lock: one writer at a time holds the file
             yield
 
     def _next_export_id(self) -> int:
@@ -258,6 +264,12 @@ class SqliteRegistry(SqlitePool, Registry):
             batch_size=1000,
         )
 
+    def _insert_shared(self, export_id: int, shared: Iterable[tuple[int, str, str, bytes]]) -> None:
+        self.conn.executemany(
+            "INSERT INTO shared_decoys(digest, export_id, positions, symbols, record) VALUES (?, ?, ?, ?, ?)",
+            [(d, export_id, positions, symbols, record) for d, positions, symbols, record in sorted(shared)],
+        )
+
     def _insert_export(self, entry: tuple, chain: str, key_id: int, position: int, token: str) -> None:
         # SQLite's chain runs in id order (one writer at a time): position is the id; the token is not
         # needed (no connection to lose).
@@ -290,6 +302,11 @@ class SqliteRegistry(SqlitePool, Registry):
 
     def meta(self) -> dict[str, str]:
         return self._meta()
+
+    def disk_bytes(self) -> int:
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        wal = Path(f"{self.path}-wal")
+        return self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
     def mark_moved(self, target: str) -> None:
         """Inside ``write_lock`` (the migration holds it): the mark commits with the lock's release."""
@@ -364,6 +381,17 @@ class SqliteRegistry(SqlitePool, Registry):
     def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:
         """(digest, export_id, space) for every canary value among these anchors, in exports made with ``key_id``."""
         return list(self._lookup("canaries", "x.digest, x.export_id, x.space", digests, key_id))
+
+    def shared_decoys_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, str, str, bytes]]:
+        return sorted(set(self._lookup("shared_decoys", "x.digest, x.positions, x.symbols, x.record",
+                                       digests, key_id)))
+
+    def shared_meanings(self, digest: int) -> set[tuple[str, str]]:
+        return set(self.conn.execute("SELECT DISTINCT positions, symbols FROM shared_decoys WHERE digest = ?",
+                                     (digest,)))
+
+    def canary_anywhere(self, digest: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM canaries WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
 
     def exported(self, digest: int) -> bool:
         """Whether some export contained a record with this anchor."""

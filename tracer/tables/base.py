@@ -8,8 +8,10 @@ quoting, line ending, header, sheet): honest users must not notice tracer.
 from __future__ import annotations
 
 import csv
+import io
 import pathlib
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from tracer.errors import InputError, OutputError
 
@@ -81,9 +83,39 @@ class Skip:
     cause: str
 
 
-def as_path(path) -> pathlib.Path:
-    """Accept str or PathLike everywhere, as callers pass both."""
-    return pathlib.Path(path)
+@dataclass(frozen=True, eq=False)
+class Member:
+    """A table file inside an archive, held in memory: nothing is extracted to
+    disk.  Readers take it wherever they take a path: ``name`` (the archive's
+    name, '/', the member's name) is what errors and reports show, ``suffix``
+    picks the reader, ``open_binary`` gives its bytes."""
+
+    archive: pathlib.Path
+    member: str
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        return f"{self.archive.name}/{self.member}"
+
+    @property
+    def suffix(self) -> str:
+        return pathlib.PurePosixPath(self.member).suffix
+
+    def __str__(self) -> str:
+        return f"{self.archive}/{self.member}"
+
+
+def as_path(path) -> pathlib.Path | Member:
+    """Accept str or PathLike everywhere, as callers pass both (and archive members)."""
+    return path if isinstance(path, Member) else pathlib.Path(path)
+
+
+def open_binary(path: pathlib.Path | Member) -> BinaryIO:
+    """The one way readers open a leak's bytes, a file's or an archive member's."""
+    if isinstance(path, Member):
+        return io.BytesIO(path.data)
+    return open(path, "rb")
 
 
 def kind_for(path: pathlib.Path) -> str:

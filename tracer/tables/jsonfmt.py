@@ -170,7 +170,6 @@ def _json_objects(path: pathlib.Path, fmt: TableFormat) -> Iterator[dict]:
                 obj = _build_object(events, path)
                 done += 1
                 yield obj
-            yield from skips
         except _BAD_JSON as exc:
             raise _invalid(path, exc, f"after object {done}") from None
 

@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Callable, Iterator
 
 from tracer.tables import delimited, jsonfmt, textio, xls, xlsx
-from tracer.tables.base import Skip, TableFormat, as_path, input_error, kind_for
+from tracer.tables.base import Member, Skip, TableFormat, as_path, input_error, kind_for
 
 # kind -> (probe(path, encoding, header) -> (format, columns),
 #          records(path, format, columns) -> iterator of data rows)
@@ -123,8 +123,12 @@ def open_table(path, *, encoding: str | None = None, header: bool | None = None)
     return Table(path, fmt, columns, functools.partial(records, path, fmt, columns))
 
 
-def _check_file(path: pathlib.Path) -> None:
+def _check_file(path: pathlib.Path | Member) -> None:
     """Missing, not a regular file, or zero bytes: say so before sniffing."""
+    if isinstance(path, Member):
+        if not path.data:
+            raise input_error(path, "empty file (0 bytes)")
+        return
     try:
         info = path.stat()
     except FileNotFoundError:

@@ -19,7 +19,7 @@ import pathlib
 from dataclasses import dataclass
 from typing import Iterator, TextIO
 
-from tracer.tables.base import SAMPLE_RECORDS, Skip, input_error, output_error
+from tracer.tables.base import SAMPLE_RECORDS, Skip, input_error, open_binary, output_error
 
 PREFIX_BYTES = 1 << 20       # enough to decide, small enough to stay constant
 MAX_LINE = 16 * 1024 * 1024   # characters in one physical line of a table
@@ -56,7 +56,7 @@ class TextSample:
 def read_prefix(path: pathlib.Path, size: int = PREFIX_BYTES) -> bytes:
     """The first ``size`` bytes, with OS errors turned into InputError."""
     try:
-        with open(path, "rb") as handle:
+        with open_binary(path) as handle:
             return handle.read(size)
     except OSError as exc:
         raise input_error(path, f"cannot read: {exc.strerror or exc}") from None
@@ -194,9 +194,10 @@ def open_text(path: pathlib.Path, encoding: str) -> TextIO:
     """Open for streaming with the chosen codec, strict, newlines untouched
     (the csv module needs newline='' for quoted line breaks)."""
     try:
-        return open(path, "r", encoding=encoding, errors="strict", newline="")
+        raw = open_binary(path)
     except OSError as exc:
         raise input_error(path, f"cannot read: {exc.strerror or exc}") from None
+    return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
 
 
 def bounded_lines(handle: TextIO, path: pathlib.Path, skips: list[Skip]) -> Iterator[str]:
