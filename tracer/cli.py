@@ -241,6 +241,9 @@ def export(
         typer.echo(f"Exported {result.rows} rows for {result.account} to {result.output} "
                    f"(export {result.export_id}: {result.canaries} canaries, {result.shared_canaries} of them shared, "
                    f"{result.marked_cells} marked cells)")
+        if result.canary_fallback:
+            typer.echo("Note: too few rows to draw every canary part from; some came from built-in lists, "
+                       "which a broker can read", err=True)
 
 
 @app.command()
@@ -282,6 +285,37 @@ def demo(keep: Optional[Path] = typer.Option(None, "--keep", help="Work in this 
     from .demo import run_demo
 
     run_demo(stdout, keep)
+
+
+# ---- canary pool and trace (issue 14) ------------------------------------
+pool_app = typer.Typer(no_args_is_help=True, help="Phone numbers the company holds, for canaries that harm nobody.")
+app.add_typer(pool_app, name="canary-pool")
+
+
+@pool_app.command("add")
+@reports_errors
+def canary_pool_add(file: Path = typer.Argument(..., help="Numbers, one a line (# comments allowed).")) -> None:
+    """Add numbers to the canary pool: canaries then carry them instead of random phones."""
+    added, size = api.add_to_pool(state.registry, file, state.key_file)
+    typer.echo(f"Added {added} numbers to the canary pool ({size} in all)")
+
+
+@app.command()
+@reports_errors
+def trace(
+    number: str = typer.Argument(..., help="A phone number that was called or texted (a canary's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Which exports (account, when) carried NUMBER in a canary."""
+    carried = api.trace(state.registry, number, state.key_file)
+    if as_json:
+        typer.echo(json.dumps([c.as_json() for c in carried], ensure_ascii=False))
+        return
+    if not carried:
+        typer.echo("No export carried this number in a canary")
+    for c in carried:
+        kind = "pool number: evidence, no p-value" if c.pool else "random canary phone"
+        typer.echo(f"export {c.export_id}  {c.created}  account {c.account}  {c.output}  ({kind})")
 
 
 def main() -> None:
