@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from . import __version__, api
+from . import __version__, api, engine
 from .errors import RegistryError, TracerError
 
 app = typer.Typer(
@@ -85,7 +85,7 @@ def rows_progress(description: str, quiet: bool):
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"tracer {__version__}")
+        typer.echo(f"tracer {__version__} ({engine.describe()})")
         raise typer.Exit()
 
 

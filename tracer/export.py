@@ -31,6 +31,7 @@ from .canaries import RATE, RECENT, Donors, gap_weight, make_canary, takes_gap
 from .columns import Schema, phone_anchor, recognise
 from .durable import fsync_directory
 from .errors import InputError, OutputError, TracerError
+from .engine import batches, native_engine
 from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
@@ -55,6 +56,7 @@ class ExportResult:
     canaries: int
     marked_cells: int
     output: str
+    engine: str  # 'native' or 'python': which row engine marked it
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -89,6 +91,8 @@ class _Exporter:
         self.phone_counts: Counter[int] = Counter()  # phone exposure digest -> rows
         self.marked_cells = 0
         self.rows = 0
+        self.native = native_engine(self.key, self.plan)
+        self.engine = "python" if self.native is None else "native"
 
     def row_seed(self, anchors: RowAnchors) -> bytes | None:
         """The account's keyed randomness for one record: all its anchors, in any column order.
@@ -104,13 +108,13 @@ class _Exporter:
     def wants_canary(self, seed: bytes | None) -> bool:
         return seed is not None and int.from_bytes(seed[:8], "little") < CANARY_THRESHOLD
 
-    def remember(self, row: list[str], anchors: RowAnchors) -> None:
-        """Keep the row among the recent ones, and count its phones (a shop's phone repeats)."""
+    def remember(self, row: list[str], phones: list[int]) -> None:
+        """Keep the row among the recent ones, and count its phones' exposure digests (a shop's phone repeats)."""
         self.recent.append(row)
         if len(self.phone_counts) >= PHONE_COUNT_LIMIT:
             self.phone_counts.clear()
-        for anchor in anchors.phones:
-            self.phone_counts[anchor.exposure] += 1
+        for exposure in phones:
+            self.phone_counts[exposure] += 1
 
     def repeats(self, phone: str) -> bool:
         text = phone_anchor(phone)
@@ -165,9 +169,9 @@ class _Exporter:
         buffer: list[int] = []
         canaries = 0
         pending: _Pending | None = None  # a canary waiting for its gap
-        for index, row in enumerate(rows):
-            anchors = row_anchors(self.plan, row, self.hasher)
-            buffer.extend(a.exposure for a in anchors.all)
+        marked_rows = self._python_rows(rows) if self.native is None else self._native_rows(rows)
+        for index, (row, marked, exposures, phones, seed) in enumerate(marked_rows):
+            buffer.extend(exposures)
             if len(buffer) >= SPOOL_CHUNK:
                 spool.write(np.asarray(buffer, dtype="<i8").tobytes())
                 buffer.clear()
@@ -175,15 +179,12 @@ class _Exporter:
                 writer.write_row(self.canary_after(pending.before, row, pending.seed))
                 canaries += 1
                 pending = None
-            self.remember(row, anchors)
-            marked, cells = mark_row(self.plan, row, anchors, self.bits, self.length)
-            self.marked_cells += cells
+            self.remember(row, phones)
             writer.write_row(marked)
             self.rows = index + 1
             if pending is not None:
                 pending.before = row  # not this gap: the next one is tried
                 continue
-            seed = self.row_seed(anchors)
             if self.wants_canary(seed) or index == forced:
                 seed = seed or self.key.digest("row", self.account.uid, 16)
                 pending = _Pending(row, seed, random.Random(seed + b"gap"))
@@ -193,6 +194,34 @@ class _Exporter:
         if buffer:
             spool.write(np.asarray(buffer, dtype="<i8").tobytes())
         return canaries
+
+    def _python_rows(self, rows: Iterator[list[str]]) -> Iterator[tuple]:
+        """The reference: each row with its marked copy, its anchors' exposure digests (all, then
+        the phones') and its seed."""
+        for row in rows:
+            anchors = row_anchors(self.plan, row, self.hasher)
+            marked, cells = mark_row(self.plan, row, anchors, self.bits, self.length)
+            self.marked_cells += cells
+            yield row, marked, [a.exposure for a in anchors.all], [a.exposure for a in anchors.phones], \
+                self.row_seed(anchors)
+
+    def _native_rows(self, rows: Iterator[list[str]]) -> Iterator[tuple]:
+        """What ``_python_rows`` yields, computed by the native engine a batch at a time."""
+        bits = bytes(self.bits)
+        for batch in batches(rows):
+            try:
+                out, cells, exposures, counts, phones, seeds = self.native.mark(batch, bits, self.account.uid)
+            except UnicodeEncodeError:  # a lone surrogate (from a JSON escape) has no UTF-8: the reference marks it
+                yield from self._python_rows(batch)
+                continue
+            self.marked_cells += cells
+            exposures = np.frombuffer(exposures, dtype="<i8").tolist()
+            at = 0
+            for i, row in enumerate(batch):
+                count = counts[i]
+                mine = exposures[at:at + count]
+                at += count
+                yield row, out[i], mine, mine[:phones[i]], seeds[16 * i:16 * i + 16] if count else None
 
     def takes(self, pending: "_Pending", after: list[str]) -> bool:
         """Whether the pending canary goes between its row and ``after``: with a probability
@@ -295,7 +324,8 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
             temp.unlink(missing_ok=True)
             raise
     registry.mark_released(entry.id)
-    return ExportResult(entry.id, account.name, exporter.rows, canaries, exporter.marked_cells, str(output))
+    return ExportResult(entry.id, account.name, exporter.rows, canaries, exporter.marked_cells, str(output),
+                        exporter.engine)
 
 
 def _demote_colliding_canaries(canaries: dict[int, int], spool) -> None:
