@@ -237,10 +237,10 @@ fn building(cell: &str) -> Option<Building<'_>> {
             continue;
         }
         let Some(b) = building_at(cell, s) else { continue };
-        let before: Vec<char> = cell[..s].chars().rev().take(2).collect();
-        let ok = match before.as_slice() {
-            [c, ..] if is_han(*c) => true,
-            [' ', c] => is_han(*c),
+        let mut before = cell[..s].chars().rev();
+        let ok = match (before.next(), before.next()) {
+            (Some(c), _) if is_han(c) => true,
+            (Some(' '), Some(c)) => is_han(c),
             _ => false,
         };
         if ok {
