@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tracer import api
+from tracer import api, engine
 from tracer.cli import app
 from tracer.demo import read_csv, write_csv  # noqa: F401 - shared with the tests
 
@@ -19,6 +19,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 def _no_env_key(monkeypatch):
     monkeypatch.delenv("TRACER_KEY", raising=False)
     monkeypatch.delenv("TRACER_REGISTRY", raising=False)
+    if engine._engine is None:  # not built here: the Python engine, without the CLI's warning about it
+        monkeypatch.setenv("TRACER_ENGINE", "python")
 
 
 @pytest.fixture

@@ -25,8 +25,13 @@ from tracer.marks import AnchorHasher, CellPlan, MarkPlan, mark_plan, mark_row, 
 from .conftest import FIXTURES, read_csv, write_csv
 from .test_channels import cells
 
-native = pytest.mark.skipif(engine._engine is None, reason="native engine not built")
-pytestmark = native
+pytestmark = pytest.mark.skipif(engine._engine is None, reason="native engine not built")
+
+
+@pytest.fixture(autouse=True)
+def _default_engine(monkeypatch):
+    """These tests pick each engine themselves, whatever the suite runs on (``TRACER_ENGINE``)."""
+    monkeypatch.delenv("TRACER_ENGINE", raising=False)
 
 KIND_OF_SLOT = {slot.NAME: slot.COLUMN_KINDS[0] for slot in ALL_SLOTS}
 # Cells that trip byte/character and Unicode differences between the two languages.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -99,6 +100,8 @@ def main_options(
 ) -> None:
     state.registry = registry
     state.debug = debug
+    if engine._engine is None and os.environ.get(engine.ENV_VAR, "").strip().lower() != "python":
+        typer.echo(f"warning: {engine.NOT_BUILT}", err=True)
 
 
 @app.command()
