@@ -22,45 +22,23 @@ Covered (SPEC, "Threat model"):
   ``phones_international`` (+86 / +1), ``upper``, ``lower``,
   ``truncate_addresses`` (after the house number ...号, after the street),
   ``excel_display`` (what Excel writes back to CSV);
-- collusion: ``interleave`` (cell by cell from random copies, aligned by
-  identifier) and ``diff_scrub`` (majority / drop / canonical spelling where
-  copies differ, rows found in only one copy deleted);
-- files: ``write_delimited`` (utf-8, utf-8-sig, gb18030, utf-16; ',' '\\t'
-  '|' '----'; with or without header), ``write_dump``, ``write_xlsx`` (numbers
-  as numbers: phones lose their layout, leading zeros and trailing decimal
-  zeros are lost), ``write_jsonl``.
+- collusion lives in ``attack_collusion.py``, the writers in ``leakfiles.py``
+  (re-exported here: the benches import this module for both), full cleaning
+  with a canonicaliser of our own in ``attack_clean.py``, the flip with
+  tracer's public slot code in ``attack_flip.py``.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import json
 import random
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from difflib import SequenceMatcher
-from pathlib import Path
 
-Table = tuple[list[str], list[list[str]]]
-
-# --------------------------------------------------------------------------
-# reading and writing plain CSV (fixtures, exports)
-# --------------------------------------------------------------------------
-
-
-def read_csv(path: str | Path) -> Table:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))
-    return rows[0], rows[1:]
-
-
-def write_csv(path: str | Path, table: Table) -> Path:
-    return write_delimited(path, table)
-
-
+from leakfiles import (  # noqa: F401  (re-exported: one import for the benches)
+    DASH, EXCEL_DATETIME, Table, digits, excel_number, read_csv, write_csv, write_delimited, write_dump, write_jsonl, write_xlsx,
+)
 # --------------------------------------------------------------------------
 # recognising columns the attacker's way: by values only
 # --------------------------------------------------------------------------
@@ -75,8 +53,6 @@ _CN_ADDRESS_WORD = re.compile(r"省|市|区|县|路|街|号|镇|村|栋|单元")
 _EN_ADDRESS = re.compile(r"^\s*\d+[A-Za-z]?\s+[A-Za-z0-9]")
 
 
-def digits(text: str) -> str:
-    return "".join(ch for ch in text if "0" <= ch <= "9")
 
 
 def kind_of(value: str) -> str | None:
@@ -146,7 +122,7 @@ def shuffle(table: Table, rng: random.Random) -> Table:
     return list(header), rows
 
 
-def _aligned(target_header: Sequence[str], table: Table) -> list[list[str]]:
+def aligned(target_header: Sequence[str], table: Table) -> list[list[str]]:
     """``table``'s rows laid out in ``target_header``'s columns: by name when every
     name is found, else by position (padded / cut)."""
     header, rows = table
@@ -164,7 +140,7 @@ def concat(*tables: Table) -> Table:
     header = list(tables[0][0])
     rows: list[list[str]] = []
     for table in tables:
-        rows.extend(_aligned(header, table))
+        rows.extend(aligned(header, table))
     return header, rows
 
 
@@ -354,17 +330,6 @@ def truncate_addresses(table: Table) -> Table:
     return map_cells(table, truncate_address, columns_of_kind(table, "cn_address", "en_address"))
 
 
-_EXCEL_NUMBER = re.compile(r"^-?(?:0|[1-9][0-9]*|[0-9]+)(?:\.[0-9]+)?$")
-_EXCEL_DATETIME = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
-
-
-def excel_number(cell: str) -> float | None:
-    """The number Excel makes of a cell typed in (or opened from CSV), or None for text."""
-    text = cell.strip()
-    if not _EXCEL_NUMBER.match(text) or len(digits(text)) > 15:
-        return None
-    return float(text)
-
 
 def _general(value: float) -> str:
     """Excel's 'General' display of a number (11 significant characters, then scientific)."""
@@ -387,173 +352,10 @@ def excel_display(table: Table) -> Table:
         number = excel_number(text)
         if number is not None:
             return _general(number)
-        match = _EXCEL_DATETIME.match(text.strip())
+        match = EXCEL_DATETIME.match(text.strip())
         if match:
             y, mo, d, h, mi = (int(g) for g in match.groups()[:5])
             return f"{y}/{mo}/{d} {h}:{mi:02d}"
         return text
 
     return map_cells(table, cell)
-
-
-# --------------------------------------------------------------------------
-# collusion: several insiders compare their copies of the same records
-# --------------------------------------------------------------------------
-
-
-def align(copies: Sequence[Table], key: int) -> tuple[list[str], dict[str, list[list[str] | None]], list[str]]:
-    """(header, id -> each copy's row or None, ids in first-seen order); copies aligned by column name."""
-    header = list(copies[0][0])
-    by_id: dict[str, list[list[str] | None]] = {}
-    for index, copy in enumerate(copies):
-        for row in _aligned(header, copy):
-            by_id.setdefault(row[key], [None] * len(copies))
-            if by_id[row[key]][index] is None:
-                by_id[row[key]][index] = row
-    return header, by_id, list(by_id)
-
-
-def interleave(copies: Sequence[Table], key: int, rng: random.Random, common_only: bool = False) -> Table:
-    """Each record once, each of its cells taken from a random colluder's copy of it.
-
-    ``common_only`` keeps only the records every copy has (which also drops
-    each copy's canaries); otherwise a record held by one copy (a canary) is
-    kept as that copy has it."""
-    header, by_id, order = align(copies, key)
-    rows = []
-    for ident in order:
-        versions = [v for v in by_id[ident] if v is not None]
-        if common_only and len(versions) < len(copies):
-            continue
-        rows.append([rng.choice(versions)[i] for i in range(len(header))])
-    return header, rows
-
-
-def _merge_spellings(a: str, b: str, prefer: str) -> str:
-    """One spelling from two: wherever they differ, the longer (or shorter) piece."""
-    out = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            out.append(a[i1:i2])
-            continue
-        pieces = sorted((a[i1:i2], b[j1:j2]), key=lambda s: (len(s), s))
-        out.append(pieces[-1] if prefer == "long" else pieces[0])
-    return "".join(out)
-
-
-def canonical_spelling(variants: Sequence[str], prefer: str = "long") -> str:
-    """One canonical spelling of differing copies of a cell: at every spot where
-    they differ, the longest (``prefer='long'``: 江苏省, 3栋2单元301室, Street,
-    the larger digit) or shortest alternative.  The same rule for every record:
-    what a colluder's normaliser does once it has seen where copies differ."""
-    result = variants[0]
-    for other in variants[1:]:
-        result = _merge_spellings(result, other, prefer)
-    return result
-
-
-def diff_scrub(copies: Sequence[Table], key: int, rng: random.Random, mode: str = "majority",
-               drop_singletons: bool = True, prefer: str = "long") -> Table:
-    """Colluders compare their copies record by record (aligned by identifier).
-
-    Where copies of a cell agree it is kept; where they differ:
-    ``majority`` takes the most common version (ties at random), ``drop``
-    empties the cell, ``canonical`` writes one canonical spelling
-    (``canonical_spelling``).  ``drop_singletons`` deletes records found in
-    only one copy: the canaries."""
-    if mode not in ("majority", "drop", "canonical"):
-        raise ValueError(f"unknown scrub mode {mode!r}")
-    header, by_id, order = align(copies, key)
-    rows = []
-    for ident in order:
-        versions = [v for v in by_id[ident] if v is not None]
-        if drop_singletons and len(copies) > 1 and len(versions) == 1:
-            continue
-        row = []
-        for i in range(len(header)):
-            cells = [v[i] for v in versions]
-            if len(set(cells)) == 1:
-                row.append(cells[0])
-            elif mode == "majority":
-                counts = Counter(cells)
-                top = max(counts.values())
-                row.append(rng.choice(sorted(c for c, k in counts.items() if k == top)))
-            elif mode == "drop":
-                row.append("")
-            else:
-                row.append(canonical_spelling(cells, prefer))
-        rows.append(row)
-    return header, rows
-
-
-# --------------------------------------------------------------------------
-# writing leak files
-# --------------------------------------------------------------------------
-
-DASH = "----"
-
-
-def write_delimited(path: str | Path, table: Table, *, encoding: str = "utf-8", delimiter: str = ",",
-                    header: bool = True, newline: str = "\n") -> Path:
-    """A delimited text file; ``----`` (or any multi-character delimiter) is joined by hand, unquoted."""
-    path = Path(path)
-    head, rows = table
-    lines = ([head] if header else []) + rows
-    with open(path, "w", encoding=encoding, newline="") as handle:
-        if len(delimiter) == 1:
-            writer = csv.writer(handle, delimiter=delimiter, lineterminator=newline)
-            writer.writerows(lines)
-        else:
-            for line in lines:
-                handle.write(delimiter.join(line) + newline)
-    return path
-
-
-def write_dump(path: str | Path, table: Table, encoding: str = "gb18030") -> Path:
-    """The chat-group format: headerless, ``----``-separated, GBK, CRLF."""
-    return write_delimited(path, table, encoding=encoding, delimiter=DASH, header=False, newline="\r\n")
-
-
-def write_xlsx(path: str | Path, table: Table, *, header: bool = True) -> Path:
-    """An Excel workbook as Excel would save it after opening the CSV: numbers as
-    numbers (phones become numbers: their layout, a leading zero, a trailing
-    decimal zero are gone), date-times as dates (format 'yyyy/m/d h:mm'; the
-    stored value keeps its seconds), the rest as text."""
-    import xlsxwriter
-
-    path = Path(path)
-    head, rows = table
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
-    try:
-        sheet = book.add_worksheet("Sheet1")
-        date_format = book.add_format({"num_format": "yyyy/m/d h:mm"})
-        r = 0
-        if header:
-            for c, name in enumerate(head):
-                sheet.write_string(r, c, name)
-            r += 1
-        for row in rows:
-            for c, cell in enumerate(row):
-                number = excel_number(cell)
-                match = _EXCEL_DATETIME.match(cell.strip()) if number is None else None
-                if number is not None:
-                    sheet.write_number(r, c, number)
-                elif match:
-                    y, mo, d, h, mi = (int(g) for g in match.groups()[:5])
-                    s = int(match.group(6) or 0)
-                    sheet.write_datetime(r, c, dt.datetime(y, mo, d, h, mi, s), date_format)
-                elif cell:
-                    sheet.write_string(r, c, cell)
-            r += 1
-    finally:
-        book.close()
-    return path
-
-
-def write_jsonl(path: str | Path, table: Table, encoding: str = "utf-8") -> Path:
-    path = Path(path)
-    head, rows = table
-    with open(path, "w", encoding=encoding, newline="\n") as handle:
-        for row in rows:
-            handle.write(json.dumps(dict(zip(head, row)), ensure_ascii=False) + "\n")
-    return path

@@ -80,6 +80,7 @@ import make_fixtures  # noqa: E402
 
 import tracer  # noqa: E402
 from tracer import api  # noqa: E402
+from tracer.errors import TracerError  # noqa: E402
 
 START = time.perf_counter()
 MiB = 1024 * 1024
@@ -423,26 +424,17 @@ def account_name(i: int) -> str:
 
 
 def registry_bytes(path: Path) -> int:
-    """The registry's size once its write-ahead log is checkpointed into it."""
-    conn = sqlite3.connect(path, timeout=30)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
-    wal = Path(f"{path}-wal")
-    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    """The registry's size on disk (its write-ahead log checkpointed into it), through its interface."""
+    with api.open_registry(path) as registry:
+        return registry.disk_bytes()
 
 
 def export_anchors(path: Path, export_id: int) -> int | None:
-    """Exposure digests the export registered (None when the schema has no such column)."""
+    """Exposure digests the export registered (None when the registry cannot tell)."""
     try:
-        conn = sqlite3.connect(path, timeout=30)
-        try:
-            row = conn.execute("SELECT anchors FROM exports WHERE id = ?", (export_id,)).fetchone()
-        finally:
-            conn.close()
-        return int(row[0]) if row else None
-    except sqlite3.Error:
+        with api.open_registry(path) as registry:
+            return registry.exposure_counts().get(export_id)
+    except TracerError:
         return None
 
 

@@ -2,7 +2,7 @@
 
 Twenty-five accounts export the same rows, so every one of them is a
 candidate for every leak; one of them leaks a subset (sometimes cleaned).
-Over ~1,000 innocent (leak, account) pairs the share with p <= alpha must stay
+Over 1,000 innocent (leak, account) pairs the share with p <= alpha must stay
 at or below alpha, and no innocent is ever accused.
 """
 
@@ -18,15 +18,18 @@ import pytest
 
 from tracer import api
 
-from .conftest import read_csv, write_csv
+from .conftest import flip_marks, read_csv, write_csv
 
 ACCOUNTS = 25
-LEAKS = 40
+LEAKS = 44  # x 24 innocents: over 1,000 innocent trials
 
 
 def clean(header, rows, rng):
-    """A reseller's cleaning, chosen at random: NFKC, digits-only phones, fewer columns."""
-    choice = rng.randrange(3)
+    """A reseller's cleaning, chosen at random: NFKC, digits-only phones, fewer columns, every
+    mark flipped (the two-sided score must stay calibrated when marks disagree with the leaker)."""
+    choice = rng.randrange(4)
+    if choice == 3:
+        return header, flip_marks(header, rows)
     if choice == 0:
         return header, [[unicodedata.normalize("NFKC", c) for c in row] for row in rows]
     if choice == 1:
@@ -69,7 +72,7 @@ def test_innocent_accounts_are_calibrated_and_never_accused(shared_exports):
                 innocent_p.append(min(1.0, 2 * min(candidate.p_marks, candidate.p_canaries)))
                 innocent_marks_p.append(candidate.p_marks)
     innocent_marks_p = np.array(innocent_marks_p)
-    assert len(innocent_marks_p) >= (ACCOUNTS - 1) * LEAKS * 0.9
+    assert len(innocent_marks_p) >= 1000
     for alpha in (0.05, 0.01, 0.001):
         slack = 3 * math.sqrt(alpha * len(innocent_marks_p)) + 1
         assert np.sum(innocent_marks_p <= alpha) <= alpha * len(innocent_marks_p) + slack

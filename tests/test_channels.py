@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracer.channels import ALL_SLOTS, KINDS, slots_for
-from tracer.channels import cn_address, email, en_address, number, phone, timestamp
+from tracer.channels import cn_address, cn_estate, email, en_address, en_ordinal, number, phone, timestamp
 from tracer.channels._cn_regions import CITIES, PROVINCES
 
 # ---------------------------------------------------------------- strategies
@@ -39,6 +39,7 @@ _CN_PLACES = [  # (province short, city or None for municipalities, district)
     ("重庆", None, "巫山县"),
 ]
 _CN_ROADS = ["中山路", "建国路", "人民大道", "解放西街", "长江路", "北京西路", "山东路"]
+_CN_ESTATES = ["锦绣花园", "翠苑", "幸福家园", "康乐新村", "万科城", "望江华府", "东方丽都", "中心大厦", "桃源"]
 
 
 @st.composite
@@ -49,8 +50,13 @@ def cn_addresses(draw) -> str:
     if city is not None:
         parts.append(city + draw(st.sampled_from(["", "市"])))
     parts.append(district)
-    text = gap.join(parts) + gap + draw(st.sampled_from(_CN_ROADS))
-    text += f"{draw(st.integers(1, 999))}号"
+    text = gap.join(parts) + gap
+    estate = draw(st.sampled_from(_CN_ESTATES)) + draw(st.sampled_from(["", "小区"]))
+    place = draw(st.sampled_from(["road", "road", "road+estate", "estate"]))
+    if place != "estate":
+        text += draw(st.sampled_from(_CN_ROADS)) + f"{draw(st.integers(1, 999))}号"
+    if place != "road":
+        text += estate
     n, m, r = draw(st.integers(1, 40)), draw(st.integers(1, 6)), draw(st.integers(101, 2804))
     text += draw(
         st.sampled_from(
@@ -61,7 +67,8 @@ def cn_addresses(draw) -> str:
     return text
 
 
-_EN_NAMES = [["Main"], ["Oak"], ["St", "Louis"], ["Court"], ["Martin", "Luther", "King"], ["42nd"]]
+_EN_NAMES = [["Main"], ["Oak"], ["St", "Louis"], ["Court"], ["Martin", "Luther", "King"], ["42nd"], ["5th"],
+             ["Fifth"], ["2nd"], ["Second"], ["First", "Baptist"], ["10th"], ["Tenth"]]
 _EN_TYPES = ["St", "St.", "Street", "Ave", "Avenue", "Rd", "Road", "Blvd", "Dr", "Ct", "Pl"]
 _EN_AFTER = [[], ["NW"], ["Apt", "4B"], ["Apartment", "12"], ["Suite", "200"], ["Ste.", "#3"]]
 _EN_TAILS = ["", ", Springfield, IL 62704", ", Apt 7, Austin, TX 78701", " Hartford CT 06103"]
@@ -153,6 +160,7 @@ _ADVERSARIAL = {
         "县", "旗", "州", "路", "88", "号", "3", "-", "栋", "单元", "301", "室", "号楼", " ", ",",
         "St", "St.", "Street", "N", "North", "Apt", "Apartment", "4B", "#2", "Main", "123", "Ave",
         "Suite", "Ste", "WEST", "内蒙古", "自", "特别行政区", "香港", "四川", "自贡", "1", "\t", "a",
+        "花园", "小区", "苑", "城", "锦绣", "县", "5th", "Fifth", "FIFTH", "2nd", "Second", "ST",
     ),
     "phone": _fragments(
         "+86", "0086", "+1", " ", "-", "(", ")", "138", "0013", "8000", "415", "555", "0134",
@@ -192,8 +200,14 @@ _CANONICAL = {
 }
 
 
+_CANONICAL_OF_SLOT = {
+    "cn_address.estate": lambda c: cn_estate.canonical(cn_address.canonical(c)),
+    "en_address.ordinal": lambda c: en_address.canonical(en_ordinal.canonical(c)),
+}
+
+
 def canonical_of(slot):
-    return _CANONICAL[slot.NAME.split(".")[0]]
+    return _CANONICAL_OF_SLOT.get(slot.NAME) or _CANONICAL[slot.NAME.split(".")[0]]
 
 
 _SLOT_IDS = [slot.NAME for slot in ALL_SLOTS]
@@ -527,3 +541,88 @@ def test_timestamp_never_changes_minute():
 )
 def test_email_examples(cell, bit):
     assert email.SLOTS[0].read(cell) == bit
+
+
+# ---------------------------------------------------------------- marks a canonical re-parse keeps
+
+(E,) = cn_estate.SLOTS
+(O,) = en_ordinal.SLOTS
+
+
+@pytest.mark.parametrize(
+    "cell, bit",
+    [
+        ("广东省深圳市宝安区长江路43号锦绣花园17栋3301室", 0),
+        ("广东省深圳市宝安区长江路43号锦绣花园小区17栋3301室", 1),
+        ("浙江省杭州市上城区明珠花园21栋2单元701室", 0),
+        ("上城区翠苑小区3-2-301", 1),
+        ("北京市朝阳区望江华府5号楼", 0),
+    ],
+)
+def test_estate_examples(cell, bit):
+    assert E.read(cell) == bit
+    other = E.embed(cell, 1 - bit)
+    assert E.read(other) == 1 - bit and E.embed(other, bit) == cell
+    assert ("小区" in other) == (bit == 0) or "小区" in cell
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "江苏省南京市明珠花园3栋",  # after a city, no district: the city slot would read 明珠花园小区 as a district
+        "湖北省武汉市洪山区东方丽都6栋",  # not a residential word
+        "浙江省杭州市西湖区文二西路11号国际商务中心202室",
+        "广西南宁市西乡塘区桃源小区11栋",  # 桃源 ends in no residential word: 小区 may be its name
+        "江苏省南京市玄武区锦绣花园",  # no building number after: where the name ends is unsure
+        "江苏省南京市玄武区中山路88号",
+    ],
+)
+def test_estate_unsure_is_none(cell):
+    assert E.read(cell) is None
+
+
+def test_estate_leaves_the_other_address_slots_alone():
+    cell = "江苏南京玄武区中山路88号锦绣花园3-2-301"
+    before = [s.read(cell) for s in cn_address.SLOTS]
+    assert before == [0, 0, 0, None]
+    assert [s.read(E.embed(cell, 1)) for s in cn_address.SLOTS] == before
+
+
+@pytest.mark.parametrize(
+    "cell, bit, other",
+    [
+        ("30 2nd Street", 0, "30 Second Street"),
+        ("100 Fifth Avenue Apt 3", 1, "100 5th Avenue Apt 3"),
+        ("12 N 5th St", 0, "12 N Fifth St"),
+        ("5 FIFTH AVE", 1, "5 5TH AVE"),
+        ("7 tenth ave", 1, "7 10th ave"),
+    ],
+)
+def test_ordinal_examples(cell, bit, other):
+    assert O.read(cell) == bit
+    assert O.embed(cell, 1 - bit) == other and O.read(other) == 1 - bit
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["21 21st Street", "7 Second Floor Rd", "3 First Baptist Church Rd", "5 5TH Avenue", "5 fifth Avenue",
+     "12 North St", "Fifth Avenue", "100 5th"],
+)
+def test_ordinal_unsure_is_none(cell):
+    assert O.read(cell) is None
+
+
+def test_new_slots_survive_a_canonical_rejoin():
+    """What a parser that rejoins the fields it knows does to a cell leaves these two slots' bits."""
+    cn = "江苏南京玄武区中山路88号锦绣花园小区3-2-301"
+    rejoined = "江苏省南京市玄武区中山路88号锦绣花园小区3栋2单元301室"  # province, city, building rewritten
+    assert E.read(cn) == E.read(rejoined) == 1
+    assert O.read("100 Fifth Avenue Apt 3") == O.read("100 FIFTH AVE APT 3") == 1  # USPS upper case, suffix
+
+
+def test_only_number_parity_is_roundable_and_coarse_means_whole():
+    (N,) = number.SLOTS
+    assert [s.NAME for s in ALL_SLOTS if s.ROUNDABLE] == ["number.parity"]
+    assert [N.coarse(c) for c in ("3", "12 kg", "¥1,234", "2.0", "1.5", "12.80", "abc")] == \
+        [True, True, True, False, False, False, False]
+    assert not any(s.coarse("3") for s in ALL_SLOTS if not s.ROUNDABLE)

@@ -67,6 +67,11 @@ def exact_tail(score: float, p: np.ndarray, a: np.ndarray, b: np.ndarray) -> flo
     return total
 
 
+def exact_lower_tail(score: float, p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """P(S <= score) by enumeration: the upper tail of -S, whose terms are -a and -b."""
+    return exact_tail(-score, p, -a, -b)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_bound_is_never_below_the_exact_tail(seed):
     rng = np.random.default_rng(seed)
@@ -76,6 +81,41 @@ def test_bound_is_never_below_the_exact_tail(seed):
     for score in (0.5, 2.0, 4.0, 8.0, float(np.maximum(a, b).sum()) * 0.9):
         bound = math.exp(code.log_tail_bound(score, p, a, b))
         assert bound >= exact_tail(score, p, a, b) * (1 - 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_both_tails_are_bounded_against_exact_enumeration(seed):
+    """The lower-tail bound is never below P(S <= s), and the two-sided bound never
+    below 2 min(P(S >= s), P(S <= s)), at every score from the lowest to the highest."""
+    rng = np.random.default_rng(100 + seed)
+    p = rng.uniform(0.01, 0.99, 11)
+    y = rng.integers(0, 2, 11)
+    a, b = code.term_values(p, y)
+    low, high = float(np.minimum(a, b).sum()), float(np.maximum(a, b).sum())
+    for score in np.linspace(low, high, 23):
+        upper, lower = exact_tail(score, p, a, b), exact_lower_tail(score, p, a, b)
+        assert math.exp(code.log_tail_bound(-score, p, -a, -b)) >= lower * (1 - 1e-9)
+        two_sided = math.exp(code.log_two_sided_bound(float(score), p, a, b))
+        assert two_sided >= min(1.0, 2 * min(upper, lower)) * (1 - 1e-9)
+        assert two_sided == pytest.approx(code.p_value_bound(float(score), p, y))
+    # The lowest score is reached by one codeword only: its bound is small, as the highest's is.
+    assert code.log_two_sided_bound(low, p, a, b) < math.log(0.5)
+    assert code.tail(low) == "disagree" and code.tail(high) == "agree"
+
+
+def test_two_sided_grid_bounds_are_valid_and_close_to_exact():
+    rng = np.random.default_rng(4)
+    p = rng.uniform(0.003, 0.997, 300)
+    y = rng.integers(0, 2, 300)
+    a, b = code.term_values(p, y)
+    scores = np.linspace(-200, 200, 101)
+    grid = code.log_two_sided_bounds(scores, p, a, b, refine_below=-np.inf)
+    exact = np.array([code.log_two_sided_bound(s, p, a, b) for s in scores])
+    assert np.all(grid >= exact - 1e-9)
+    assert np.all(grid - exact < 1.0 + 0.02 * np.abs(exact))
+    refined = code.log_two_sided_bounds(scores, p, a, b, refine_below=np.inf)
+    assert np.allclose(refined, exact)
+    assert grid[0] < -20 and grid[-1] < -20 and grid[50] == 0.0  # both ends small, the middle 1
 
 
 def test_grid_bounds_are_valid_and_close_to_exact():
@@ -90,9 +130,9 @@ def test_grid_bounds_are_valid_and_close_to_exact():
     assert np.all(grid - exact < 1.0 + 0.02 * np.abs(exact))
 
 
-@pytest.mark.parametrize("leak", ["random", "guilty"])
+@pytest.mark.parametrize("leak", ["random", "guilty", "flipped"])
 def test_innocent_p_values_are_calibrated(the_code, leak):
-    """2,000 innocent accounts against one leak: P(p <= alpha) <= alpha (with binomial slack)."""
+    """2,000 innocent accounts against one leak: P(p <= alpha) <= alpha (with binomial slack), two-sided."""
     rng = np.random.default_rng(11)
     positions = np.sort(rng.choice(LENGTH, 150, replace=False))
     p = the_code.p[positions]
@@ -100,31 +140,37 @@ def test_innocent_p_values_are_calibrated(the_code, leak):
         y = rng.integers(0, 2, len(positions))
     else:
         y = the_code.codeword(uid(10**6))[positions].astype(np.int8)
+        y = 1 - y if leak == "flipped" else y
     a, b = code.term_values(p, y)
     innocents = the_code.codewords([uid(n) for n in range(2000)], positions)
     scores = code.scores(innocents, a, b)
-    logs = code.log_tail_bounds(scores, p, a, b, refine_below=np.inf)
+    logs = code.log_two_sided_bounds(scores, p, a, b, refine_below=np.inf)
     pvalues = np.exp(logs)
     for alpha in (0.05, 0.01, 0.001):
         allowed = alpha * 2000 + 3 * math.sqrt(alpha * 2000) + 1
         assert np.sum(pvalues <= alpha) <= allowed
 
 
-def test_calibration_over_many_leaks(the_code):
-    """1,000 independent innocent trials, each a fresh leak and a fresh innocent."""
-    rng = np.random.default_rng(5)
-    pvalues = []
+@pytest.mark.parametrize("flip", [False, True])
+def test_calibration_over_many_leaks(the_code, flip):
+    """1,000 independent innocent trials, each a fresh leak (flipped or not) and a fresh innocent:
+    the two-sided p-value stays calibrated, one-sided bounds too."""
+    rng = np.random.default_rng(5 + flip)
+    two_sided, upper, lower = [], [], []
     for trial in range(1000):
         positions = rng.choice(LENGTH, int(rng.integers(20, 200)), replace=False)
         p = the_code.p[positions]
         y = the_code.codeword(uid(10**7 + trial))[positions].astype(np.int8)
+        y = 1 - y if flip else y
         a, b = code.term_values(p, y)
         x = the_code.codeword(uid(trial))[positions]
-        score = code.scores(x[None, :], a, b)
-        pvalues.append(math.exp(code.log_tail_bound(float(score[0]), p, a, b)))
-    pvalues = np.array(pvalues)
-    for alpha in (0.05, 0.01, 0.001):
-        assert np.mean(pvalues <= alpha) <= alpha
+        score = float(code.scores(x[None, :], a, b)[0])
+        two_sided.append(math.exp(code.log_two_sided_bound(score, p, a, b)))
+        upper.append(math.exp(code.log_tail_bound(score, p, a, b)))
+        lower.append(math.exp(code.log_tail_bound(-score, p, -a, -b)))
+    for pvalues in (two_sided, upper, lower):
+        for alpha in (0.05, 0.01, 0.001):
+            assert np.mean(np.array(pvalues) <= alpha) <= alpha
 
 
 def test_a_single_leaker_is_convicted_from_a_few_dozen_marks(the_code):
@@ -135,6 +181,26 @@ def test_a_single_leaker_is_convicted_from_a_few_dozen_marks(the_code):
     a, b = code.term_values(p, guilty.astype(np.int8))
     score = float(code.scores(guilty[None, :], a, b)[0])
     assert code.log_tail_bound(score, p, a, b) < math.log(1e-8)
+
+
+def test_a_flipped_leak_convicts_like_an_unflipped_one(the_code):
+    """Every variant flipped: the marks disagree with the leaker's codeword everywhere. The lower
+    tail convicts from as few marks as the upper tail does for the unflipped copy."""
+    rng = np.random.default_rng(8)
+    positions = rng.choice(LENGTH, 60, replace=False)
+    guilty = the_code.codeword(uid(42))[positions]
+    p = the_code.p[positions]
+    logs = {}
+    for name, y in (("plain", guilty.astype(np.int8)), ("flipped", 1 - guilty.astype(np.int8))):
+        a, b = code.term_values(p, y)
+        score = float(code.scores(guilty[None, :], a, b)[0])
+        assert code.tail(score) == ("agree" if name == "plain" else "disagree")
+        logs[name] = code.log_two_sided_bound(score, p, a, b)
+        assert logs[name] < math.log(1e-8)
+    assert logs["flipped"] < logs["plain"] + math.log(1e3)  # flipped no weaker than a thousandfold
+    # The one-sided upper tail alone, as before, would have cleared the flipper.
+    a, b = code.term_values(p, 1 - guilty.astype(np.int8))
+    assert code.log_tail_bound(float(code.scores(guilty[None, :], a, b)[0]), p, a, b) == 0.0
 
 
 @pytest.mark.parametrize("strategy", ["interleave", "majority", "minority"])
@@ -153,7 +219,7 @@ def test_three_colluders_cannot_hide_all_of_them(the_code, strategy):
     p = the_code.p[positions]
     a, b = code.term_values(p, y)
     everyone = the_code.codewords([uid(n) for n in range(100, 400)], positions)
-    logs = code.log_tail_bounds(code.scores(everyone, a, b), p, a, b, refine_below=0.0)
+    logs = code.log_two_sided_bounds(code.scores(everyone, a, b), p, a, b, refine_below=0.0)
     threshold = math.log(1e-6 / 300)
     accused = set(np.flatnonzero(logs <= threshold))
     assert accused and accused <= {0, 1, 2}

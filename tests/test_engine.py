@@ -68,6 +68,18 @@ def boundary_cells() -> list[str]:
                         n, m, r = "1" * a, "2" * b, "3" * c
                         out += [f"{before}{n}栋{m}单元{r}室{after}", f"{before}{n}-{m}-{r}{after}",
                                 f"{before}{n}栋{after}", f"{before}{n}号楼{after}{m}单元"]
+    for before in ("长江路43号", "玄武区", "玄武", "88号 "):
+        for k in range(0, 8):
+            for res in ("花园", "苑", "居", "大厦"):
+                for after in ("小区17栋", "17栋", "小区", "小区 1", ""):
+                    out.append(f"{before}{'锦' * k}{res}{after}")
+                    out.append(f"{before}{'路' * (k % 2)}{'锦' * k}{res}{res}{after}")
+    for house in ("100", "12-3A", "7"):
+        for direction in ("", "N ", "North ", "s. ", "SW "):
+            for ordinal in ("5th", "5TH", "Fifth", "fifth", "FIFTH", "1st", "Tenth", "11th", "2nd"):
+                for street in ("Avenue", "AVE", "st", "St."):
+                    out.append(f"{house} {direction}{ordinal} {street}")
+                    out.append(f"{house} {direction}{ordinal} Main {street}, Apt 4")
     for k in (0, 1, 62, 63, 64, 65):
         for j in (0, 1, 60, 61, 62, 63):
             out += [f"a{'b' * k}@{'c' * j}.com", f"A{'b' * k}@x{'-' * j}y.cn", f" mailto:J{'.' * k}@d.{'e' * j} "]

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from tracer.accuse import ExportSeen, Suspect, Verdict, merge_verdicts
-from tracer.errors import KeyError_
+from tracer.errors import KeyError_, RegistryError
 from tracer.keys import KEY_BYTES, load_ring, parse_ring, write_ring
 from tracer.registry.schema import SCHEMA_VERSION
 
-from .conftest import FIXTURES, file_mode, read_csv, write_csv
+from .conftest import FIXTURES, Reg, file_mode, read_csv, write_csv
 
 HEX = [bytes([n]) * KEY_BYTES for n in (1, 2, 3)]
 
@@ -62,11 +62,10 @@ def test_old_and_new_exports_are_both_matched_after_rotation(rotated, cli):
 def test_each_export_records_its_key_and_digests_depend_on_it(rotated):
     """The same records exported with two keys share no exposure digest: digests are keyed."""
     work, _, _ = rotated
-    conn = sqlite3.connect(work / "tracer.db")
-    assert conn.execute("SELECT id, key_id FROM exports ORDER BY id").fetchall() == [(1, 1), (2, 2)]
-    first = {d for (d,) in conn.execute("SELECT digest FROM exposure WHERE export_id = 1")}
-    second = {d for (d,) in conn.execute("SELECT digest FROM exposure WHERE export_id = 2")}
-    conn.close()
+    reg = Reg(work / "tracer.db", work / "tracer.key")
+    assert reg.rows("SELECT id, key_id FROM exports ORDER BY id") == [(1, 1), (2, 2)]
+    first = {d for (d,) in reg.rows("SELECT digest FROM exposure WHERE export_id = 1")}
+    second = {d for (d,) in reg.rows("SELECT digest FROM exposure WHERE export_id = 2")}
     assert len(first) == len(second) > 600 and not first & second
 
 
@@ -89,11 +88,9 @@ def test_registry_check_verifies_each_export_with_its_own_key(rotated, cli):
     result = cli("registry", "check")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("Registry OK: 3 accounts, 2 exports,")
-    conn = sqlite3.connect(work / "tracer.db")
-    conn.execute("DROP TRIGGER exports_only_release")  # an attacker with write access and no key
-    conn.execute("UPDATE exports SET key_id = 1 WHERE id = 2")
-    conn.commit()
-    conn.close()
+    reg = Reg(work / "tracer.db", work / "tracer.key")
+    reg.rows("DROP TRIGGER exports_only_release")  # an attacker with write access and no key
+    reg.rows("UPDATE exports SET key_id = 1 WHERE id = 2")
     result = cli("registry", "check")
     assert result.exit_code == 1
     assert result.stderr == ("Error: registry check failed: export 2: its entry, its canaries "
@@ -102,12 +99,11 @@ def test_registry_check_verifies_each_export_with_its_own_key(rotated, cli):
 
 def test_keys_and_their_exports_are_append_only(rotated):
     work, _, _ = rotated
-    conn = sqlite3.connect(work / "tracer.db")
+    reg = Reg(work / "tracer.db", work / "tracer.key")
     for statement in ("DELETE FROM keys WHERE id = 1", "UPDATE keys SET check_value = 'x'",
                       "UPDATE exports SET key_id = 2 WHERE id = 1"):
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            conn.execute(statement)
-    conn.close()
+        with pytest.raises(RegistryError, match="append-only"):
+            reg.rows(statement)
 
 
 def test_rotation_refuses_keys_from_the_environment(rotated, cli, monkeypatch):
@@ -203,7 +199,7 @@ def test_a_registry_from_before_rotation_migrates_and_still_matches(tmp_path, cl
     """A schema-1 registry made by the tracer of that time: opened, migrated, verified, matched, rotated."""
     old = FIXTURES / "registry-v1"
     registry = tmp_path / "tracer.db"
-    conn = sqlite3.connect(registry)
+    conn = sqlite3.connect(registry)  # the file as that tracer left it (so not through today's interface)
     conn.executescript((old / "tracer.sql").read_text())
     conn.execute("PRAGMA user_version=1")
     conn.close()
@@ -213,13 +209,12 @@ def test_a_registry_from_before_rotation_migrates_and_still_matches(tmp_path, cl
 
     leak = leak_of(tmp_path, old / "alice.csv", "leak-alice.csv", 80)
     assert suspects(cli, leak) == ["alice"]
-    conn = sqlite3.connect(registry)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
-    assert conn.execute("SELECT id, key_id FROM exports ORDER BY id").fetchall() == [(1, 1), (2, 1)]
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):  # the migrated history stays append-only
-        conn.execute("UPDATE exports SET key_id = 2 WHERE id = 1")
-    conn.close()
+    reg = Reg(registry, tmp_path / "tracer.key")
+    assert reg.rows("PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert reg.rows("SELECT value FROM meta WHERE name = 'schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert reg.rows("SELECT id, key_id FROM exports ORDER BY id") == [(1, 1), (2, 1)]
+    with pytest.raises(RegistryError, match="append-only"):  # the migrated history stays append-only
+        reg.rows("UPDATE exports SET key_id = 2 WHERE id = 1")
     assert (tmp_path / "tracer.key").read_text() == legacy_key  # a legacy key file is read, not rewritten
     assert cli("registry", "check").stdout.startswith("Registry OK: 2 accounts, 2 exports,")
 

@@ -16,7 +16,7 @@ import xlsxwriter
 
 from tracer import api
 
-from .conftest import read_csv, write_csv
+from .conftest import flip_marks, read_csv, write_csv
 from .sheets import excel_value, write_xls
 
 ACCOUNTS = ("li", "wang", "zhang")
@@ -204,3 +204,19 @@ def test_the_report_says_how_a_headerless_leak_was_paired(world, tmp_path):
     for name in ("r.html", "r.md"):
         text = write_report(verdict, tmp_path / name).read_text(encoding="utf-8")
         assert "address/email column 1 read as the party of phone column 3" in text
+
+
+def test_every_variant_flipped_convicts_on_the_lower_tail(world, waybills):
+    """A broker flips every mark to the other spelling with tracer's own public slot code
+    and drops the canaries: the marks now disagree with wang's codeword almost everywhere,
+    which an innocent's never would.  The two-sided p-value convicts wang, and says so."""
+    registry, work = world
+    header, rows = _sample(work, "wb", "wang", 40, 12)
+    real = {_digits(row[header.index("收件人电话")]) for row in waybills[1][:1500]}
+    rows = [row for row in rows if _digits(row[header.index("收件人电话")]) in real]
+    verdict = api.match(registry, [write_csv(work / "flipped.csv", header, flip_marks(header, rows))])
+    assert [s.account for s in verdict.suspects] == ["wang"]
+    wang = verdict.suspects[0]
+    assert wang.canary_hits == 0 and wang.marks_tail == "disagree"
+    assert wang.marks_agreeing < 0.1 * wang.marks_observed and wang.p_marks < 1e-8
+    assert all(s.marks_tail == "agree" or s.p_marks > 1e-3 for s in verdict.candidates if s.account != "wang")

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from tracer.report import check_report_path, write_report
 from tracer.report.mask import mask_cell, mask_name, mask_phone
 from tracer.report.plot import score_plot
 
-from .conftest import FIXTURES, export_slices, read_csv, write_csv
+from .conftest import FIXTURES, export_slices, read_csv, shared_decoy_lookup, write_csv
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -35,7 +36,8 @@ def staged(tmp_path_factory):
     registry, _, _ = export_slices(work, (header, rows), SPLITS)
     ids = {row[0] for row in rows}
     _, out_rows = read_csv(work / "export-bob.csv")
-    canaries = [row for row in out_rows if row[0] not in ids][:2]
+    shared = shared_decoy_lookup(registry)
+    canaries = [row for row in out_rows if row[0] not in ids and shared(header, row) is None][:2]
     real = random.Random(5).sample([row for row in out_rows if row[0] in ids], 120)
     canary_cells = {cell for row in canaries for cell in row}
     first = next(row for row in real if row[1] not in canary_cells and row[RECIPIENT_NAME] not in canary_cells)
@@ -95,7 +97,7 @@ def test_html_report_names_the_account_and_the_files(html_report, staged):
     for leak in (staged["leak"], staged["foreign"]):
         assert sha256(leak) in text
         assert str(leak.stat().st_size) in text
-    assert "the chance that it would score this high is below" in text
+    assert "the chance that it would show evidence this strong is below" in text
     assert "<svg" in text and "Scores of all tested accounts" in text
     assert "Method" in text and "registry id" in text
 
@@ -207,6 +209,18 @@ def fake_verdict(accounts: list[tuple[str, float]], fpr: float = 1e-6) -> Verdic
                   for i, (name, p) in enumerate(accounts)]
     return Verdict(rows=100, fpr=fpr, files=[], candidates=candidates, accounts_registered=len(accounts),
                    positions_read=100, channels_erased=[])
+
+
+def test_a_flipped_copy_is_reported_as_disagreeing(tmp_path):
+    """The p-value is two-sided: a suspect convicted by marks that disagree with its codeword
+    must not read as '3 of 100 agreeing' and nothing else."""
+    verdict = fake_verdict([("flipper", 1e-12), ("other", 0.5)])
+    verdict.candidates[0] = replace(verdict.candidates[0], marks_agreeing=3, marks_tail="disagree")
+    for name in ("r.md", "r.html"):
+        text = write_report(verdict, tmp_path / name).read_text(encoding="utf-8")
+        assert "far more often than chance allows" in text and "3/100 (disagreeing)" in text
+    plain = write_report(fake_verdict([("agreer", 1e-12)]), tmp_path / "p.md").read_text(encoding="utf-8")
+    assert "far more often than chance allows" not in plain and "(disagreeing)" not in plain
 
 
 def test_untrusted_text_is_escaped(tmp_path):

@@ -1,4 +1,8 @@
-"""Nothing lost, nothing half-written: crashes, full disks, concurrent exporters, foreign keys."""
+"""Nothing lost, nothing half-written: crashes, full disks, concurrent exporters, foreign keys.
+
+The registry tests run on both backends (``reg`` / ``place``: SQLite, then PostgreSQL when a server
+is there, see conftest).
+"""
 
 from __future__ import annotations
 
@@ -14,24 +18,23 @@ import pytest
 
 from tracer import api
 from tracer.errors import KeyError_, OutputError, RegistryError
+from tracer.registry import is_url, redacted
 from tracer.tables import TableWriter
 
 from .conftest import read_csv, write_csv
 
 
-def tracer_process(registry, *args, **popen):
+def tracer_process(reg, *args, **popen):
     env = {k: v for k, v in os.environ.items() if k not in ("TRACER_KEY", "TRACER_REGISTRY")}
-    return subprocess.Popen([sys.executable, "-m", "tracer", "--registry", str(registry), *map(str, args)],
+    return subprocess.Popen([sys.executable, "-m", "tracer", *reg.args, *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen)
 
 
-def exports_in(registry):
-    conn = sqlite3.connect(registry)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        return conn.execute("SELECT id, output, rows, canaries, released FROM exports ORDER BY id").fetchall()
-    finally:
-        conn.close()
+def exports_in(reg):
+    """The export entries, through the registry's interface (either engine), after its own checks."""
+    with reg.open() as registry:
+        assert registry.integrity_problems() == []
+        return registry.execute("SELECT id, output, rows, canaries, released FROM exports ORDER BY id")
 
 
 @pytest.fixture
@@ -41,13 +44,13 @@ def big_source(tmp_path, waybills):
 
 
 @pytest.mark.parametrize("delay", [0.3, 0.8, 1.3, 1.8, 2.6])
-def test_export_killed_at_any_moment_leaves_nothing_or_a_registered_whole(registry, big_source, tmp_path, delay):
+def test_export_killed_at_any_moment_leaves_nothing_or_a_registered_whole(reg, big_source, tmp_path, delay):
     out = tmp_path / "out.csv"
-    process = tracer_process(registry, "export", big_source, "--account", "alice", "--output", out)
+    process = tracer_process(reg, "export", big_source, "--account", "alice", "--output", out)
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    entries = [e for e in exports_in(registry) if e[1] == "out.csv"]
+    entries = [e for e in exports_in(reg) if e[1] == "out.csv"]
     if out.exists():  # complete, and registered before it appeared
         _, rows = read_csv(out)
         assert len(entries) == 1
@@ -55,13 +58,14 @@ def test_export_killed_at_any_moment_leaves_nothing_or_a_registered_whole(regist
         assert registered_rows == 9000 and len(rows) == registered_rows + canaries
     else:  # registered at most, never released
         assert all(e[4] is None for e in entries)
+    assert reg.check_registry()[0] == []
     # Every later command works on the same registry.
     again = tmp_path / "again.csv"
-    api.export(registry, big_source, account="alice", output=again)
+    reg.export(big_source, account="alice", output=again)
     assert read_csv(again)[1]
 
 
-def test_a_full_disk_leaves_no_file_and_no_entry(registry, tmp_path, waybills, monkeypatch):
+def test_a_full_disk_leaves_no_file_and_no_entry(reg, tmp_path, waybills, monkeypatch):
     header, rows = waybills
     source = write_csv(tmp_path / "src.csv", header, rows[:500])
     written = {"n": 0}
@@ -76,41 +80,41 @@ def test_a_full_disk_leaves_no_file_and_no_entry(registry, tmp_path, waybills, m
     monkeypatch.setattr(TableWriter, "write_row", failing)
     before = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(OutputError, match="No space left on device"):
-        api.export(registry, source, account="alice", output=tmp_path / "out.csv")
+        reg.export(source, account="alice", output=tmp_path / "out.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == before
-    assert exports_in(registry) == []
+    assert exports_in(reg) == []
 
 
-def test_output_in_a_missing_directory_is_an_error(registry, tmp_path, waybills):
+def test_output_in_a_missing_directory_is_an_error(reg, tmp_path, waybills):
     header, rows = waybills
     source = write_csv(tmp_path / "src.csv", header, rows[:20])
     with pytest.raises(OutputError, match="does not exist"):
-        api.export(registry, source, account="alice", output=tmp_path / "nowhere" / "out.csv")
-    assert exports_in(registry) == []
+        reg.export(source, account="alice", output=tmp_path / "nowhere" / "out.csv")
+    assert exports_in(reg) == []
 
 
-def test_eight_concurrent_exporters_and_a_matcher(tmp_path, waybills):
-    registry = tmp_path / "tracer.db"
-    api.init(registry)
+def test_eight_concurrent_exporters_and_a_matcher(place, tmp_path, waybills):
+    place.init()
     header, rows = waybills
     names = [f"clerk-{n}" for n in range(8)]
     sources = {}
     for n, name in enumerate(names):
-        api.add_account(registry, name)
+        place.add_account(name)
         sources[name] = write_csv(tmp_path / f"src-{n}.csv", header, rows[n * 300:(n + 1) * 300 + 200])
     leak_source = write_csv(tmp_path / "leak.csv", header, rows[:50])
-    processes = [tracer_process(registry, "export", sources[name], "--account", name,
+    processes = [tracer_process(place, "export", sources[name], "--account", name,
                                 "--output", tmp_path / f"out-{name}.csv") for name in names]
-    processes.append(tracer_process(registry, "match", leak_source, "--json"))
+    processes.append(tracer_process(place, "match", leak_source, "--json"))
     for process in processes:
         out, err = process.communicate(timeout=240)
         assert process.returncode == 0, err
-    entries = exports_in(registry)
+    entries = exports_in(place)
     assert len(entries) == 8 and all(e[4] is not None for e in entries)
+    assert place.check_registry()[0] == []  # the chain verifies, every export's exposure is all there
     for name in names:
         out_header, out_rows = read_csv(tmp_path / f"out-{name}.csv")
         leak = write_csv(tmp_path / f"leak-{name}.csv", out_header, out_rows[100:220])
-        assert [s.account for s in api.match(registry, [leak]).suspects] == [name]
+        assert [s.account for s in place.match([leak]).suspects] == [name]
 
 
 def test_key_file_readable_by_others_is_refused(registry):
@@ -120,18 +124,23 @@ def test_key_file_readable_by_others_is_refused(registry):
         api.open_with_key(registry)
 
 
-def test_registry_from_a_newer_tracer_is_refused(registry):
-    conn = sqlite3.connect(registry)
-    conn.execute("UPDATE meta SET value = '99' WHERE name = 'schema_version'")
-    conn.commit()
-    conn.close()
+def test_registry_from_a_newer_tracer_is_refused(reg, cli):
+    reg.rows("UPDATE meta SET value = '99' WHERE name = 'schema_version'")
     with pytest.raises(RegistryError, match="newer tracer"):
-        api.open_registry(registry)
+        reg.open_registry()
+    result = cli(*reg.args[2:], "accounts", "list", registry=reg.location)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {shown(reg)} was written by a newer tracer (schema 99); upgrade tracer\n"
+
+
+def shown(reg) -> str:
+    """How messages name a registry: a file by its path, a URL without its password."""
+    return redacted(str(reg.location)) if is_url(str(reg.location)) else str(reg.location)
 
 
 def test_a_sqlite_file_that_is_not_a_registry(tmp_path):
     other = tmp_path / "other.db"
-    conn = sqlite3.connect(other)
+    conn = sqlite3.connect(other)  # made by something else than tracer, so not through the interface
     conn.execute("CREATE TABLE t (x)")
     conn.commit()
     conn.close()
@@ -139,40 +148,48 @@ def test_a_sqlite_file_that_is_not_a_registry(tmp_path):
         api.open_registry(other)
 
 
-def _exported(registry, tmp_path, waybills, names=("alice", "bob")):
+def _exported(reg, tmp_path, waybills, names=("alice", "bob")):
     header, rows = waybills
     source = write_csv(tmp_path / "src.csv", header, rows[:300])
     for name in names:
-        api.export(registry, source, account=name, output=tmp_path / f"{name}.csv")
+        reg.export(source, account=name, output=tmp_path / f"{name}.csv")
 
 
-def test_registry_check_verifies_a_sound_history(registry, tmp_path, waybills, cli):
-    _exported(registry, tmp_path, waybills)
-    result = cli("registry", "check", registry=registry)
+def test_registry_check_verifies_a_sound_history(reg, tmp_path, waybills, cli):
+    _exported(reg, tmp_path, waybills)
+    result = cli(*reg.args[2:], "registry", "check", registry=reg.location)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("Registry OK: 3 accounts, 2 exports,")
 
 
-def test_history_is_append_only(registry, tmp_path, waybills):
-    _exported(registry, tmp_path, waybills)
-    conn = sqlite3.connect(registry)
-    for statement in ("DELETE FROM exports WHERE id = 1", "UPDATE exports SET rows = 1 WHERE id = 1",
-                      "DELETE FROM exposure", "DELETE FROM canaries", "UPDATE canaries SET export_id = 2"):
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            conn.execute(statement)
-    conn.close()
+APPEND_ONLY = ["DELETE FROM exports WHERE id = 1", "UPDATE exports SET rows = 1 WHERE id = 1",
+               "UPDATE exports SET released = NULL WHERE id = 1", "DELETE FROM exposure", "DELETE FROM canaries",
+               "UPDATE canaries SET export_id = 2", "UPDATE exposure SET export_id = 2"]
 
 
-def test_tampering_with_the_history_is_detected(registry, tmp_path, waybills, cli):
-    _exported(registry, tmp_path, waybills)
-    conn = sqlite3.connect(registry)
-    conn.execute("DROP TRIGGER exports_only_release")  # an attacker with write access and no key
-    conn.execute("UPDATE exports SET account_id = 2 WHERE id = 1")
-    conn.commit()
-    conn.close()
-    result = cli("registry", "check", registry=registry)
+def test_history_is_append_only(reg, tmp_path, waybills, backend):
+    _exported(reg, tmp_path, waybills)
+    truncate = ["TRUNCATE exports CASCADE", "TRUNCATE exposure", "TRUNCATE exposure_p3", "TRUNCATE canaries",
+                "TRUNCATE keys CASCADE"] if backend == "postgresql" else []
+    for statement in APPEND_ONLY + truncate:
+        with pytest.raises(RegistryError, match="append-only"):
+            reg.rows(statement)
+    assert reg.check_registry()[0] == []
+
+
+TAMPER = {"sqlite": ["DROP TRIGGER exports_only_release", "UPDATE exports SET account_id = 2 WHERE id = 1"],
+          "postgresql": ["ALTER TABLE exports DISABLE TRIGGER exports_only_release",
+                         "UPDATE exports SET account_id = 2 WHERE id = 1"]}
+
+
+def test_tampering_with_the_history_is_detected(reg, tmp_path, waybills, cli, backend):
+    _exported(reg, tmp_path, waybills)
+    first = reg.rows("SELECT id FROM exports ORDER BY id LIMIT 1")[0][0]
+    for statement in TAMPER[backend]:  # an attacker with write access and no key
+        reg.rows(statement.replace("id = 1", f"id = {first}"))
+    result = cli(*reg.args[2:], "registry", "check", registry=reg.location)
     assert result.exit_code == 1
-    assert result.stderr == ("Error: registry check failed: export 1: its entry, its canaries "
+    assert result.stderr == (f"Error: registry check failed: export {first}: its entry, its canaries "
                              "or an earlier entry was altered\n")
 
 

@@ -658,14 +658,18 @@ def test_hostile_json_is_refused_before_it_exhausts_memory(tmp_path):
     ("x.txt", "张三----13800138000\n", "李四----" + "9" * 3000 + "\n"),
     ("x.jsonl", '{"电话": "13800138000"}\n', '{"电话": "' + "9" * 3000 + '"}\n'),
 ])
-def test_an_endless_line_is_refused_before_it_is_read_whole(tmp_path, monkeypatch, name, good, endless):
-    """A file of one endless line must neither fill memory nor be read to its end."""
+def test_an_endless_line_is_skipped_or_refused_before_it_is_read_whole(tmp_path, monkeypatch, name, good, endless):
+    """One over-long line among good ones costs only itself (skipped, counted);
+    a file of one endless line must neither fill memory nor be read to its end."""
     from tracer.tables import textio
 
     monkeypatch.setattr(textio, "MAX_LINE", 2000)
-    assert read_all(make(tmp_path, name, good.encode()))[1]
-    with pytest.raises(InputError, match=f"^{name}: a line longer than"):
-        read_all(make(tmp_path, name, (good + endless + good).encode()))
+    _, rows = read_all(make(tmp_path, name, good.encode()))
+    with open_table(make(tmp_path, name, (good + endless + good).encode())) as table:
+        assert list(table.rows())[-1] == rows[-1] and table.skipped == {"long_line": 1}
+    for body in (endless, endless.replace("9", "9" * 4, 1) * 4):
+        with pytest.raises(InputError, match=f"^{name}: a line longer than 0 Mi characters; not a table$"):
+            read_all(make(tmp_path, name, (good + body).encode()))
 
 
 def test_a_giant_json_string_is_refused_in_linear_time(tmp_path):

@@ -7,17 +7,26 @@ canary appears), under the null "this account is innocent":
   (a filter on exposure, which never looks at codewords).  Each position keeps
   one symbol; positions read with disagreeing symbols are dropped, and a
   channel whose symbols are (almost) all the same in a leak is treated as
-  erased (a cleaning normalised it).  The Tardos symmetric score's tail is
-  bounded by the Chernoff bound of ``code.log_tail_bound``.
+  erased (a cleaning normalised it).  The Tardos symmetric score is bounded
+  on both tails by the Chernoff bounds of ``code.log_two_sided_bounds``: a
+  leak whose marks disagree with a codeword far beyond chance (every variant
+  flipped) is as much evidence as one that agrees, and the factor 2 is paid.
 - **canaries**: each canary's new phone or fresh identifier was drawn
   uniformly from ``space`` values (minus those the registry already knew),
   independently of any real person, so a leaked value equals a given canary
   value by chance with probability at most ``q = 1/(space - known)``; ``h``
   distinct canary values of an account with ``C`` of them, among ``n`` leaked
   phone and identifier cells: ``P <= C(C, h) (n q)^h``.
-- the two are independent of the leak under the null, so ``2 min(p_c, p_m)``
-  is a valid p-value; multiplied by the number of candidates (Bonferroni) it
-  bounds the chance that any innocent is accused.  Accused: corrected p <= fpr.
+- **shared canaries**: the symbols of the shared decoys found after records
+  the account received (``shared_canaries``), scored like marks but on their
+  own: a cleaning can leave marks read with wrong symbols, which would drown
+  the decoys' evidence if the two were summed;
+- each is valid under the null, so ``k min(p_c, p_m, p_s)`` is a valid
+  p-value, ``k`` the number of tests made (2, or 3 when some shared decoy
+  after the account's records was found: a fact of exposure and the leak,
+  never of the account's codeword); multiplied by the number of candidates
+  (Bonferroni) it bounds the chance that any innocent is accused.  Accused:
+  corrected p <= fpr.
 - after a key rotation the leak is judged once per key (an export can be read
   only with its own key): each account keeps its smallest corrected p-value
   over the keys, multiplied by the number of keys tried (Bonferroni again).
@@ -39,6 +48,7 @@ from .registry import Registry
 
 ERASE_MIN_SYMBOLS = 8  # a channel needs this many readings before it can be judged normalised
 ERASE_MINORITY = 0.05  # ... and is erased when its rarer symbol is below this share
+TESTS = 3  # canaries, marks, shared canaries: each account's p-value is the smallest of them, times this
 REFINE_MARGIN = 12.0  # scores whose grid bound is within e^12 of the threshold get the exact bound
 
 
@@ -70,6 +80,11 @@ class Suspect:
     exports: list[ExportSeen]
     canary_rows: list = field(default_factory=list)
     accused: bool = False
+    marks_tail: str = "agree"  # or "disagree": the side of the null mean (0) the marks' score lies on
+    shared_canaries: int = 0  # shared decoys found after records it received
+    shared_observed: int = 0  # code positions they show (one symbol each)
+    shared_agreeing: int = 0  # ... agreeing with its codeword
+    p_shared: float = 1.0  # the shared decoys' own p-value (two-sided, uncorrected)
     pairing: tuple = ()  # (file, column, phone column) for each address/email column a headerless leak left unpaired
 
     def as_json(self) -> dict:
@@ -83,6 +98,11 @@ class Suspect:
             "canary_hits": self.canary_hits,
             "marks_observed": self.marks_observed,
             "marks_agreeing": self.marks_agreeing,
+            "marks_tail": self.marks_tail,
+            "shared_canaries": self.shared_canaries,
+            "shared_observed": self.shared_observed,
+            "shared_agreeing": self.shared_agreeing,
+            "p_shared": self.p_shared,
             "records_in_leak": self.records_in_leak,
             "exports": [e.as_json() for e in self.exports],
             "pairing": [{"file": f, "column": c, "phone_column": p} for f, c, p in self.pairing],
@@ -99,6 +119,7 @@ class Verdict:
     positions_read: int
     channels_erased: list[str]
     registry_id: str = ""  # which registry judged: the report names it
+    unread: list = field(default_factory=list)  # tables.sources.Unread: files of folders and archives left out
 
     @property
     def suspects(self) -> list[Suspect]:
@@ -114,6 +135,7 @@ class Verdict:
             "channels_erased": self.channels_erased,
             "suspects": [s.as_json() for s in self.suspects],
             "files": [f.as_json() for f in self.files],
+            "unread": [u.as_json() for u in self.unread],
         }
 
 
@@ -147,7 +169,7 @@ def score_marks(the_code, uids: dict[int, bytes], observed: dict[int, tuple[np.n
         a, b = code.term_values(p, y)
         bits = the_code.codewords([uids[m] for m in members], positions)
         scores = code.scores(bits, a, b) if len(positions) else np.zeros(len(members))
-        logs = code.log_tail_bounds(scores, p, a, b, refine_below=log_alpha + REFINE_MARGIN)
+        logs = code.log_two_sided_bounds(scores, p, a, b, refine_below=log_alpha + REFINE_MARGIN)
         agreeing = (bits == (y == 1)[None, :]).sum(axis=1)
         for row, account_id in enumerate(members):
             out[account_id] = (float(scores[row]), float(logs[row]), len(positions), int(agreeing[row]))
@@ -179,20 +201,24 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
     accounts = {account.id: account for account in registry.accounts()}
     the_code = code.Code(key, registry.code.length, registry.code.cutoff) if candidates else None
     uids = {j: accounts[j].uid for j in candidates}
-    log_alpha = math.log(fpr / (2 * max(1, len(candidates))))
+    log_alpha = math.log(fpr / (TESTS * max(1, len(candidates))))
     pairs = pairings(evidence.stream_names)
     marks = score_pairings(the_code, uids, observed_in, pairs, log_alpha)
     marks = _explain_away(marks, the_code, uids, evidence, observed_in, pairs, log_canaries, log_alpha, fpr,
                           len(candidates))
+    shared = score_marks(the_code, uids, {j: evidence.observed_shared(j) for j in candidates}, log_alpha)
     results = []
     for account_id in candidates:
         score, log_p_marks, read, agreeing, pairing = marks[account_id]
+        _, log_p_shared, shared_read, shared_agreeing = shared[account_id]
         p_marks = math.exp(log_p_marks)
         hits = canaries_hit.get(account_id, [])
         log_p_canaries = log_canaries[account_id]
         p_canaries = math.exp(log_p_canaries)
-        log_corrected = min(0.0, math.log(2 * len(candidates)) + min(log_p_marks, log_p_canaries))
-        combined = min(1.0, 2 * min(p_marks, p_canaries))
+        tests = TESTS if shared_read else TESTS - 1
+        best = min(log_p_marks, log_p_canaries, log_p_shared)
+        log_corrected = min(0.0, math.log(tests * len(candidates)) + best)
+        combined = min(1.0, tests * math.exp(best))
         canary_rows = _distinct_rows(hits)
         results.append(Suspect(
             account=accounts[account_id].name,
@@ -206,6 +232,11 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
             marks_observed=read,
             marks_agreeing=agreeing,
             records_in_leak=max(0, evidence.rows_of(account_id) - len(canary_rows)),
+            marks_tail=code.tail(score),
+            shared_canaries=evidence.shared_of(account_id),
+            shared_observed=shared_read,
+            shared_agreeing=shared_agreeing,
+            p_shared=math.exp(log_p_shared),
             exports=_exports_seen(registry, records.get(account_id, {}), hits),
             canary_rows=canary_rows,
             pairing=pairs[pairing].chosen,

@@ -6,6 +6,10 @@
 >>> api.export("tracer.db", "waybills.csv", account="branch-nanjing-li", output="out.csv")
 >>> verdict = api.match("tracer.db", ["leak.txt"])
 >>> api.rotate_key("tracer.db")  # a new current key; the old ones stay to match old exports
+
+A registry is a file path or a ``postgresql://`` URL; with a URL the key
+file is named (``key_file=``, ``TRACER_KEY_FILE``) or the keys are in
+``TRACER_KEY``: the key never goes into the database.
 """
 
 from __future__ import annotations
@@ -20,25 +24,39 @@ from .export import ExportResult, export_table
 from .keys import ENV_VAR, KeyRing, create_key_file, default_key_path, key_from_environment, load_ring, write_ring
 from .match import match_leaks
 from .progress import OnRows
-from .registry import Account, CodeParams, RegisteredKey, Registry
+from .registry import Account, CodeParams, RegisteredKey, Registry, is_url, redacted
 
 ENV_REGISTRY = "TRACER_REGISTRY"
+ENV_KEY_FILE = "TRACER_KEY_FILE"
 DEFAULT_REGISTRY = "tracer.db"
 
 
-def registry_path(explicit: str | os.PathLike | None = None) -> Path:
-    """``--registry``, else ``TRACER_REGISTRY``, else ``./tracer.db``."""
-    return Path(explicit or os.environ.get(ENV_REGISTRY) or DEFAULT_REGISTRY)
+def registry_path(explicit: str | os.PathLike | None = None) -> Path | str:
+    """``--registry``, else ``TRACER_REGISTRY``, else ``./tracer.db``: a file's path, or a URL as it is."""
+    location = str(explicit or os.environ.get(ENV_REGISTRY) or DEFAULT_REGISTRY)
+    return location if is_url(location) else Path(location)
 
 
-def init(path: str | os.PathLike | None = None) -> tuple[Path, Path]:
+def key_file(location: Path | str, explicit: str | os.PathLike | None = None) -> Path:
+    """``--key-file``, else ``TRACER_KEY_FILE``, else beside a registry file; a URL's key must be named."""
+    named = explicit or os.environ.get(ENV_KEY_FILE)
+    if named:
+        return Path(named)
+    if is_url(str(location)):
+        raise KeyError_(f"a registry on a server needs its key named: --key-file PATH, {ENV_KEY_FILE} or {ENV_VAR} "
+                        "(the key never goes into the database)")
+    return default_key_path(Path(location))
+
+
+def init(path: str | os.PathLike | None = None, key_path: str | os.PathLike | None = None) -> tuple[Path | str, Path]:
     """A new registry and its key file (or the keys in ``TRACER_KEY``); refuses to overwrite either."""
     path = registry_path(path)
-    key_path = default_key_path(path)
-    if path.exists():
-        raise RegistryError(f"registry {path} already exists; refusing to overwrite it")
-    if not path.parent.is_dir():
-        raise RegistryError(f"cannot create registry {path}: directory {path.parent} does not exist")
+    key_path = _key_path_for(path, key_path)
+    if not is_url(str(path)):
+        if path.exists():
+            raise RegistryError(f"registry {path} already exists; refusing to overwrite it")
+        if not path.parent.is_dir():
+            raise RegistryError(f"cannot create registry {path}: directory {path.parent} does not exist")
     if key_from_environment():
         ring = load_ring(key_path)
         key_written = None
@@ -46,7 +64,8 @@ def init(path: str | os.PathLike | None = None) -> tuple[Path, Path]:
         ring = create_key_file(key_path)
         key_written = key_path
     try:
-        Registry.create(path, ring, CodeParams(code.DEFAULT_LENGTH, code.DEFAULT_CUTOFF)).close()
+        with Registry.create(path, ring, CodeParams(code.DEFAULT_LENGTH, code.DEFAULT_CUTOFF)) as registry:
+            path = registry.path
     except BaseException:
         if key_written is not None:
             key_written.unlink(missing_ok=True)
@@ -54,15 +73,25 @@ def init(path: str | os.PathLike | None = None) -> tuple[Path, Path]:
     return path, key_path
 
 
+def _key_path_for(location: Path | str, explicit) -> Path:
+    """The key file's path, or (keys in ``TRACER_KEY``) the name messages give it."""
+    if key_from_environment() and not explicit and not os.environ.get(ENV_KEY_FILE):
+        return Path(ENV_VAR) if is_url(str(location)) else default_key_path(Path(location))
+    return key_file(location, explicit)
+
+
 def open_registry(path: str | os.PathLike | None = None) -> Registry:
     return Registry.open(registry_path(path))
 
 
-def open_with_key(path: str | os.PathLike | None = None) -> tuple[Registry, KeyRing]:
+def open_with_key(path: str | os.PathLike | None = None,
+                  key_path: str | os.PathLike | None = None) -> tuple[Registry, KeyRing]:
     """The registry and its key ring, checked to belong together."""
-    registry = open_registry(path)
+    location = registry_path(path)
+    key_path = _key_path_for(location, key_path)  # a URL without a named key fails before connecting
+    registry = Registry.open(location)
     try:
-        ring = load_ring(default_key_path(registry.path))
+        ring = load_ring(key_path)
         registry.verify_ring(ring)
     except BaseException:
         registry.close()
@@ -81,29 +110,29 @@ def list_accounts(path) -> list[tuple[Account, int]]:
         return [(a, counts.get(a.id, 0)) for a in registry.accounts()]
 
 
-def export(path, source, *, account: str, output, on_rows: OnRows | None = None) -> ExportResult:
+def export(path, source, *, account: str, output, on_rows: OnRows | None = None, key_path=None) -> ExportResult:
     """Export ``source`` for ``account`` with the current key; ``on_rows(n)`` hears of every batch of rows written."""
-    registry, ring = open_with_key(path)
+    registry, ring = open_with_key(path, key_path)
     with registry:
         return export_table(registry, ring, account, Path(source), Path(output), on_rows)
 
 
 def match(path, leaks: Sequence, *, fpr: float = 1e-6, encoding: str | None = None,
-          on_rows: OnRows | None = None):
+          on_rows: OnRows | None = None, key_path=None):
     """The verdict on ``leaks``; ``on_rows(n)`` hears of every batch of rows read."""
-    registry, ring = open_with_key(path)
+    registry, ring = open_with_key(path, key_path)
     with registry:
         return match_leaks(registry, ring, [Path(p) for p in leaks], fpr=fpr, encoding=encoding, on_rows=on_rows)
 
 
-def check_registry(path) -> tuple[list[str], dict[str, int]]:
+def check_registry(path, key_path=None) -> tuple[list[str], dict[str, int]]:
     """Problems found in the registry (empty when sound), and what it holds."""
-    registry, ring = open_with_key(path)
+    registry, ring = open_with_key(path, key_path)
     with registry:
         return registry.check(ring), registry.summary()
 
 
-def rotate_key(path=None) -> tuple[int, Path]:
+def rotate_key(path=None, key_path=None) -> tuple[int, Path]:
     """Add a fresh key to the key file and the registry, and make it current; returns its id and the file.
 
     Old keys stay: exports made with them can only be matched with them.
@@ -113,8 +142,9 @@ def rotate_key(path=None) -> tuple[int, Path]:
     again registers that key instead of making another.  Keys in
     ``TRACER_KEY`` cannot be rewritten: rotate the key file instead.
     """
-    with open_registry(path) as registry:
-        key_path = default_key_path(registry.path)
+    location = registry_path(path)
+    key_path = _key_path_for(location, key_path)
+    with Registry.open(location) as registry:
         if key_from_environment():
             raise KeyError_(f"cannot rotate keys held in {ENV_VAR}: put them in the key file {key_path} "
                             f"(mode 600), unset {ENV_VAR} and rotate again")
@@ -131,3 +161,16 @@ def list_keys(path) -> list[RegisteredKey]:
     """The keys the registry has had (ids, dates, exports made with each); never a secret."""
     with open_registry(path) as registry:
         return registry.keys()
+
+
+def migrate_registry(path, target: str, key_path=None):
+    """Move a registry file whole onto an empty PostgreSQL database (see ``registry.migrate``)."""
+    from .registry.migrate import migrate_to
+
+    location = registry_path(path)
+    if is_url(str(location)):
+        raise RegistryError(f"registry {redacted(str(location))} is on a server already; migrate moves a registry file")
+    if not is_url(target):
+        raise RegistryError(f"--to {target}: not a postgresql:// URL")
+    key_path = _key_path_for(location, key_path)
+    return migrate_to(location, target, load_ring(key_path), key_path)

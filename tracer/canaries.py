@@ -48,7 +48,7 @@ from .canary_values import (
 )
 from .columns import Column, Schema, phone_anchor
 
-RATE = 0.0075  # share of records followed by a canary
+RATE = 0.0075  # share of records followed by a per-account canary (shared slots: shared_canaries)
 RECENT = 512  # rows a canary's parts are drawn from
 SEQUENTIAL_GAP = 10**6  # two identifiers this close, same prefix, are taken as a sequence
 

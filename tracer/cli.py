@@ -43,6 +43,7 @@ stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 class State:
     registry: Optional[str] = None
+    key_file: Optional[str] = None
     debug: bool = False
 
 
@@ -84,6 +85,21 @@ def rows_progress(description: str, quiet: bool):
         yield lambda n: progress.advance(task, n)
 
 
+def warn_left_out(verdict, shown: int = 20) -> None:
+    """What a match skipped, on stderr: lines per cause, files stopped early, files not read (the first few)."""
+    for leak in verdict.files:
+        name = leak.path if leak.archive else Path(leak.path).name
+        for skipped in leak.skipped_text():
+            typer.echo(f"Warning: {name}: {skipped} skipped", err=True)
+        if leak.stopped:
+            typer.echo(f"Warning: {name}: read {leak.rows} rows, then stopped: {leak.stopped}", err=True)
+    for unread in verdict.unread[:shown]:
+        typer.echo(f"Warning: {unread.label}: {unread.reason}", err=True)
+    if len(verdict.unread) > shown:
+        typer.echo(f"Warning: … and {len(verdict.unread) - shown} more files not read (see --json or the report)",
+                   err=True)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"tracer {__version__} ({engine.describe()})")
@@ -93,12 +109,18 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     registry: Optional[str] = typer.Option(
-        None, "--registry", help="Registry file (env TRACER_REGISTRY; default ./tracer.db)."
+        None, "--registry",
+        help="Registry file, or a postgresql:// URL for many export hosts (env TRACER_REGISTRY; default ./tracer.db).",
+    ),
+    key_file: Optional[str] = typer.Option(
+        None, "--key-file",
+        help="Key file (env TRACER_KEY_FILE; default beside a registry file; a URL's must be named, or TRACER_KEY).",
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     state.registry = registry
+    state.key_file = key_file
     state.debug = debug
     if engine._engine is None and os.environ.get(engine.ENV_VAR, "").strip().lower() != "python":
         typer.echo(f"warning: {engine.NOT_BUILT}", err=True)
@@ -108,7 +130,7 @@ def main_options(
 @reports_errors
 def init() -> None:
     """Create a new registry and its key file (refuses to overwrite either)."""
-    path, key_path = api.init(state.registry)
+    path, key_path = api.init(state.registry, state.key_file)
     typer.echo(f"Created registry {path}")
     typer.echo(f"Key: {key_path} (keep it secret, keep it apart from the registry's backups)"
                if key_path.exists() else "Key: from TRACER_KEY")
@@ -144,8 +166,8 @@ def accounts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON
 @registry_app.command("check")
 @reports_errors
 def registry_check() -> None:
-    """Verify the registry: SQLite integrity, the key, the keyed chain of export entries."""
-    problems, summary = api.check_registry(state.registry)
+    """Verify the registry: the database's integrity, the key, the keyed chain of export entries."""
+    problems, summary = api.check_registry(state.registry, state.key_file)
     if problems:
         raise RegistryError(f"registry check failed: {problems[0]}"
                             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
@@ -153,11 +175,23 @@ def registry_check() -> None:
                "{canaries} canaries; history chain verified".format(**summary))
 
 
+@registry_app.command("migrate")
+@reports_errors
+def registry_migrate(
+    to: str = typer.Option(..., "--to", help="The empty PostgreSQL database to move to: postgresql://..."),
+) -> None:
+    """Move this registry file whole onto a PostgreSQL server; the file is then marked as moved."""
+    moved = api.migrate_registry(state.registry, to, state.key_file)
+    typer.echo(f"Moved registry {moved.source} to {moved.target}: {moved.exports} exports, "
+               f"{moved.exposure} exposure digests, {moved.canaries} canaries; history chain verified")
+    typer.echo(f"From now on: tracer --registry {moved.target} --key-file {moved.key_path} ...")
+
+
 @key_app.command("rotate")
 @reports_errors
 def key_rotate() -> None:
     """Make a new current key; the old ones stay in the key file to match the exports made with them."""
-    key_id, key_path = api.rotate_key(state.registry)
+    key_id, key_path = api.rotate_key(state.registry, state.key_file)
     typer.echo(f"Key {key_id} is now current ({key_path}); earlier keys are kept to match earlier exports")
 
 
@@ -187,18 +221,21 @@ def export(
 ) -> None:
     """Export SOURCE for an account: marks, canaries, registered before the file appears."""
     with rows_progress(f"exporting {source.name}", as_json) as on_rows:
-        result = api.export(state.registry, source, account=account, output=output, on_rows=on_rows)
+        result = api.export(state.registry, source, account=account, output=output, on_rows=on_rows,
+                            key_path=state.key_file)
     if as_json:
         typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
     else:
         typer.echo(f"Exported {result.rows} rows for {result.account} to {result.output} "
-                   f"(export {result.export_id}: {result.canaries} canaries, {result.marked_cells} marked cells)")
+                   f"(export {result.export_id}: {result.canaries} canaries, {result.shared_canaries} of them shared, "
+                   f"{result.marked_cells} marked cells)")
 
 
 @app.command()
 @reports_errors
 def match(
-    leaks: list[Path] = typer.Argument(..., help="Leaked files: csv, tsv, txt (also ---- dumps), json, jsonl, xlsx, xls."),
+    leaks: list[Path] = typer.Argument(..., help="Leaked files: csv, tsv, txt (also ---- dumps), json, jsonl, xlsx, xls; "
+                                                 "folders of them; .zip .tar .tar.gz .7z archives of them."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write a report: FILE.html or FILE.md."),
     fpr: float = typer.Option(1e-6, "--fpr", help="Bound on the chance of accusing any innocent account."),
@@ -211,11 +248,9 @@ def match(
 
         check_report_path(report)
     with rows_progress("reading leaks", as_json) as on_rows:
-        verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding, on_rows=on_rows)
-    for leak in verdict.files:
-        if leak.ragged:
-            typer.echo(f"Warning: {Path(leak.path).name}: {leak.ragged} rows with the wrong number of cells skipped",
-                       err=True)
+        verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding, on_rows=on_rows,
+                            key_path=state.key_file)
+    warn_left_out(verdict)
     if report is not None:
         from .report import write_report
 

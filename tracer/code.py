@@ -13,7 +13,12 @@ See ``shared/ACCUSATION.md``.  In short:
   terms are independent across distinct positions, so the Chernoff bound
   ``min_l exp(-l s) prod_i (p_i e^{l a_i} + (1-p_i) e^{l b_i})`` bounds the
   chance of a score at least ``s``.  It is a bound at every m, unlike a normal
-  approximation.
+  approximation;
+- both tails count: a leak that disagrees with a codeword far beyond chance
+  (every variant flipped) is as telling as one that agrees, so the lower tail
+  is bounded the same way (``-S`` has terms ``-a``, ``-b``) and the two-sided
+  p-value is ``2 min(P(S >= s), P(S <= s))``, the factor 2 paid for looking
+  at both.
 """
 
 from __future__ import annotations
@@ -126,6 +131,7 @@ def log_tail_bound(score: float, p: np.ndarray, a: np.ndarray, b: np.ndarray) ->
 
 
 GRID = np.geomspace(1e-4, 20.0, 64)  # lambdas tried for many scores at once
+LOG2 = math.log(2.0)
 EXACT_FOR_FEW = 64  # groups this small get the exact bound for every score
 
 
@@ -151,7 +157,33 @@ def log_tail_bounds(scores: np.ndarray, p: np.ndarray, a: np.ndarray, b: np.ndar
     return grid
 
 
+def log_two_sided_bound(score: float, p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """log of ``2 min(P(S >= score), P(S <= score))`` bounded, for an innocent account (<= 0).
+
+    ``P(S <= s) = P(-S >= -s)`` and ``-S`` is a sum of the same kind with terms
+    ``-a``, ``-b``, so the upper-tail bound serves both.  Only the tail the
+    score lies in can be small; the other is 1.
+    """
+    upper = log_tail_bound(score, p, a, b)
+    lower = log_tail_bound(-score, p, -a, -b)
+    return min(0.0, LOG2 + min(upper, lower))
+
+
+def log_two_sided_bounds(scores: np.ndarray, p: np.ndarray, a: np.ndarray, b: np.ndarray,
+                         refine_below: float) -> np.ndarray:
+    """:func:`log_two_sided_bound` for many scores that share their positions (grid + exact refine)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    upper = log_tail_bounds(scores, p, a, b, refine_below)
+    lower = log_tail_bounds(-scores, p, -a, -b, refine_below)
+    return np.minimum(0.0, LOG2 + np.minimum(upper, lower))
+
+
+def tail(score: float) -> str:
+    """Which tail a score lies in: 'agree' (above its null mean 0) or 'disagree' (below it)."""
+    return "disagree" if score < 0 else "agree"
+
+
 def p_value_bound(score: float, p: np.ndarray, y: np.ndarray) -> float:
-    """Upper bound on the chance an innocent account scores at least ``score``."""
+    """Upper bound on the two-sided chance of an innocent account's score being as far from 0."""
     a, b = term_values(p, y)
-    return math.exp(log_tail_bound(score, p, a, b))
+    return math.exp(log_two_sided_bound(score, p, a, b))

@@ -12,12 +12,15 @@ database and never exported, accuses nobody.
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import random
 import re
 import tempfile
 import time
 import unicodedata
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
@@ -26,7 +29,10 @@ from . import api
 from .errors import TracerError
 from .terminal import format_p, print_verdict
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# The demo's tables travel inside the package (gzipped copies that
+# fixtures/make_fixtures.py writes next to the repo's CSVs), so the demo runs
+# from an installed wheel or sdist, far from any source checkout.
+DEMO_DATA = resources.files("tracer") / "data"
 ACCOUNTS = (
     ("nanjing-li", "Nanjing branch, clerk Li", slice(0, 1500)),
     ("nanjing-wang", "Nanjing branch, clerk Wang", slice(500, 2000)),
@@ -42,6 +48,16 @@ RECIPIENT = ("收件人", "收件人电话", "收件地址")
 def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+def demo_table(name: str) -> tuple[list[str], list[list[str]]]:
+    """A bundled table (``waybills.csv``, ``foreign_waybills.csv``) as header and rows."""
+    resource = DEMO_DATA / f"{name}.gz"
+    if not resource.is_file():
+        raise TracerError(f"demo data {name}.gz is missing from the installed package (a broken install?)")
+    text = gzip.decompress(resource.read_bytes()).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     return rows[0], rows[1:]
 
 
@@ -78,12 +94,10 @@ def _workdir(keep: Path | None):
 
 
 def run_demo(console: Console, keep: Path | None = None) -> None:
-    if not (FIXTURES / "waybills.csv").exists():
-        raise TracerError(f"demo fixtures not found in {FIXTURES} (run from a source checkout)")
     started = time.perf_counter()
     rng = random.Random(20241111)
-    header, source_rows = read_csv(FIXTURES / "waybills.csv")
-    foreign_header, foreign_rows = read_csv(FIXTURES / "foreign_waybills.csv")
+    header, source_rows = demo_table("waybills.csv")
+    foreign_header, foreign_rows = demo_table("foreign_waybills.csv")
     with _workdir(keep) as work:
         registry = work / "tracer.db"
         console.print(f"[bold]1. The security team sets tracer up[/bold] in {work}")
@@ -101,7 +115,8 @@ def run_demo(console: Console, keep: Path | None = None) -> None:
             result = api.export(registry, query, account=name, output=work / f"export-{name}.csv")
             exports[name] = result
             console.print(f"   {name:14} export #{result.export_id}: {result.rows} rows, "
-                          f"{result.canaries} canaries, {result.marked_cells} marked cells")
+                          f"{result.canaries} canaries ({result.shared_canaries} shared), "
+                          f"{result.marked_cells} marked cells")
 
         console.print(f"[bold]3. A leak surfaces[/bold] in a chat group: {LEAKED_ROWS} of {LEAKER}'s rows, "
                       f"recipient name/phone/address only, cleaned, headerless GBK '----' dump, "
@@ -118,7 +133,9 @@ def run_demo(console: Console, keep: Path | None = None) -> None:
         for suspect in verdict.suspects:
             console.print(f"   Evidence against {suspect.account}: p = {format_p(suspect.p_value, suspect.log10_p_value)}; "
                           f"{suspect.canary_hits} canary row(s) found; "
-                          f"{suspect.marks_agreeing} of {suspect.marks_observed} marks agree with its codeword")
+                          f"{suspect.marks_agreeing} of {suspect.marks_observed} marks agree with its codeword"
+                          + (" (far fewer than chance: its variants were flipped)" if suspect.marks_tail == "disagree"
+                             else ""))
             for hit in suspect.canary_rows[:3]:
                 console.print(f"     canary in {hit.file} row {hit.row_number}: {' / '.join(hit.row)} "
                               f"(export #{hit.export_id})")

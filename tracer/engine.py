@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from itertools import islice
 
 from .channels import ALL_SLOTS
 from .channels._cn_regions import CITIES, PROVINCES
@@ -106,7 +105,18 @@ def native_engine(key: Key, plan: MarkPlan):
 
 
 def batches(rows: Iterable[list[str]], size: int = BATCH_ROWS) -> Iterator[list[list[str]]]:
-    """Rows in lists of ``size``, each row a list (what the engine reads)."""
-    rows = iter(rows)
-    while batch := list(islice(rows, size)):
-        yield [row if type(row) is list else list(row) for row in batch]
+    """Rows in lists of ``size``, each row a list (what the engine reads).  When reading fails
+    part way (a reader's ``InputError``), the rows read before it come first, as one by one."""
+    batch: list[list[str]] = []
+    try:
+        for row in rows:
+            batch.append(row if type(row) is list else list(row))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    except Exception:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch

@@ -10,7 +10,11 @@ of one column of one leak file):
 - how many rows the group holds, and per stream how many symbols were read and
   how many were ones (a channel a cleaning made uniform is erased);
 - per (account, export) how many real records of the leak that export held;
-- the canary values found, with the row that showed each (for the report).
+- the canary values found, with the row that showed each (for the report);
+- the shared decoys found (see ``shared_canaries``): each one's code symbols
+  go to the receiver group of the record its slot follows, apart from the
+  marks (a cleaning can leave marks read with wrong symbols, and those must
+  not drown what the decoys show); its row is not read for marks.
 
 Rows are taken in batches of ``LOOKUP_ROWS``: their anchors are looked up in
 the registry together, the batch is summed in, and dropped.
@@ -22,11 +26,15 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from .channels import ALL_SLOTS
 from .columns import Schema
 from .registry import Registry
+from .shared_canaries import decode_meaning
+from .tables.base import SKIP_CAUSES, skip_words
 
 LOOKUP_ROWS = 2000  # rows whose anchors are looked up in the registry together
 COMPACT_AT = 1 << 14  # codes buffered per (group, stream) before they are made distinct
@@ -40,6 +48,24 @@ class LeakFile:
     rows: int
     ragged: int
     schema: Schema
+    skipped: dict[str, int] = field(default_factory=dict)  # cause (SKIP_CAUSES) -> lines or rows skipped
+    archive: tuple[str, str, str] | None = None  # (path, SHA-256, member name) of the archive it came from
+    stopped: str = ""  # why reading stopped early (a file found in a folder or archive), else ""
+    label: str = ""  # the name its rows go by (canary hits): 'leak.csv', 'leaks/sub/a.csv', 'dump.zip/a.csv'
+
+    @property
+    def name(self) -> str:
+        return self.label or Path(self.path).name
+
+    def skip_counts(self) -> dict[str, int]:
+        """Rows or lines skipped per cause, every cause of SKIP_CAUSES (0 when none)."""
+        counts = {cause: self.skipped.get(cause, 0) for cause in SKIP_CAUSES}
+        counts["ragged"] = self.ragged
+        return counts
+
+    def skipped_text(self) -> list[str]:
+        """What was skipped, in words, one entry per cause that occurred: '2 lines with NUL bytes'."""
+        return [skip_words(cause, n) for cause, n in self.skip_counts().items() if n]
 
     def as_json(self) -> dict:
         return {
@@ -48,6 +74,10 @@ class LeakFile:
             "size": self.size,
             "rows": self.rows,
             "ragged_rows_skipped": self.ragged,
+            "skipped": self.skip_counts(),
+            **({"archive": {"path": self.archive[0], "sha256": self.archive[1], "member": self.archive[2]}}
+               if self.archive else {}),
+            **({"stopped": self.stopped} if self.stopped else {}),
             "columns": [
                 {"index": c.index, "header": c.header, "kind": c.kind, "by": c.by, "confidence": c.confidence}
                 for c in self.schema.columns
@@ -119,6 +149,10 @@ def consistent_positions(positions: np.ndarray, symbols: np.ndarray) -> tuple[np
     return unique[keep], low[keep]
 
 
+# Slots whose variants a rounding cleaning rewrites at random, by name (see MarkSlot.ROUNDABLE).
+ROUNDABLE = {slot.NAME: slot for slot in ALL_SLOTS if slot.ROUNDABLE}
+
+
 def erased_streams(readings: np.ndarray, ones: np.ndarray, min_symbols: int, minority: float) -> np.ndarray:
     """Streams whose symbols a cleaning made uniform: at least ``min_symbols``
     read, and the rarer symbol below ``minority`` of them."""
@@ -150,11 +184,16 @@ class Evidence:
     stream_names: dict[tuple, int] = field(default_factory=dict)  # (file, column, slot, anchor column) ->
     readings: list[int] = field(default_factory=list)  # per stream, symbols read in rows some account received
     ones: list[int] = field(default_factory=list)  # ... and how many of them were 1
+    fine: list[int] = field(default_factory=list)  # per stream of a roundable slot, cells read that are not coarse
+    roundable: list = field(default_factory=list)  # per stream: (column, slot) when its slot is roundable, else None
     marks: dict[frozenset[int], dict[int, MarkCodes]] = field(default_factory=dict)  # group -> stream ->
     group_rows: Counter = field(default_factory=Counter)  # receiver group -> leaked rows
     records: Counter = field(default_factory=Counter)  # (account, export) -> real records of the leak it held
     canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
     owner: dict[int, int] = field(default_factory=dict)  # export -> account
+    shared_groups: dict[frozenset[int], set] = field(default_factory=dict)  # receiver group -> slots' symbols found
+    shared_marks: dict[frozenset[int], MarkCodes] = field(default_factory=dict)  # receiver group -> their codes
+    shared_seen: set[int] = field(default_factory=set)  # shared decoy digests already counted
 
     def stream(self, name: tuple) -> int:
         index = self.stream_names.get(name)
@@ -162,6 +201,9 @@ class Evidence:
             index = self.stream_names[name] = len(self.stream_names)
             self.readings.append(0)
             self.ones.append(0)
+            self.fine.append(0)
+            slot = ROUNDABLE.get(name[2])
+            self.roundable.append(None if slot is None else (name[1], slot))
         return index
 
     # ---- summing rows in ------------------------------------------------
@@ -183,7 +225,10 @@ class Evidence:
         holders = {d: frozenset(self.owner[e] for e in exports) for d, exports in exposure.items()}
         for digest, (export_id, _) in canaries.items():
             holders[digest] = holders.get(digest, frozenset()) | {self.owner[export_id]}
+        shared = self._shared_in(registry, first_seen, exposure, canaries, key_id)
         for row in batch:
+            if not shared.isdisjoint(row.digests):
+                continue  # a shared decoy: its symbols are counted, its cells are no mark evidence
             group = receivers_of(row.digests, holders)
             if group:
                 self._add_row(row, group, exposure, canaries)
@@ -207,6 +252,39 @@ class Evidence:
                                                      row.columns, space)
         return found
 
+    def _shared_in(self, registry: Registry, first_seen: dict[int, LeakedRow], exposure: dict, canaries: dict,
+                   key_id: int) -> set[int]:
+        """Shared decoys among the batch's anchors; each new one's symbols are summed in. Returns their digests.
+
+        A value that is also a real record's or a canary's is no shared decoy
+        (a collision, which the exporter avoids but cannot rule out later).  The
+        symbols count for the accounts that received the record the slot
+        follows (exposure, never codewords), whatever version they were given.
+        """
+        meanings: dict[int, set] = defaultdict(set)
+        for digest, positions, symbols, record in registry.shared_decoys_of(first_seen, key_id):
+            if digest not in exposure and digest not in canaries:
+                meanings[digest].add((positions, symbols, record))
+        found = {d: decode_meaning(*next(iter(m))) for d, m in meanings.items() if len(m) == 1}
+        new = {d: meaning for d, meaning in found.items() if d not in self.shared_seen}
+        if new:
+            records = {a for _, record in new.values() for a in record}
+            record_exposure: dict[int, set[int]] = defaultdict(set)
+            for digest, export_id in registry.exposure_of(records, key_id):
+                record_exposure[digest].add(export_id)
+            self._learn_owners(registry, set().union(*record_exposure.values()) if record_exposure else set())
+            holders = {d: frozenset(self.owner[e] for e in exports) for d, exports in record_exposure.items()}
+            for digest, (pairs, record) in sorted(new.items()):
+                self.shared_seen.add(digest)
+                group = receivers_of(record, holders) if all(a in holders for a in record) else frozenset()
+                if not group:
+                    continue
+                self.shared_groups.setdefault(group, set()).add(tuple(pairs))
+                codes = self.shared_marks.setdefault(group, MarkCodes())
+                for position, symbol in pairs:
+                    codes.add(2 * position + symbol)
+        return set(found)
+
     def _learn_owners(self, registry: Registry, export_ids: set[int]) -> None:
         missing = export_ids - self.owner.keys()
         if missing:
@@ -219,6 +297,9 @@ class Evidence:
         for position, symbol, stream in row.marks:
             self.readings[stream] += 1
             self.ones[stream] += symbol
+            roundable = self.roundable[stream]
+            if roundable is not None and not roundable[1].coarse(row.cells[roundable[0]]):
+                self.fine[stream] += 1
             codes = streams.get(stream)
             if codes is None:
                 codes = streams[stream] = MarkCodes()
@@ -231,8 +312,12 @@ class Evidence:
 
     # ---- what the accusation asks -----------------------------------------
     def accounts(self) -> set[int]:
-        """Every account that received some leaked record."""
-        return set().union(*self.group_rows) if self.group_rows else set()
+        """Every account that received some leaked record (or the record a leaked shared decoy follows)."""
+        return set().union(*self.group_rows, *self.shared_groups)
+
+    def shared_of(self, account: int) -> int:
+        """Shared decoys found after records ``account`` received."""
+        return sum(len(found) for group, found in self.shared_groups.items() if account in group)
 
     def rows_of(self, account: int) -> int:
         return sum(n for group, n in self.group_rows.items() if account in group)
@@ -242,10 +327,14 @@ class Evidence:
         return any(account in group and not others.isdisjoint(group) for group in self.group_rows)
 
     def erased(self, min_symbols: int, minority: float) -> frozenset[int]:
-        """The streams a cleaning made uniform (see :func:`erased_streams`)."""
+        """The streams a cleaning made uniform (see :func:`erased_streams`), and those of a roundable
+        slot whose every cell read is coarse (a column rounded to whole units reads noise).  Both look
+        at the leak's cells only, never at codewords."""
         streams = erased_streams(np.asarray(self.readings, dtype=np.int64), np.asarray(self.ones, dtype=np.int64),
                                  min_symbols, minority)
-        return frozenset(streams.tolist())
+        rounded = {index for name, index in self.stream_names.items()
+                   if name[2] in ROUNDABLE and self.readings[index] >= min_symbols and not self.fine[index]}
+        return frozenset(streams.tolist()) | rounded
 
     def observed(self, account: int, erased: Collection[int], without: Collection[int] = frozenset()
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -255,6 +344,11 @@ class Evidence:
                  if account in group and group.isdisjoint(without)
                  for stream, codes in streams.items() if stream not in erased]
         return _consistent(parts)
+
+    def observed_shared(self, account: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, symbols) the shared decoys after records ``account`` received show; one symbol per
+        position (a leak holding two versions of one slot keeps the positions where they agree)."""
+        return _consistent([codes.compact() for group, codes in self.shared_marks.items() if account in group])
 
     def positions_read(self, erased: Collection[int]) -> int:
         parts = [codes.compact() for streams in self.marks.values()

@@ -36,8 +36,9 @@ from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
+from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_at, version_seed
 from .tables import TableFormat, TableWriter, open_table
-from .tables.base import kind_for, writable_kind
+from .tables.base import kind_for, skip_words, writable_kind
 
 SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
@@ -46,6 +47,7 @@ SPOOL_CHUNK = 1 << 16
 MAX_DEFERRALS = 32  # gaps a canary may pass over before it takes one anyway
 CANARY_THRESHOLD = int(RATE * 2**64)
 CANARY_ATTEMPTS = 32
+DECOY_SHARE = 0.02  # all decoys together stay within this share of the rows so far (SPEC)
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,47 @@ class ExportResult:
     export_id: int
     account: str
     rows: int
-    canaries: int
+    canaries: int  # decoy rows written: the account's own canaries and shared decoys
     marked_cells: int
     output: str
-    engine: str  # 'native' or 'python': which row engine marked it
+    shared_canaries: int = 0  # ... of which shared decoys
+    engine: str = "python"  # 'native' or 'python': which row engine marked it
 
     def as_json(self) -> dict:
-        return asdict(self)
+        """The CLI contract's object (SPEC): ``canaries`` counts every decoy row."""
+        out = asdict(self)
+        del out["shared_canaries"]
+        return out
+
+
+class _Known:
+    """An anchor known by its exposure digest, which is its keyed digest's first 8 bytes."""
+
+    __slots__ = ("exposure", "digest")
+
+    def __init__(self, exposure: int):
+        self.exposure = exposure
+        self.digest = exposure.to_bytes(8, "little", signed=True)
+
+
+class _Exposed:
+    """A row's anchors as the native engine reports them: their exposure digests, phones first.
+
+    What the exporter's per-row bookkeeping reads of ``RowAnchors``: ``all``,
+    ``phones``, ``by_column`` (only whether there is any) and each anchor's
+    ``exposure`` and ``digest[:8]`` (the shared slot's record digest).  The
+    differential tests export with both engines, so a new use of anything
+    else shows there."""
+
+    __slots__ = ("all", "phones")
+
+    def __init__(self, exposures: list[int], phones: int):
+        self.all = [_Known(e) for e in exposures]
+        self.phones = self.all[:phones]
+
+    @property
+    def by_column(self) -> list[_Known]:
+        return self.all
 
 
 @dataclass
@@ -87,6 +123,8 @@ class _Exporter:
         # Every key's hasher: a canary's new values must be unknown under each (records exported before a rotation).
         self.ring_hashers = [self.hasher] + [AnchorHasher(k) for i, k in ring.keys.items() if i != ring.current_id]
         self.canaries: dict[int, int] = {}  # digest of a canary's new phone or identifier -> its space
+        self.shared: dict[int, tuple[str, str, bytes]] = {}  # digest of a shared decoy's new value -> meaning
+        self.shared_rows = 0
         self.recent: deque[list[str]] = deque(maxlen=RECENT)
         self.phone_counts: Counter[int] = Counter()  # phone exposure digest -> rows
         self.marked_cells = 0
@@ -108,13 +146,13 @@ class _Exporter:
     def wants_canary(self, seed: bytes | None) -> bool:
         return seed is not None and int.from_bytes(seed[:8], "little") < CANARY_THRESHOLD
 
-    def remember(self, row: list[str], phones: list[int]) -> None:
-        """Keep the row among the recent ones, and count its phones' exposure digests (a shop's phone repeats)."""
+    def remember(self, row: list[str], anchors: RowAnchors) -> None:
+        """Keep the row among the recent ones, and count its phones (a shop's phone repeats)."""
         self.recent.append(row)
         if len(self.phone_counts) >= PHONE_COUNT_LIMIT:
             self.phone_counts.clear()
-        for exposure in phones:
-            self.phone_counts[exposure] += 1
+        for anchor in anchors.phones:
+            self.phone_counts[anchor.exposure] += 1
 
     def repeats(self, phone: str) -> bool:
         text = phone_anchor(phone)
@@ -136,7 +174,9 @@ class _Exporter:
             anchors = row_anchors(self.plan, canary.row, self.hasher)
             fake = {anchors.by_column[i].exposure: space for i, space in canary.spaces.items()
                     if i in anchors.by_column}
-            if not fake or not self.canaries.keys().isdisjoint(fake):
+            if not fake or not self.canaries.keys().isdisjoint(fake) or not self.shared.keys().isdisjoint(fake):
+                continue
+            if any(self.registry.shared_meanings(d) for d in fake):
                 continue
             if self.taken(canary.row, [i for i in canary.spaces if i in anchors.by_column]):
                 continue
@@ -144,6 +184,47 @@ class _Exporter:
             marked, _ = mark_row(self.plan, canary.row, anchors, self.bits, self.length)
             return marked
         raise TracerError("could not draw a canary that collides with no known record; export again")
+
+    def shared_after(self, before: list[str], anchors: RowAnchors, after: list[str] | None) -> list[str] | None:
+        """The shared decoy following ``before``, when a shared slot follows it (see ``shared_canaries``).
+
+        The version is the account's bits at the slot's positions; the decoy
+        is drawn from (key, record, version) and the export's rows, so accounts
+        with the same records and symbols write the same bytes.  Its new values
+        must be nobody else's: no exported record's, no account's own canary,
+        no other slot's or version's.
+        """
+        def gap() -> float | None:
+            return gap_weight(self.schema, self.recent, before, after) if after is not None else None
+
+        slot = slot_at(self.key, anchors, gap, self.length)
+        if slot is None:
+            return None
+        version = slot.version(self.bits)
+        seed = version_seed(self.key, slot, version)
+        meaning = encode_meaning(slot, version, [a.exposure for a in anchors.all])
+        for attempt in range(CANARY_ATTEMPTS):
+            fits = attempt < CANARY_ATTEMPTS // 2
+            decoy = draw_version(self.schema, Donors(list(self.recent), before, after if fits else None,
+                                                     self.repeats), seed, attempt)
+            decoy_anchors = row_anchors(self.plan, decoy.row, self.hasher)
+            fresh = [i for i, space in decoy.spaces.items() if space > 0 and i in decoy_anchors.by_column]
+            digests = [decoy_anchors.by_column[i].exposure for i in fresh]
+            if not digests or self.shared_taken(digests, meaning) or self.taken(decoy.row, fresh):
+                continue
+            self.shared.update(dict.fromkeys(digests, meaning))
+            self.shared_rows += 1
+            return mark_row(self.plan, decoy.row, decoy_anchors, VersionBits(seed), self.length)[0]
+        return None  # the slot stays empty: an erasure for the matcher, never a wrong symbol
+
+    def shared_taken(self, digests: list[int], meaning: tuple[str, str, bytes]) -> bool:
+        """Whether a shared decoy's new value is some canary's or another slot's (or version's) value."""
+        for digest in digests:
+            if digest in self.canaries or self.shared.get(digest, meaning) != meaning:
+                return True
+            if self.registry.canary_anywhere(digest) or self.registry.shared_meanings(digest) - {meaning[:2]}:
+                return True
+        return False
 
     def taken(self, row: list[str], columns: list[int]) -> bool:
         """Whether, under some key of the ring, a canary's new value in ``columns`` is already known.
@@ -169,25 +250,31 @@ class _Exporter:
         buffer: list[int] = []
         canaries = 0
         pending: _Pending | None = None  # a canary waiting for its gap
+        previous: tuple[list[str], RowAnchors] | None = None  # the row before, which a shared slot may follow
         marked_rows = self._python_rows(rows) if self.native is None else self._native_rows(rows)
-        for index, (row, marked, exposures, phones, seed) in enumerate(marked_rows):
-            buffer.extend(exposures)
+        for index, (row, marked, anchors, seed) in enumerate(marked_rows):
+            buffer.extend(a.exposure for a in anchors.all)
             if len(buffer) >= SPOOL_CHUNK:
                 spool.write(np.asarray(buffer, dtype="<i8").tobytes())
                 buffer.clear()
+            if previous is not None:
+                self.write_shared(writer, *previous, row)
+            previous = (row, anchors)
             if pending is not None and self.takes(pending, row):
                 writer.write_row(self.canary_after(pending.before, row, pending.seed))
                 canaries += 1
                 pending = None
-            self.remember(row, phones)
+            self.remember(row, anchors)
             writer.write_row(marked)
             self.rows = index + 1
             if pending is not None:
                 pending.before = row  # not this gap: the next one is tried
                 continue
-            if self.wants_canary(seed) or index == forced:
+            if (self.wants_canary(seed) and self.room(canaries, index)) or index == forced:
                 seed = seed or self.key.digest("row", self.account.uid, 16)
                 pending = _Pending(row, seed, random.Random(seed + b"gap"))
+        if previous is not None:
+            self.write_shared(writer, *previous, None)
         if pending is not None:
             writer.write_row(self.canary_after(pending.before, None, pending.seed))
             canaries += 1
@@ -195,18 +282,29 @@ class _Exporter:
             spool.write(np.asarray(buffer, dtype="<i8").tobytes())
         return canaries
 
+    def write_shared(self, writer: TableWriter, before: list[str], anchors: RowAnchors, after: list[str] | None
+                     ) -> None:
+        decoy = self.shared_after(before, anchors, after)
+        if decoy is not None:
+            writer.write_row(decoy)
+
+    def room(self, canaries: int, index: int) -> bool:
+        """Whether one more canary of the account's own keeps every decoy within ``DECOY_SHARE`` of the
+        rows so far (the first always has room: every export has one).  Only the account's own canaries
+        wait: shared slots must be the same for every account exporting the records."""
+        return canaries == 0 or canaries + self.shared_rows + 1 <= DECOY_SHARE * (index + 1)
+
     def _python_rows(self, rows: Iterator[list[str]]) -> Iterator[tuple]:
-        """The reference: each row with its marked copy, its anchors' exposure digests (all, then
-        the phones') and its seed."""
+        """The reference: each row with its marked copy, its anchors and its seed."""
         for row in rows:
             anchors = row_anchors(self.plan, row, self.hasher)
             marked, cells = mark_row(self.plan, row, anchors, self.bits, self.length)
             self.marked_cells += cells
-            yield row, marked, [a.exposure for a in anchors.all], [a.exposure for a in anchors.phones], \
-                self.row_seed(anchors)
+            yield row, marked, anchors, self.row_seed(anchors)
 
     def _native_rows(self, rows: Iterator[list[str]]) -> Iterator[tuple]:
-        """What ``_python_rows`` yields, computed by the native engine a batch at a time."""
+        """What ``_python_rows`` yields, computed by the native engine a batch at a time (the
+        anchors as their exposure digests: see ``_Exposed``)."""
         bits = bytes(self.bits)
         for batch in batches(rows):
             try:
@@ -219,9 +317,9 @@ class _Exporter:
             at = 0
             for i, row in enumerate(batch):
                 count = counts[i]
-                mine = exposures[at:at + count]
+                anchors = _Exposed(exposures[at:at + count], phones[i])
                 at += count
-                yield row, out[i], mine, mine[:phones[i]], seeds[16 * i:16 * i + 16] if count else None
+                yield row, out[i], anchors, seeds[16 * i:16 * i + 16] if count else None
 
     def takes(self, pending: "_Pending", after: list[str]) -> bool:
         """Whether the pending canary goes between its row and ``after``: with a probability
@@ -247,6 +345,17 @@ def _spool_chunks(spool) -> Iterator[np.ndarray]:
         if not data:
             return
         yield np.frombuffer(data, dtype="<i8")
+
+
+class _Rereadable:
+    """The spooled exposure digests, read from the start each time: a registration cut off by a lost
+    connection is made again (see ``Registry.record_export``)."""
+
+    def __init__(self, spool):
+        self.spool = spool
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return _spool_chunks(self.spool)
 
 
 def _output_format(source_format: TableFormat, source: Path, output: Path) -> TableFormat:
@@ -302,7 +411,11 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
                 if table.ragged:
                     raise InputError(f"{source.name}: {table.ragged} rows have the wrong number of cells")
+                if table.skipped:  # an export must carry every source row: nothing may be dropped
+                    cause, count = next(iter(table.skipped.items()))
+                    raise InputError(f"{source.name}: {skip_words(cause, count)}; not exported")
                 _demote_colliding_canaries(exporter.canaries, spool)
+                _drop_colliding_shared(exporter.shared, spool)
                 entry = registry.record_export(
                     account,
                     ring.current_id,
@@ -311,9 +424,10 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     output=output.name,
                     rows=exporter.rows,
                     marked_cells=exporter.marked_cells,
-                    exposure=_spool_chunks(spool),
+                    exposure=_Rereadable(spool),
                     canary_rows=canaries,
                     canaries=exporter.canaries,
+                    shared=[(digest, *meaning) for digest, meaning in exporter.shared.items()],
                 )
             try:
                 os.replace(temp, output)
@@ -324,8 +438,8 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
             temp.unlink(missing_ok=True)
             raise
     registry.mark_released(entry.id)
-    return ExportResult(entry.id, account.name, exporter.rows, canaries, exporter.marked_cells, str(output),
-                        exporter.engine)
+    return ExportResult(entry.id, account.name, exporter.rows, canaries + exporter.shared_rows,
+                        exporter.marked_cells, str(output), exporter.shared_rows, exporter.engine)
 
 
 def _demote_colliding_canaries(canaries: dict[int, int], spool) -> None:
@@ -338,9 +452,22 @@ def _demote_colliding_canaries(canaries: dict[int, int], spool) -> None:
     is registered as no evidence (the canary row stays, its other values
     still count).  Demoting instead of exporting again keeps export one pass.
     """
-    if not canaries:
-        return
-    wanted = np.fromiter(canaries, dtype=np.int64)
-    for chunk in _spool_chunks(spool):
-        for digest in chunk[np.isin(chunk, wanted)].tolist():
-            canaries[digest] = 0
+    for digest in _in_spool(canaries, spool):
+        canaries[digest] = 0
+
+
+def _drop_colliding_shared(shared: dict, spool) -> None:
+    """A shared decoy value that is also a real record further down this export is not registered.
+
+    It would read as the slot's symbols whenever the real record leaks; unregistered, the
+    decoy row stays in the file and its slot reads as an erasure."""
+    for digest in _in_spool(shared, spool):
+        del shared[digest]
+
+
+def _in_spool(digests, spool) -> set[int]:
+    """Which of ``digests`` are anchors of this export's real rows."""
+    if not digests:
+        return set()
+    wanted = np.fromiter(digests, dtype=np.int64)
+    return {d for chunk in _spool_chunks(spool) for d in chunk[np.isin(chunk, wanted)].tolist()}

@@ -45,6 +45,8 @@ POSITION_SLOTS: tuple[str, ...] = (
     "number.parity",
     "timestamp.seconds",
     "email.case",
+    "cn_address.estate",
+    "en_address.ordinal",
 )
 SLOT_WORD = {name: 2 + i for i, name in enumerate(POSITION_SLOTS)}  # words 0-1 are the exposure digest
 assert len(POSITION_SLOTS) <= 14

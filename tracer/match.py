@@ -16,7 +16,6 @@ of its key; ``accuse`` turns each reading into p-values, and
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -34,18 +33,16 @@ from .marks import AnchorHasher, MarkPlan, mark_plan, read_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Registry
 from .tables import open_table
+from .tables.base import Member, open_binary
+from .tables.sources import Source, Unread, expand, sha256_of
 
 SAMPLE_ROWS = 200
 
 
-def file_sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
+def file_sha256(path: Path | Member) -> tuple[str, int]:
+    """The SHA-256 and size of a leak file or archive member, as the report states them."""
+    with open_binary(path) as handle:
+        return sha256_of(handle)
 
 
 @dataclass
@@ -108,10 +105,16 @@ class KeyedReading:
         self.batch = []
 
 
-def read_leak(registry: Registry, path: Path, readings: list[KeyedReading], encoding: str | None = None,
+def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], encoding: str | None = None,
               on_rows: OnRows | None = None) -> None:
-    """Parse one leak file once, and add its anchors and observations to every key's reading."""
-    if not path.exists():
+    """Parse one leak file once, and add its anchors and observations to every key's reading.
+
+    A file found in a folder or an archive that stops being readable midway
+    keeps the rows read before (they are evidence like any other) and is
+    listed with why it stopped; a file the user named fails with the error.
+    """
+    path, label = source.table, source.label
+    if isinstance(path, Path) and not path.exists():
         raise InputError(f"{path}: file not found")
     sha, size = file_sha256(path)
     length = registry.code.length
@@ -123,19 +126,26 @@ def read_leak(registry: Registry, path: Path, readings: list[KeyedReading], enco
             if len(head) >= SAMPLE_ROWS:
                 break
         if not head:
-            raise InputError(f"{path.name}: no data rows")
+            raise InputError(f"{label}: no data rows")
         schema = recognise(table.columns, head)
         if not schema.anchor_columns:
-            raise InputError(f"{path.name}: no phone or identifier column recognised; nothing to match on")
+            raise InputError(f"{label}: no phone or identifier column recognised; nothing to match on")
         columns = tuple(table.columns)
         plan = mark_plan(schema, alternatives=True)
         engines = [native_engine(reading.key, plan) for reading in readings]
-        count = 0
-        for batch in batches(counted(chain(head, rows), on_rows)):
-            for reading, engine in zip(readings, engines):
-                reading.add_rows(plan, engine, batch, count + 1, path.name, columns, length, registry)
-            count += len(batch)
-        leak_file = LeakFile(str(path), sha, size, count, table.ragged, schema)
+        count, stopped = 0, ""
+        try:
+            for batch in batches(counted(chain(head, rows), on_rows)):
+                for reading, engine in zip(readings, engines):
+                    reading.add_rows(plan, engine, batch, count + 1, label, columns, length, registry)
+                count += len(batch)
+        except InputError as exc:
+            if source.named:
+                raise
+            stopped = str(exc)
+        archive = source.archive and (*source.archive, path.member)
+        leak_file = LeakFile(label if archive else str(path), sha, size, count, table.ragged, schema,
+                             dict(table.skipped), archive=archive, stopped=stopped, label=label)
         for reading in readings:
             reading.flush(registry)
             reading.evidence.files.append(leak_file)
@@ -154,7 +164,30 @@ def match_leaks(registry: Registry, ring: KeyRing, paths: Sequence[Path], fpr: f
     registry.verify_ring(ring)
     readings = [KeyedReading(key_id, ring.keys[key_id])
                 for key_id in registry.keys_with_exports() or [ring.current_id]]
-    for path in paths:
-        read_leak(registry, Path(path), readings, encoding, on_rows)
+    unread: list[Unread] = []
+    for source in expand(paths):
+        if isinstance(source, Unread):
+            unread.append(source)
+            continue
+        try:
+            read_leak(registry, source, readings, encoding, on_rows)
+        except InputError as exc:
+            if source.named:
+                raise
+            unread.append(Unread(source.label, _without_name(str(exc), source)))
+    if not readings[0].evidence.files:
+        first = f": {unread[0].label}: {unread[0].reason}" if unread else ""
+        raise InputError(f"no readable leak file in {', '.join(Path(p).name for p in paths)}"
+                         f" ({len(unread)} left out{first})")
     share = fpr / len(readings)
-    return merge_verdicts([accuse(registry, r.key_id, r.key, r.evidence, share) for r in readings], fpr)
+    verdict = merge_verdicts([accuse(registry, r.key_id, r.key, r.evidence, share) for r in readings], fpr)
+    verdict.unread = unread
+    return verdict
+
+
+def _without_name(message: str, source: Source) -> str:
+    """An error names its file first; an Unread carries the name apart."""
+    for name in (source.label, source.table.name):
+        if message.startswith(f"{name}: "):
+            return message[len(name) + 2:]
+    return message

@@ -19,7 +19,7 @@ def verdict_sentence(verdict: Verdict) -> str:
     if accused:
         names = ", ".join(s.account for s in accused)
         return (f"ACCUSED: {names} — each with a chance below {verdict.fpr:g} that an innocent account "
-                f"scores this high ({tested} account(s) tested, {verdict.rows} leaked rows).")
+                f"shows evidence this strong ({tested} account(s) tested, {verdict.rows} leaked rows).")
     if not tested:
         return (f"Nobody accused: none of the {verdict.rows} leaked rows was ever exported "
                 f"from this registry (no exposure, no canary).")
@@ -34,11 +34,23 @@ def format_p(value: float, log10: float | None = None) -> str:
     return f"{value:.2f}" if value >= 0.01 else f"{value:.2e}"
 
 
+def marks_text(suspect) -> str:
+    """Marks agreeing/read, and when the score lies in the lower tail, that the marks disagree.
+
+    The p-value is two-sided: a copy whose marks disagree with an account's
+    codeword far beyond chance (every variant flipped) convicts as well, so
+    "3/633" alone would misread as weak evidence.
+    """
+    text = f"{suspect.marks_agreeing}/{suspect.marks_observed}"
+    return text + " (disagreeing)" if suspect.marks_tail == "disagree" and suspect.marks_observed else text
+
+
 def print_verdict(verdict: Verdict, console: Console) -> None:
     console.print(verdict_sentence(verdict))
     if not verdict.candidates:
         return
-    table = Table("account", "accused", "p-value", "canaries", "marks agree/read", "rows", "exports (UTC)")
+    table = Table("account", "accused", "p-value", "canaries", "marks agree/read", "shared agree/read", "rows",
+                  "exports (UTC)")
     table.columns[0].no_wrap = True
     for suspect in verdict.candidates[:SHOWN_CANDIDATES]:
         exports = "; ".join(f"#{e.export_id} {e.created[:16].replace('T', ' ')}" for e in suspect.exports)
@@ -47,7 +59,8 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
             "YES" if suspect.accused else "no",
             format_p(suspect.p_value, suspect.log10_p_value),
             str(suspect.canary_hits),
-            f"{suspect.marks_agreeing}/{suspect.marks_observed}",
+            marks_text(suspect),
+            f"{suspect.shared_agreeing}/{suspect.shared_observed}",
             str(suspect.records_in_leak),
             exports,
         )

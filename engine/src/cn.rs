@@ -287,3 +287,49 @@ fn building_at(cell: &str, s: usize) -> Option<Building<'_>> {
     }
     Some(Building { start: s, end, long, n: &cell[s..ne], m, r })
 }
+
+const RESIDENTIAL: [&str; 12] = ["花园", "家园", "新村", "新城", "山庄", "苑", "园", "城", "府", "庭", "湾", "居"];
+
+/// `cn_estate._NAME`: a Han character that is no road or administrative word.
+fn estate_char(c: char) -> bool {
+    is_han(c) && !"路街巷弄道号区县市省旗".contains(c)
+}
+
+/// `cn_estate._ESTATE.search`: `(?<=[号区县旗])(?P<name>NAME{1,6}?(?:RESIDENTIAL))(?P<xq>小区)?(?=[0-9])`,
+/// tried in the order a backtracking engine tries it: leftmost start, fewest name characters,
+/// the residential words in order, 小区 taken when a digit follows it.
+pub fn estate(cell: &str) -> Found {
+    let mut prev: Option<char> = None;
+    for (s, c) in cell.char_indices() {
+        if matches!(prev, Some('号' | '区' | '县' | '旗')) {
+            if let Some(found) = estate_at(cell, s) {
+                return found;
+            }
+        }
+        prev = Some(c);
+    }
+    Found::Absent
+}
+
+fn estate_at(cell: &str, s: usize) -> Option<Found> {
+    let digit_at = |at: usize| cell.as_bytes().get(at).is_some_and(|b| b.is_ascii_digit());
+    let mut q = s;
+    for _ in 1..=6 {
+        let c = char_at(cell, q).filter(|c| estate_char(*c))?;
+        q += c.len_utf8();
+        for word in RESIDENTIAL {
+            if !cell[q..].starts_with(word) {
+                continue;
+            }
+            let e = q + word.len();
+            let name = cell[s..e].to_string();
+            if cell[e..].starts_with("小区") && digit_at(e + "小区".len()) {
+                return Some(Found::Site(Site::new(s, e + "小区".len(), true, name.clone(), format!("{name}小区"))));
+            }
+            if digit_at(e) {
+                return Some(Found::Site(Site::new(s, e, false, name.clone(), format!("{name}小区"))));
+            }
+        }
+    }
+    None
+}

@@ -220,3 +220,49 @@ impl En {
         Found::Site(Self::word_site(token, word, style))
     }
 }
+
+const ORDINALS: [&str; 10] = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
+
+fn ordinal_digits(n: usize) -> String {
+    let suffix = match n {
+        1 => "st",
+        2 => "nd",
+        3 => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+impl En {
+    /// `en_ordinal.StreetOrdinal`: the street name is the ordinal alone, right before the street type.
+    pub fn ordinal(&self, cell: &str) -> Found {
+        let a = match self.parse(cell) {
+            Parsed::Address(a) => a,
+            Parsed::Absent => return Found::Absent,
+            Parsed::Unsure => return Found::Unsure,
+        };
+        let (Some(t), Some(h)) = (a.street_type, a.house) else { return Found::Absent };
+        let index = t - 1;
+        let mut name_starts = h + 1;
+        let pre = a.words[name_starts].trim_end_matches('.');
+        if index == name_starts + 1 && DIRECTIONS.iter().any(|(long, short)| pre == *long || pre == *short) {
+            name_starts += 1;
+        }
+        if index != name_starts {
+            return Found::Absent;
+        }
+        let word = &a.words[index];
+        let found = (1..=10).find(|&n| ordinal_digits(n) == *word).map(|n| (n, 0u8))
+            .or_else(|| ORDINALS.iter().position(|o| o == word).map(|i| (i + 1, 1u8)));
+        let Some((n, bit)) = found else { return Found::Absent };
+        let style = style(a.tokens[t].1.trim_end_matches('.'));
+        let digits = ordinal_digits(n);
+        let v0 = if style == "upper" { digits.to_ascii_uppercase() } else { digits };
+        let v1 = styled(ORDINALS[n - 1], style);
+        let token = a.tokens[index];
+        if token.1 != if bit == 0 { &v0 } else { &v1 } {
+            return Found::Absent;
+        }
+        Found::Site(Site::new(token.0, token.0 + token.1.len(), bit == 1, v0, v1))
+    }
+}

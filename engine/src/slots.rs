@@ -9,7 +9,7 @@ use crate::en::En;
 use crate::simple::Simple;
 use crate::site::Found;
 
-pub const NAMES: [&str; 11] = [
+pub const NAMES: [&str; 13] = [
     "cn_address.province",
     "cn_address.city",
     "cn_address.building",
@@ -21,6 +21,8 @@ pub const NAMES: [&str; 11] = [
     "number.parity",
     "timestamp.seconds",
     "email.case",
+    "cn_address.estate",
+    "en_address.ordinal",
 ];
 
 pub struct Slots {
@@ -48,6 +50,8 @@ impl Slots {
             8 => self.simple.number_parity(cell),
             9 => self.simple.timestamp_seconds(cell),
             10 => self.simple.email_case(cell),
+            11 => crate::cn::estate(cell),
+            12 => self.en.ordinal(cell),
             _ => Found::Unsure,
         }
     }

@@ -12,7 +12,7 @@ slots of one kind are independent).  Append new slots at the end.
 
 from __future__ import annotations
 
-from tracer.channels import cn_address, email, en_address, number, phone, timestamp
+from tracer.channels import cn_address, cn_estate, email, en_address, en_ordinal, number, phone, timestamp
 from tracer.channels._base import MarkSlot, Site
 
 ALL_SLOTS: tuple[MarkSlot, ...] = (
@@ -22,6 +22,8 @@ ALL_SLOTS: tuple[MarkSlot, ...] = (
     *number.SLOTS,
     *timestamp.SLOTS,
     *email.SLOTS,
+    *cn_estate.SLOTS,
+    *en_ordinal.SLOTS,
 )
 
 _BY_KIND: dict[str, tuple[MarkSlot, ...]] = {}

@@ -61,6 +61,16 @@ class MarkSlot:
 
     NAME: ClassVar[str] = ""
     COLUMN_KINDS: ClassVar[tuple[str, ...]] = ()
+    # True for a slot whose variants a rounding cleaning rewrites at random
+    # (the last digit of a number): the matcher then asks :meth:`coarse` of
+    # every cell it reads, and erases a stream whose every cell is coarse.
+    ROUNDABLE: ClassVar[bool] = False
+
+    def coarse(self, cell: str) -> bool:
+        """Whether ``cell`` is written at the precision a cleaning rounds to
+        (a whole number).  A column of such cells may have been rounded, and
+        what its slot reads would then be noise, not the exported bit."""
+        return False
 
     def locate(self, cell: str) -> Site | None:
         """The site of this slot in ``cell``, or None when the slot is absent

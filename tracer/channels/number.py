@@ -7,6 +7,12 @@ and its count of integer digits.  Bit = parity: 1 odd, 0 even.
 
 Values whose pair contains zero (``0``, ``1``, ``0.01``) are not marked: a
 weight or an amount must not become 0.
+
+A broker who rounds every value to whole units rewrites the last digit of
+each at random: the slot would read noise, not the exported bits.  So a
+column in which every value is whole is judged possibly rounded
+(``coarse``) and the matcher erases it; a source whose numbers are all whole
+loses this channel in its leaks, which is the price of not reading noise.
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ class NumberParity(MarkSlot):
 
     NAME = "number.parity"
     COLUMN_KINDS = ("number",)
+    ROUNDABLE = True  # rounded to whole units, the last digit is no longer the one exported
+
+    def coarse(self, cell: str) -> bool:
+        match = _NUMBER.fullmatch(cell)
+        return match is not None and match.group("frac") is None
 
     def locate(self, cell: str) -> Site | None:
         match = _NUMBER.fullmatch(cell)

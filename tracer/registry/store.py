@@ -1,8 +1,7 @@
-"""The registry: accounts, keys, exports, exposure and canary digests.
+"""The registry in one SQLite file (the default): accounts, keys, exports, exposure and canary digests.
 
-This package (this module, its ``schema`` and its ``history``) is the only
-code that speaks SQL, so that a server database can take the place of the embedded SQLite file
-when one company's exporters run on many hosts.  The registry holds no secret
+``SqliteRegistry`` implements ``base.Registry``; ``postgres`` holds the
+server engine for many export hosts.  The registry holds no secret
 and no personal data in clear: exposure and canaries are 8-byte keyed digests
 of record anchors (see ``keys``); each key of the ring has a check value here,
 so a wrong key is refused, and each export names the key it was made with
@@ -33,22 +32,25 @@ import sqlite_utils
 
 from ..errors import AccountError, KeyError_, RegistryError
 from ..keys import Key, KeyRing
-from .history import chain_link, history_problems
+from .base import Registry, refuse_moved
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
-from .schema import SCHEMA, SCHEMA_VERSION, migrate, statements
+from .schema import SCHEMA, SCHEMA_VERSION, TABLES, migrate, statements
 
 BUSY_TIMEOUT_MS = 30_000
 LOOKUP_BATCH = 500
 
 
-class Registry:
+class SqliteRegistry(Registry):
     """One open registry file."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
+        if not set(TABLES) <= set(self.db.table_names()):
+            raise KeyError("not a tracer registry")  # reported as such by open
         meta = self._meta()
+        refuse_moved(path, meta)
         version = int(meta["schema_version"])
         if version > SCHEMA_VERSION:
             raise RegistryError(f"{path} was written by a newer tracer (schema {version}); upgrade tracer")
@@ -75,8 +77,8 @@ class Registry:
         return conn
 
     @classmethod
-    def create(cls, path: Path, ring: KeyRing, code: CodeParams) -> "Registry":
-        """A new, empty registry bound to the keys of ``ring``; refuses to overwrite anything."""
+    def _create(cls, path: Path, ring: KeyRing, code: CodeParams) -> "SqliteRegistry":
+        path = Path(path)
         if path.exists():
             raise RegistryError(f"registry {path} already exists; refusing to overwrite it")
         try:
@@ -96,14 +98,16 @@ class Registry:
                 "code_cutoff": repr(code.cutoff),
                 "created": created,
             }
-            conn.executemany("INSERT INTO meta(name, value) VALUES (?, ?)", meta.items())
+            db = sqlite_utils.Database(conn)
+            db["meta"].insert_all([{"name": k, "value": v} for k, v in meta.items()])
             migrate(conn, 1)
-            conn.executemany("INSERT INTO keys(id, check_value, created) VALUES (?, ?, ?)",
-                             [(i, key.check_value(registry_id), created) for i, key in sorted(ring.keys.items())])
+            db["keys"].insert_all([{"id": i, "check_value": key.check_value(registry_id), "created": created}
+                                   for i, key in sorted(ring.keys.items())])
         return cls(path, conn)
 
     @classmethod
-    def open(cls, path: Path) -> "Registry":
+    def _open(cls, path: Path) -> "SqliteRegistry":
+        path = Path(path)
         if not path.exists():
             raise RegistryError(f"registry {path} not found (run: tracer init)")
         conn = cls._connect(path, create=False)
@@ -112,6 +116,9 @@ class Registry:
         except (sqlite3.DatabaseError, KeyError):
             conn.close()
             raise RegistryError(f"{path} is not a tracer registry or is corrupt") from None
+        except BaseException:
+            conn.close()
+            raise
 
     def _meta(self) -> dict[str, str]:
         return {row[0]: row[1] for row in self.conn.execute("SELECT name, value FROM meta")}
@@ -127,39 +134,18 @@ class Registry:
         """Key id -> its check value, for every key the registry has had."""
         return dict(self.conn.execute("SELECT id, check_value FROM keys"))
 
-    def verify_ring(self, ring: KeyRing, *, finishing_rotation: bool = False) -> bool:
-        """Refuse a key ring that does not belong to this registry.
-
-        Each key of the ring must be one the registry knows (its check value
-        matches), and the ring must hold every key the registry knows: an
-        export can be read only with its own key, and a ring whose newest key
-        is not the registry's newest would make new exports with an old key.
-        With ``finishing_rotation``, the ring's newest key may be the next id,
-        not yet registered: a rotation that wrote the key file and stopped.
-        Returns whether that is so.
-        """
-        known = self.key_checks()
-        for key_id, key in sorted(ring.keys.items()):
-            if key_id in known and not key.matches(self.id, known[key_id]):
-                which = "the key" if len(ring.keys) == 1 else f"key {key_id} of {ring.origin}"
-                raise KeyError_(f"{which} does not belong to registry {self.path}")
-        unknown = sorted(set(ring.keys) - set(known))
-        interrupted = unknown == [ring.current_id] and ring.current_id == max(known, default=0) + 1
-        if unknown and not (finishing_rotation and interrupted):
-            hint = " (a key rotation was interrupted: run tracer key rotate to finish it)" if interrupted else ""
-            raise KeyError_(f"key {unknown[0]} of {ring.origin} is not registered in registry {self.path}{hint}")
-        missing = sorted(set(known) - set(ring.keys))
-        if missing:
-            raise KeyError_(f"{ring.origin} lacks key {missing[0]} of registry {self.path}; "
-                            "every key the registry has had is needed (exports made with it)")
-        return bool(unknown)
-
     @contextlib.contextmanager
     def write_lock(self) -> Iterator[None]:
         """One write transaction: whatever runs inside (rewriting the key file) is serialised with all writers."""
         with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin_write()
             yield
+
+    def _begin_write(self) -> None:
+        """Take the write lock, then look again whether the file was moved while this process waited for it
+        (``registry migrate`` holds the lock for the whole copy): nothing may be written after the move."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        refuse_moved(self.path, self._meta())
 
     def register_key(self, key_id: int, key: Key) -> None:
         """Record a new current key (inside ``write_lock``, after the key file holds it)."""
@@ -183,12 +169,6 @@ class Registry:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Registry":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # ---- accounts ------------------------------------------------------
     def add_account(self, name: str, note: str = "") -> Account:
         name = name.strip()
@@ -197,7 +177,7 @@ class Registry:
         uid = secrets.token_bytes(16)
         try:
             with self.conn:
-                self.conn.execute("BEGIN IMMEDIATE")
+                self._begin_write()
                 cur = self.conn.execute(
                     "INSERT INTO accounts(name, uid, note, created) VALUES (?, ?, ?, ?)",
                     (name, uid.hex(), note, now_iso()),
@@ -234,59 +214,115 @@ class Registry:
         return dict(self.conn.execute("SELECT account_id, count(*) FROM exports GROUP BY account_id"))
 
     # ---- exports -------------------------------------------------------
-    def record_export(
-        self,
-        account: Account,
-        key_id: int,
-        key: Key,
-        *,
-        source: str,
-        output: str,
-        rows: int,
-        marked_cells: int,
-        exposure: Iterable[Iterable[int]],
-        canary_rows: int,
-        canaries: dict[int, int],
-    ) -> Export:
-        """Register one export made with key ``key_id`` atomically: its row, exposure digests (in chunks),
-        canaries, and its chain link (keyed with that key)."""
-        created = now_iso()
-        canary_values = sorted(canaries.items())  # (digest, space)
+    @contextlib.contextmanager
+    def _export_transaction(self) -> Iterator[None]:
+        self._staged: list[tuple[int, int]] = []
         with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")  # the write lock: no other export can take this id
-            export_id = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM exports").fetchone()[0]
-            anchors = 0  # distinct anchors: what a later check can count again
-            for chunk in exposure:
-                cur = self.conn.executemany(
-                    "INSERT OR IGNORE INTO exposure(digest, export_id) VALUES (?, ?)",
-                    # Sorted and distinct: a B-tree takes keys in order several times faster.
-                    zip(np.unique(np.asarray(chunk, dtype=np.int64)).tolist(), repeat(export_id)),
-                )
-                anchors += cur.rowcount
-            self.conn.executemany(
-                "INSERT INTO canaries(digest, export_id, space) VALUES (?, ?, ?)",
-                [(d, export_id, space) for d, space in canary_values],
-            )
-            previous = self.conn.execute("SELECT chain FROM exports ORDER BY id DESC LIMIT 1").fetchone()
-            entry = (export_id, account.id, created, source, output, rows, canary_rows, marked_cells, anchors)
-            chain = chain_link(key, previous[0] if previous else self.id, entry, canary_values)
-            self.conn.execute(
-                "INSERT INTO exports(id, account_id, created, source, output, rows, canaries, marked_cells,"
-                " anchors, chain, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                entry + (chain, key_id),
-            )
-        return self.export(export_id)
+            self._begin_write()  # the write lock: one writer at a time holds the file
+            yield
 
-    def check(self, ring: KeyRing) -> list[str]:
-        """Every problem found: SQLite's own checks, the keys, the chain of export entries, their exposure."""
-        self.verify_ring(ring)
-        return history_problems(self.conn, self.id, ring)
+    def _next_export_id(self) -> int:
+        # Under the file's write lock no other writer can take the same id.
+        return self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM exports").fetchone()[0]
+
+    def _load_exposure(self, export_id: int, chunks: Iterable[Iterable[int]]) -> int:
+        anchors = 0  # distinct anchors: what a later check can count again
+        for chunk in chunks:
+            cur = self.conn.executemany(
+                "INSERT OR IGNORE INTO exposure(digest, export_id) VALUES (?, ?)",
+                # Sorted and distinct: a B-tree takes keys in order several times faster.
+                zip(np.unique(np.asarray(chunk, dtype=np.int64)).tolist(), repeat(export_id)),
+            )
+            anchors += cur.rowcount
+        return anchors
+
+    def _stage_canaries(self, export_id: int, canaries: dict[int, int]) -> None:
+        self._staged = sorted(canaries.items())
+
+    def _lock_chain_head(self) -> tuple[int, str | None]:
+        # The file's write lock is held already; the head is the entry with the highest id.
+        row = self.conn.execute("SELECT id, chain FROM exports ORDER BY id DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, None)
+
+    def _canary_clashes(self, export_id: int, account_id: int) -> set[int]:
+        clashes = set()
+        for digest, space in self._staged:
+            if space and self.conn.execute(
+                "SELECT 1 FROM exposure WHERE digest = ? AND export_id != ? UNION ALL"
+                " SELECT 1 FROM canaries c JOIN exports e ON e.id = c.export_id"
+                " WHERE c.digest = ? AND e.account_id != ? LIMIT 1",
+                (digest, export_id, digest, account_id),
+            ).fetchone():
+                clashes.add(digest)
+        return clashes
+
+    def _insert_canaries(self, export_id: int, clashes: set[int]) -> None:
+        self.db["canaries"].insert_all(
+            ({"digest": d, "export_id": export_id, "space": 0 if d in clashes else space} for d, space in self._staged),
+            batch_size=1000,
+        )
+
+    def _insert_shared(self, export_id: int, shared: Iterable[tuple[int, str, str, bytes]]) -> None:
+        self.conn.executemany(
+            "INSERT INTO shared_decoys(digest, export_id, positions, symbols, record) VALUES (?, ?, ?, ?, ?)",
+            [(d, export_id, positions, symbols, record) for d, positions, symbols, record in sorted(shared)],
+        )
+
+    def _insert_export(self, entry: tuple, chain: str, key_id: int, position: int, token: str) -> None:
+        # SQLite's chain runs in id order (one writer at a time): position is the id; the token is not
+        # needed (no connection to lose).
+        self.conn.execute(
+            "INSERT INTO exports(id, account_id, created, source, output, rows, canaries, marked_cells,"
+            " anchors, chain, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            tuple(entry) + (chain, key_id),
+        )
+
+    # ---- the whole history ------------------------------------------------
+    def integrity_problems(self) -> list[str]:
+        problems = [row[0] for row in self.conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
+        problems += [f"{row[0]} row {row[1]} points at a missing {row[2]}"
+                     for row in self.conn.execute("PRAGMA foreign_key_check")]
+        problems += [f"table {t} is missing" for t in TABLES if t not in self.db.table_names()]
+        return problems
+
+    def history(self) -> Iterator[tuple[tuple, str, int, list[tuple[int, int]]]]:
+        for row in self.conn.execute(
+            "SELECT id, account_id, created, source, output, rows, canaries, marked_cells, anchors, chain, key_id"
+            " FROM exports ORDER BY id"
+        ).fetchall():
+            canaries = self.conn.execute(
+                "SELECT digest, space FROM canaries WHERE export_id = ? ORDER BY digest", (row[0],)
+            ).fetchall()
+            yield tuple(row[:9]), row[9], row[10], canaries
+
+    def exposure_counts(self) -> dict[int, int]:
+        return dict(self.conn.execute("SELECT export_id, count(*) FROM exposure GROUP BY export_id"))
+
+    def meta(self) -> dict[str, str]:
+        return self._meta()
+
+    def disk_bytes(self) -> int:
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        wal = Path(f"{self.path}-wal")
+        return self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+    def mark_moved(self, target: str) -> None:
+        """Inside ``write_lock`` (the migration holds it): the mark commits with the lock's release."""
+        self.db["meta"].insert({"name": "moved_to", "value": target}, replace=True)
+
+    def execute(self, statement: str, params: tuple = ()) -> list[tuple]:
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return self.conn.execute(statement, params).fetchall()
+        except sqlite3.Error as exc:
+            raise RegistryError(f"registry {self.path}: {exc}") from None
 
     def summary(self) -> dict[str, int]:
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
         return {
-            "accounts": one("SELECT count(*) FROM accounts"),
-            "exports": one("SELECT count(*) FROM exports"),
+            "accounts": self.db["accounts"].count,
+            "exports": self.db["exports"].count,
             "exposure": one("SELECT coalesce(sum(anchors), 0) FROM exports"),
             "canaries": one("SELECT coalesce(sum(canaries), 0) FROM exports"),
         }
@@ -304,9 +340,6 @@ class Registry:
         if row is None:
             raise RegistryError(f"unknown export {export_id}")
         return Export(*row)
-
-    def exports(self, export_ids: Iterable[int]) -> dict[int, Export]:
-        return {i: self.export(i) for i in sorted(set(export_ids))}
 
     def canary_counts(self, account_ids: Iterable[int], key_id: int) -> dict[int, tuple[int, int]]:
         """Per account: how many canary values drawn at random it received in exports made with ``key_id``,
@@ -347,6 +380,17 @@ class Registry:
         """(digest, export_id, space) for every canary value among these anchors, in exports made with ``key_id``."""
         return list(self._lookup("canaries", "x.digest, x.export_id, x.space", digests, key_id))
 
+    def shared_decoys_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, str, str, bytes]]:
+        return sorted(set(self._lookup("shared_decoys", "x.digest, x.positions, x.symbols, x.record",
+                                       digests, key_id)))
+
+    def shared_meanings(self, digest: int) -> set[tuple[str, str]]:
+        return set(self.conn.execute("SELECT DISTINCT positions, symbols FROM shared_decoys WHERE digest = ?",
+                                     (digest,)))
+
+    def canary_anywhere(self, digest: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM canaries WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
+
     def exported(self, digest: int) -> bool:
         """Whether some export contained a record with this anchor."""
         return self.conn.execute("SELECT 1 FROM exposure WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
@@ -368,7 +412,7 @@ class Registry:
     def anchors_known(self) -> int:
         """An upper bound on how many anchors the registry knows (canaries had to avoid them)."""
         exported = self.conn.execute("SELECT coalesce(sum(anchors), 0) FROM exports").fetchone()[0]
-        canaries = self.conn.execute("SELECT count(*) FROM canaries").fetchone()[0]
+        canaries = self.db["canaries"].count
         return int(exported) + int(canaries)
 
     def account_of_export(self, export_ids: Iterable[int]) -> dict[int, int]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..columns import MARKABLE_KINDS
-from ..terminal import format_p, verdict_sentence
+from ..terminal import format_p, marks_text, verdict_sentence
 from .mask import preview
 
 SHOWN_CANDIDATES = 25
@@ -46,7 +46,7 @@ def format_size(size: int) -> str:
 
 
 def _files_by_name(verdict) -> dict:
-    return {Path(f.path).name: f for f in verdict.files}
+    return {f.name: f for f in verdict.files}
 
 
 def canary_tables(suspect, files: dict) -> list[dict]:
@@ -77,7 +77,7 @@ def suspect_view(suspect, verdict, files: dict) -> dict:
     return {
         "account": suspect.account,
         "p": format_p(suspect.p_value, suspect.log10_p_value),
-        "meaning": (f"If {suspect.account} were innocent, the chance that it would score this high is below "
+        "meaning": (f"If {suspect.account} were innocent, the chance that it would show evidence this strong is below "
                     f"{bound_p(suspect.p_value, suspect.log10_p_value)} (already corrected for the {tested} account(s) tested)."),
         "p_marks": format_p(suspect.p_marks),
         "p_canaries": format_p(suspect.p_canaries),
@@ -85,8 +85,14 @@ def suspect_view(suspect, verdict, files: dict) -> dict:
         "canary_tables": canary_tables(suspect, files),
         "canary_row_count": len({(h.file, h.row_number) for h in suspect.canary_rows}),
         "marks_observed": suspect.marks_observed,
+        "shared_canaries": suspect.shared_canaries,
+        "shared_observed": suspect.shared_observed,
+        "shared_agreeing": suspect.shared_agreeing,
+        "p_shared": format_p(suspect.p_shared),
         "marks_agreeing": suspect.marks_agreeing,
         "marks_disagreeing": suspect.marks_observed - suspect.marks_agreeing,
+        "marks_flipped": (suspect.marks_tail == "disagree" and suspect.marks_observed > 0
+                          and suspect.p_marks <= SUGGESTIVE),
         "score": f"{suspect.score:.1f}",
         "records_in_leak": suspect.records_in_leak,
         "exports": [export_view(e) for e in suspect.exports],
@@ -111,7 +117,7 @@ def candidate_row(suspect) -> dict:
         "accused": suspect.accused,
         "p": format_p(suspect.p_value, suspect.log10_p_value),
         "canary_hits": suspect.canary_hits,
-        "marks": f"{suspect.marks_agreeing}/{suspect.marks_observed}",
+        "marks": marks_text(suspect),
         "records_in_leak": suspect.records_in_leak,
         "exports": ", ".join(f"#{e.export_id} ({format_time(e.created)})" for e in suspect.exports),
     }
@@ -120,13 +126,17 @@ def candidate_row(suspect) -> dict:
 def file_view(leak, canary_rows: set, *, unmask: bool, encoding: str | None) -> dict:
     """A leak file: its identity (SHA-256, size, rows), its recognised columns and first rows."""
     return {
-        "name": Path(leak.path).name,
+        "name": leak.name,
         "path": leak.path,
         "sha256": leak.sha256,
         "size": leak.size,
         "size_text": format_size(leak.size),
         "rows": leak.rows,
         "ragged": leak.ragged,
+        "skipped": "; ".join(leak.skipped_text() + ([f"then stopped: {leak.stopped}"] if leak.stopped else []))
+                   or "none",
+        "archive": (f"member {leak.archive[2]} of {leak.archive[0]} (archive SHA-256 {leak.archive[1]})"
+                    if leak.archive else ""),
         "columns": [{"number": c.index + 1, "header": c.header, "kind": c.kind, "by": c.by,
                      "confidence": f"{c.confidence:.0%}", "markable": c.kind in MARKABLE_KINDS}
                     for c in leak.schema.columns],
@@ -206,6 +216,7 @@ def build_context(verdict, *, unmask: bool = False, encoding: str | None = None)
         "candidates": [candidate_row(s) for s in verdict.candidates[:SHOWN_CANDIDATES]],
         "more_candidates": max(0, tested - SHOWN_CANDIDATES),
         "files": [file_view(f, canary_rows, unmask=unmask, encoding=encoding) for f in verdict.files],
+        "unread": [{"file": u.label, "reason": u.reason} for u in getattr(verdict, "unread", [])],
         "rows": verdict.rows,
         "fpr": f"{verdict.fpr:g}",
         "tested": tested,

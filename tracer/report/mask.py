@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import TracerError
 from ..tables import open_table
+from ..tables.sources import find_member
 
 PREVIEW_ROWS = 5
 MASK = "*"
@@ -76,13 +77,13 @@ def preview(leak_file, canary_rows: set[tuple[str, int]], *, unmask: bool,
     Re-reading a few rows is cheaper than carrying rows through the verdict,
     and lets the reader check the recognised columns against real values.
     """
-    path = Path(leak_file.path)
     kinds = [c.kind for c in leak_file.schema.columns]
     rows = []
     try:
+        path = find_member(Path(leak_file.archive[0]), leak_file.archive[2]) if leak_file.archive else leak_file.path
         with open_table(path, encoding=encoding) as table:
             for number, row in enumerate(table.rows(), start=1):
-                canary = (path.name, number) in canary_rows
+                canary = (leak_file.name, number) in canary_rows
                 cells = tuple(str(cell) if unmask or canary else mask_cell(kind, str(cell))
                               for kind, cell in zip(kinds, row))
                 rows.append(PreviewRow(number, cells, canary))

@@ -8,8 +8,10 @@ quoting, line ending, header, sheet): honest users must not notice tracer.
 from __future__ import annotations
 
 import csv
+import io
 import pathlib
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from tracer.errors import InputError, OutputError
 
@@ -57,9 +59,63 @@ class TableFormat:
     sheet: str | None = None
 
 
-def as_path(path) -> pathlib.Path:
-    """Accept str or PathLike everywhere, as callers pass both."""
-    return pathlib.Path(path)
+# Why a reader dropped a line or row instead of yielding it, as the reports
+# word it.  A leak is read from whatever is readable; what was dropped is
+# counted per cause and reported, never silently lost.
+SKIP_CAUSES = {  # cause -> (what, why), worded '3 rows with the wrong number of cells'
+    "ragged": ("row", "with the wrong number of cells"),
+    "nul": ("line", "with NUL bytes"),
+    "long_line": ("line", "longer than 16 Mi characters"),
+}
+
+
+def skip_words(cause: str, count: int) -> str:
+    """'1 line with NUL bytes', '3 rows with the wrong number of cells'."""
+    what, why = SKIP_CAUSES[cause]
+    return f"{count:,} {what}{'' if count == 1 else 's'} {why}"
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A line a record stream dropped, passed on in place of a row so the
+    Table can count it (one of SKIP_CAUSES)."""
+
+    cause: str
+
+
+@dataclass(frozen=True, eq=False)
+class Member:
+    """A table file inside an archive, held in memory: nothing is extracted to
+    disk.  Readers take it wherever they take a path: ``name`` (the archive's
+    name, '/', the member's name) is what errors and reports show, ``suffix``
+    picks the reader, ``open_binary`` gives its bytes."""
+
+    archive: pathlib.Path
+    member: str
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        return f"{self.archive.name}/{self.member}"
+
+    @property
+    def suffix(self) -> str:
+        return pathlib.PurePosixPath(self.member).suffix
+
+    def __str__(self) -> str:
+        return f"{self.archive}/{self.member}"
+
+
+def as_path(path) -> pathlib.Path | Member:
+    """Accept str or PathLike everywhere, as callers pass both (and archive members)."""
+    return path if isinstance(path, Member) else pathlib.Path(path)
+
+
+def open_binary(path: pathlib.Path | Member) -> BinaryIO:
+    """The one way readers open a leak's bytes, a file's or an archive member's."""
+    if isinstance(path, Member):
+        return io.BytesIO(path.data)
+    return open(path, "rb")
 
 
 def kind_for(path: pathlib.Path) -> str:

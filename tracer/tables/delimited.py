@@ -12,7 +12,7 @@ import pathlib
 from typing import Iterator
 
 from tracer.tables import sniff, textio
-from tracer.tables.base import TableFormat, input_error, output_error
+from tracer.tables.base import Skip, TableFormat, input_error, output_error
 
 # The csv module refuses fields over 128 KiB; leaks carry long remarks.  A
 # field over this bound is a malformed or hostile file, refused with an error.
@@ -59,24 +59,33 @@ def records(path: pathlib.Path, fmt: TableFormat, columns: list[str]) -> Iterato
             yield from _split_records(path, fmt, handle)
 
 
-def _csv_records(path, fmt, handle) -> Iterator[list[str]]:
-    reader = csv.reader(textio.bounded_lines(handle, path), delimiter=fmt.delimiter)
+def _csv_records(path, fmt, handle) -> Iterator[list[str] | Skip]:
+    skips: list[Skip] = []
+    reader = csv.reader(textio.bounded_lines(handle, path, skips), delimiter=fmt.delimiter)
     try:
         if fmt.has_header:
             for first in reader:
                 if first:
                     break
-        yield from reader
+        for record in reader:
+            if skips:
+                yield from skips
+                skips.clear()
+            yield record
+        yield from skips
     except UnicodeError:
         raise textio.decode_failure(path, fmt.encoding, reader.line_num) from None
     except csv.Error as exc:
         raise input_error(path, f"malformed CSV near line {reader.line_num}: {exc}") from None
 
 
-def _split_records(path, fmt, handle) -> Iterator[list[str]]:
-    lineno, skip = 0, fmt.has_header
+def _split_records(path, fmt, handle) -> Iterator[list[str] | Skip]:
+    lineno, skip, skips = 0, fmt.has_header, []
     try:
-        for lineno, line in enumerate(textio.bounded_lines(handle, path), 1):
+        for lineno, line in enumerate(textio.bounded_lines(handle, path, skips), 1):
+            if skips:
+                yield from skips
+                skips.clear()
             line = line.rstrip("\r\n")
             if not line:
                 continue
@@ -84,6 +93,7 @@ def _split_records(path, fmt, handle) -> Iterator[list[str]]:
                 skip = False
                 continue
             yield line.split(fmt.delimiter)
+        yield from skips
     except UnicodeError:
         raise textio.decode_failure(path, fmt.encoding, lineno) from None
 

@@ -29,7 +29,7 @@ from typing import Iterator
 import ijson
 
 from tracer.tables import textio
-from tracer.tables.base import TableFormat, input_error
+from tracer.tables.base import Skip, TableFormat, input_error
 from tracer.tables.cells import JsonLiteral, NumberText
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
@@ -120,7 +120,7 @@ def _probe(path: pathlib.Path, encoding: str | None, kind: str, objects_of):
     )
     objects = objects_of(path, fmt)
     try:
-        first = next(objects, None)
+        first = next((o for o in objects if not isinstance(o, Skip)), None)
     finally:
         objects.close()
     return fmt, _first_columns(path, first)
@@ -143,7 +143,7 @@ def records_json(path: pathlib.Path, fmt: TableFormat, columns: list[str]) -> It
 def records_jsonl(path: pathlib.Path, fmt: TableFormat, columns: list[str]) -> Iterator[list[str]]:
     names = frozenset(columns)
     for obj in _jsonl_objects(path, fmt):
-        yield object_row(obj, columns, names)
+        yield obj if isinstance(obj, Skip) else object_row(obj, columns, names)
 
 
 def _json_objects(path: pathlib.Path, fmt: TableFormat) -> Iterator[dict]:
@@ -209,13 +209,16 @@ def _build_object(events, path: pathlib.Path) -> dict:
     raise input_error(path, "invalid JSON: the document ends inside an object")
 
 
-def _jsonl_objects(path: pathlib.Path, fmt: TableFormat) -> Iterator[dict]:
-    """One object per non-blank line; number literals keep their text."""
+def _jsonl_objects(path: pathlib.Path, fmt: TableFormat) -> Iterator[dict | Skip]:
+    """One object per non-blank line (a dropped line passes as its Skip); number literals keep their text."""
     number = NumberText
-    lineno = 0
+    lineno, skips = 0, []
     with textio.open_text(path, fmt.encoding) as handle:
         try:
-            for lineno, line in enumerate(textio.bounded_lines(handle, path), 1):
+            for lineno, line in enumerate(textio.bounded_lines(handle, path, skips), 1):
+                if skips:
+                    yield from skips
+                    skips.clear()
                 if not line.strip():
                     continue
                 obj = json.loads(
@@ -224,6 +227,7 @@ def _jsonl_objects(path: pathlib.Path, fmt: TableFormat) -> Iterator[dict]:
                 if not isinstance(obj, dict):
                     raise input_error(path, f"line {lineno} is not a JSON object")
                 yield obj
+            yield from skips
         except _BAD_JSON as exc:
             raise _invalid(path, exc, f"on line {lineno}") from None
 

@@ -12,10 +12,11 @@ import functools
 import pathlib
 import stat
 import weakref
+from collections import Counter
 from typing import Callable, Iterator
 
-from tracer.tables import delimited, jsonfmt, xls, xlsx
-from tracer.tables.base import TableFormat, as_path, input_error, kind_for
+from tracer.tables import delimited, jsonfmt, textio, xls, xlsx
+from tracer.tables.base import Member, Skip, TableFormat, as_path, input_error, kind_for
 
 # kind -> (probe(path, encoding, header) -> (format, columns),
 #          records(path, format, columns) -> iterator of data rows)
@@ -33,7 +34,10 @@ class Table:
 
     Rows are lists of cells (str, NumberText or DateText) as wide as
     ``columns``; a row of another width is skipped and counted in
-    ``ragged`` (complete once ``rows()`` has been consumed).
+    ``skipped['ragged']``, like the lines the readers drop (NUL bytes, over
+    16 Mi characters) under their own causes (see SKIP_CAUSES); the counts
+    are complete once ``rows()`` has been consumed.  A table made mostly of
+    dropped lines is not a table: the stream ends in an InputError.
     """
 
     def __init__(
@@ -46,7 +50,7 @@ class Table:
         self.path = path
         self.format = format
         self.columns = columns
-        self.ragged = 0
+        self.skipped: Counter[str] = Counter()
         self._records = records
         self._streams: weakref.WeakSet = weakref.WeakSet()
 
@@ -56,20 +60,36 @@ class Table:
         self._streams.add(stream)
         return stream
 
+    @property
+    def ragged(self) -> int:
+        return self.skipped["ragged"]
+
     def _rows(self) -> Iterator[list[str]]:
-        self.ragged = 0
-        width, good, ragged = len(self.columns), 0, 0
+        skipped = self.skipped = Counter()
+        width, good = len(self.columns), 0
         for row in self._records():
-            if len(row) == width:
+            if type(row) is Skip:
+                skipped[row.cause] += 1
+            elif len(row) == width:
                 good += 1
                 yield row
             elif row:  # [] is a blank line, not a record
-                ragged += 1
-                self.ragged = ragged
-        if ragged and not good:
+                skipped["ragged"] += 1
+        self._check_readable(good)
+
+    def _check_readable(self, good: int) -> None:
+        """No good row, or no fewer unreadable lines than rows: the one-line refusal of a file that is no table."""
+        dropped = self.skipped["nul"] + self.skipped["long_line"]
+        if good > dropped:
+            return
+        if self.skipped["nul"] and self.skipped["nul"] >= self.skipped["long_line"]:
+            raise input_error(self.path, f"binary file (NUL bytes in {self.skipped['nul']} lines), not a text table")
+        if dropped:
+            raise input_error(self.path, f"a line longer than {textio.MAX_LINE // 2**20} Mi characters; not a table")
+        if self.skipped["ragged"]:
             raise input_error(
                 self.path,
-                f"ragged rows: none of the {ragged} data rows has the header's {width} cells",
+                f"ragged rows: none of the {self.ragged} data rows has the header's {len(self.columns)} cells",
             )
 
     def close(self) -> None:
@@ -103,8 +123,12 @@ def open_table(path, *, encoding: str | None = None, header: bool | None = None)
     return Table(path, fmt, columns, functools.partial(records, path, fmt, columns))
 
 
-def _check_file(path: pathlib.Path) -> None:
+def _check_file(path: pathlib.Path | Member) -> None:
     """Missing, not a regular file, or zero bytes: say so before sniffing."""
+    if isinstance(path, Member):
+        if not path.data:
+            raise input_error(path, "empty file (0 bytes)")
+        return
     try:
         info = path.stat()
     except FileNotFoundError:

@@ -19,12 +19,19 @@ import pathlib
 from dataclasses import dataclass
 from typing import Iterator, TextIO
 
-from tracer.tables.base import SAMPLE_RECORDS, input_error, output_error
+from tracer.tables.base import SAMPLE_RECORDS, Skip, input_error, open_binary, output_error
 
 PREFIX_BYTES = 1 << 20       # enough to decide, small enough to stay constant
 MAX_LINE = 16 * 1024 * 1024   # characters in one physical line of a table
 DETECTOR_BYTES = 64 * 1024    # what charset-normalizer looks at
 _MAX_CONTROL_SHARE = 0.05     # more C0 control characters than this: binary
+# A few NUL bytes in text (a truncated write, a stray byte appended) cost only
+# their lines, skipped and counted; more than this share of the prefix is a
+# binary file.  UTF-16 text has far more NULs, but in one byte parity only.
+_MAX_NUL_SHARE = 0.01
+# Lines over MAX_LINE are skipped as they stream, but a file made of such
+# lines is no table: past this many times MAX_LINE skipped, it is refused.
+MAX_SKIPPED_LINES = 4
 
 # Longest BOM first: the UTF-32 LE BOM starts with the UTF-16 LE one.
 _BOMS = (
@@ -49,7 +56,7 @@ class TextSample:
 def read_prefix(path: pathlib.Path, size: int = PREFIX_BYTES) -> bytes:
     """The first ``size`` bytes, with OS errors turned into InputError."""
     try:
-        with open(path, "rb") as handle:
+        with open_binary(path) as handle:
             return handle.read(size)
     except OSError as exc:
         raise input_error(path, f"cannot read: {exc.strerror or exc}") from None
@@ -95,7 +102,8 @@ def _detect(path: pathlib.Path, raw: bytes, complete: bool) -> tuple[str, str]:
     for bom, codec in _BOMS:
         if raw.startswith(bom):
             return _decoded_or_fail(path, raw, codec, complete)
-    if b"\x00" in raw:
+    nuls = raw.count(0)
+    if nuls > _MAX_NUL_SHARE * len(raw):
         codec = _bomless_utf16(raw)
         if codec is None:
             raise input_error(path, "binary file (NUL bytes), not a text table")
@@ -175,9 +183,8 @@ def _detector_guess(raw: bytes) -> str | None:
 
 
 def _looks_binary(text: str) -> bool:
-    """NULs or many control characters mean the bytes were never text."""
-    if "\x00" in text:
-        return True
+    """Many control characters (NUL among them) mean the bytes were never
+    text; a few cost only their lines (see bounded_lines)."""
     head = text[:65536]
     controls = sum(1 for ch in head if ch in _CONTROLS)
     return controls > _MAX_CONTROL_SHARE * len(head)
@@ -187,19 +194,46 @@ def open_text(path: pathlib.Path, encoding: str) -> TextIO:
     """Open for streaming with the chosen codec, strict, newlines untouched
     (the csv module needs newline='' for quoted line breaks)."""
     try:
-        return open(path, "r", encoding=encoding, errors="strict", newline="")
+        raw = open_binary(path)
     except OSError as exc:
         raise input_error(path, f"cannot read: {exc.strerror or exc}") from None
+    return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
 
 
-def bounded_lines(handle: TextIO, path: pathlib.Path) -> Iterator[str]:
-    """The handle's physical lines, terminators kept, refusing one longer than
-    MAX_LINE before it is read whole: a file that is one endless line must
-    neither fill memory nor take minutes to be called malformed."""
+def bounded_lines(handle: TextIO, path: pathlib.Path, skips: list[Skip]) -> Iterator[str]:
+    """The handle's physical lines, terminators kept, at bounded memory.
+
+    A line holding a NUL byte, or longer than MAX_LINE (read in pieces, never
+    whole), is not yielded: a Skip goes into ``skips`` for the caller to pass
+    on.  A file that is one endless line must neither fill memory nor take
+    minutes to be called malformed: past MAX_SKIPPED_LINES x MAX_LINE
+    characters skipped it is refused.
+    """
+    skipped = 0
     while line := handle.readline(MAX_LINE + 1):
         if len(line) > MAX_LINE:
-            raise input_error(path, f"a line longer than {MAX_LINE // 2**20} Mi characters; not a table")
-        yield line
+            skipped += _rest_of_line(handle, line)
+            if skipped > MAX_SKIPPED_LINES * MAX_LINE:
+                raise input_error(path, f"a line longer than {MAX_LINE // 2**20} Mi characters; not a table")
+            skips.append(LONG_LINE)
+        elif "\x00" in line:
+            skips.append(NUL_LINE)
+        else:
+            yield line
+
+
+LONG_LINE, NUL_LINE = Skip("long_line"), Skip("nul")
+
+
+def _rest_of_line(handle: TextIO, line: str) -> int:
+    """Read past the end of an over-long line, a piece at a time; its length read."""
+    length = len(line)
+    while not line.endswith(("\n", "\r")):
+        line = handle.readline(MAX_LINE)
+        if not line:
+            break
+        length += len(line)
+    return length
 
 
 def decode_failure(path: pathlib.Path, encoding: str, line: int):
@@ -215,6 +249,8 @@ def sample_lines(sample: TextSample, limit: int = SAMPLE_RECORDS * 4) -> list[st
     """
     lines = []
     for line in io.StringIO(sample.text, newline=""):
+        if "\x00" in line:  # skipped when the file streams; the sniffers must not see it either
+            continue
         lines.append(line)
         if len(lines) > limit:
             break

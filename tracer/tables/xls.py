@@ -22,7 +22,7 @@ from typing import Iterator
 
 from tracer.errors import InputError
 from tracer.tables import sheets
-from tracer.tables.base import TableFormat, input_error
+from tracer.tables.base import Member, TableFormat, input_error, open_binary
 
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -39,7 +39,7 @@ def _sheet_rows(path: pathlib.Path) -> sheets.SheetRows:
 
     with open(os.devnull, "w") as log:
         try:
-            book = xlrd.open_workbook(str(path), on_demand=True, ragged_rows=True, logfile=log)
+            book = xlrd.open_workbook(**_contents(path), on_demand=True, ragged_rows=True, logfile=log)
         except Exception as exc:  # noqa: BLE001 - see docstring
             raise input_error(path, _unreadable(path, exc)) from None
         try:
@@ -59,11 +59,16 @@ def _sheet_rows(path: pathlib.Path) -> sheets.SheetRows:
             book.release_resources()
 
 
+def _contents(path) -> dict:
+    """xlrd's argument for a file (by name, so it may map it) or an archive member (its bytes)."""
+    return {"file_contents": path.data} if isinstance(path, Member) else {"filename": str(path)}
+
+
 def _unreadable(path: pathlib.Path, exc: Exception) -> str:
     """Why a file named .xls did not open; an .xlsx saved under the old name
     is common enough to say so."""
     try:
-        with open(path, "rb") as handle:
+        with open_binary(path) as handle:
             head = handle.read(len(_ZIP_MAGIC))
     except OSError:
         head = b""

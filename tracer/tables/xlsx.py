@@ -8,6 +8,7 @@ else is written as a string (never parsed as a formula or number).
 
 from __future__ import annotations
 
+import io
 import os
 import pathlib
 import warnings
@@ -16,7 +17,7 @@ from typing import Iterator
 
 from tracer.errors import InputError
 from tracer.tables import sheets
-from tracer.tables.base import TableFormat, input_error, output_error
+from tracer.tables.base import Member, TableFormat, input_error, output_error
 from tracer.tables.cells import DateText, NumberText, is_date_only, number_value, parse_datetime
 
 _DATE_FORMAT = "yyyy-mm-dd"
@@ -38,10 +39,15 @@ BOMB_FLOOR = 64 * 1024 * 1024
 _BAD_ARCHIVE = (zipfile.BadZipFile, OSError, NotImplementedError, ValueError, EOFError)
 
 
+def _source(path):
+    """What zipfile and openpyxl open: a file by name, an archive member as bytes."""
+    return io.BytesIO(path.data) if isinstance(path, Member) else path
+
+
 def check_archive(path: pathlib.Path) -> None:
     """Refuse a zip bomb posing as a workbook before any part is unpacked."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(_source(path)) as archive:
             parts = archive.infolist()
     except _BAD_ARCHIVE as exc:
         raise input_error(path, f"not a readable xlsx workbook ({sheets.reason(exc)})") from None
@@ -64,7 +70,7 @@ def _sheet_rows(path: pathlib.Path) -> Iterator[tuple[str, list[str]]]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            book = openpyxl.load_workbook(_source(path), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - see docstring
         raise input_error(path, f"not a readable xlsx workbook ({sheets.reason(exc)})") from None
     try:
