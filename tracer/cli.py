@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -20,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from . import __version__, api
+from . import __version__, api, engine
 from .errors import RegistryError, TracerError
 from .tables.meter import ByteMeter, metering
 from .tables.sources import on_disk
@@ -116,7 +117,7 @@ def warn_left_out(verdict, shown: int = 20) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"tracer {__version__}")
+        typer.echo(f"tracer {__version__} ({engine.describe()})")
         raise typer.Exit()
 
 
@@ -136,6 +137,8 @@ def main_options(
     state.registry = registry
     state.key_file = key_file
     state.debug = debug
+    if engine._engine is None and os.environ.get(engine.ENV_VAR, "").strip().lower() != "python":
+        typer.echo(f"warning: {engine.NOT_BUILT}", err=True)
 
 
 @app.command()
