@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -20,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from . import __version__, api
+from . import __version__, api, engine
 from .errors import RegistryError, TracerError
 from .tables.meter import ByteMeter, metering
 from .tables.sources import on_disk
@@ -116,7 +117,7 @@ def warn_left_out(verdict, shown: int = 20) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"tracer {__version__}")
+        typer.echo(f"tracer {__version__} ({engine.describe()})")
         raise typer.Exit()
 
 
@@ -136,6 +137,8 @@ def main_options(
     state.registry = registry
     state.key_file = key_file
     state.debug = debug
+    if engine._engine is None and os.environ.get(engine.ENV_VAR, "").strip().lower() != "python":
+        typer.echo(f"warning: {engine.NOT_BUILT}", err=True)
 
 
 @app.command()
@@ -241,6 +244,9 @@ def export(
         typer.echo(f"Exported {result.rows} rows for {result.account} to {result.output} "
                    f"(export {result.export_id}: {result.canaries} canaries, {result.shared_canaries} of them shared, "
                    f"{result.marked_cells} marked cells)")
+        if result.canary_fallback:
+            typer.echo("Note: too few rows to draw every canary part from; some came from built-in lists, "
+                       "which a broker can read", err=True)
 
 
 @app.command()
@@ -282,6 +288,37 @@ def demo(keep: Optional[Path] = typer.Option(None, "--keep", help="Work in this 
     from .demo import run_demo
 
     run_demo(stdout, keep)
+
+
+# ---- canary pool and trace (issue 14) ------------------------------------
+pool_app = typer.Typer(no_args_is_help=True, help="Phone numbers the company holds, for canaries that harm nobody.")
+app.add_typer(pool_app, name="canary-pool")
+
+
+@pool_app.command("add")
+@reports_errors
+def canary_pool_add(file: Path = typer.Argument(..., help="Numbers, one a line (# comments allowed).")) -> None:
+    """Add numbers to the canary pool: canaries then carry them instead of random phones."""
+    added, size = api.add_to_pool(state.registry, file, state.key_file)
+    typer.echo(f"Added {added} numbers to the canary pool ({size} in all)")
+
+
+@app.command()
+@reports_errors
+def trace(
+    number: str = typer.Argument(..., help="A phone number that was called or texted (a canary's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Which exports (account, when) carried NUMBER in a canary."""
+    carried = api.trace(state.registry, number, state.key_file)
+    if as_json:
+        typer.echo(json.dumps([c.as_json() for c in carried], ensure_ascii=False))
+        return
+    if not carried:
+        typer.echo("No export carried this number in a canary")
+    for c in carried:
+        kind = "pool number: evidence, no p-value" if c.pool else "random canary phone"
+        typer.echo(f"export {c.export_id}  {c.created}  account {c.account}  {c.output}  ({kind})")
 
 
 def main() -> None:

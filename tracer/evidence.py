@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .canary_pool import POOL_SPACE
 from .channels import ALL_SLOTS
 from .columns import Schema
 from .registry import Registry
@@ -103,6 +104,17 @@ class CanaryHit:
     row: tuple[str, ...]
     columns: tuple[str, ...]
     space: int  # how many values the canary value was drawn from
+
+
+@dataclass(frozen=True)
+class PoolHit:
+    """A canary-pool number in the leak: which exports' canaries carried it (evidence, no p-value)."""
+
+    digest: int  # the number's anchor digest
+    file: str
+    row_number: int
+    cells: tuple[str, ...]  # the leaked row: its names tell which account's canary it was
+    export_ids: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,7 @@ class Evidence:
     group_rows: Counter = field(default_factory=Counter)  # receiver group -> leaked rows
     records: Counter = field(default_factory=Counter)  # (account, export) -> real records of the leak it held
     canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
+    pool_hits: dict[int, PoolHit] = field(default_factory=dict)  # digest -> where a pool number was found
     owner: dict[int, int] = field(default_factory=dict)  # export -> account
     shared_groups: dict[frozenset[int], set] = field(default_factory=dict)  # receiver group -> slots' symbols found
     shared_marks: dict[frozenset[int], MarkCodes] = field(default_factory=dict)  # receiver group -> their codes
@@ -252,6 +265,10 @@ class Evidence:
         """
         found = {}
         for digest, export_id, space in registry.canaries_of(first_seen, key_id):
+            if space == POOL_SPACE:
+                row, seen = first_seen[digest], self.pool_hits.get(digest)
+                self.pool_hits[digest] = PoolHit(digest, row.file, row.number, tuple(row.cells),
+                                                 (seen.export_ids if seen else frozenset()) | {export_id})
             if space <= 0:
                 continue
             found[digest] = (export_id, space)
