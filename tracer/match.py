@@ -25,7 +25,7 @@ import numpy as np
 
 from .accuse import Verdict, accuse, merge_verdicts
 from .columns import recognise
-from .engine import batches, native_engine
+from .engine import batches, native_engine, native_plan
 from .errors import InputError
 from .evidence import LOOKUP_ROWS, Evidence, LeakedRow, LeakFile
 from .keys import Key, KeyRing
@@ -63,6 +63,16 @@ class KeyedReading:
 
     def __post_init__(self) -> None:
         self.hasher = AnchorHasher(self.key)
+        self._engines: dict[str, object] = {}
+
+    def engine(self, plan: MarkPlan):
+        """The native engine for ``plan``, built once per distinct plan: building one
+        costs ~80 ms, and the many files of a folder or archive mostly share a plan
+        (an engine depends only on the key and the plan)."""
+        spec = repr(native_plan(plan))
+        if spec not in self._engines:
+            self._engines[spec] = native_engine(self.key, plan)
+        return self._engines[spec]
 
     def add_row(self, plan: MarkPlan, row: list[str], number: int, file: str, columns: tuple[str, ...],
                 length: int, registry: Registry) -> None:
@@ -140,7 +150,7 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
         if not schema.anchor_columns:
             raise InputError(f"{label}: no phone or identifier column recognised; nothing to match on")
         plan = mark_plan(schema, alternatives=True)
-        engines = [native_engine(reading.key, plan) for reading in readings]
+        engines = [reading.engine(plan) for reading in readings]
         count, stopped = 0, ""
         try:
             for batch in batches(counted(chain(head, rows), on_rows, max(1, PROGRESS_CELLS // width))):
