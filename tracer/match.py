@@ -37,11 +37,18 @@ from .tables.base import Member, open_binary
 from .tables.sources import Source, Unread, expand, sha256_of
 
 SAMPLE_ROWS = 200
+# Columns of a leak file looked at, from the first.  Every cell looked at
+# costs its anchor digest, lookups and mark reads: a 10,000-column dump of
+# phones would take minutes and gigabytes.  The cap is chosen before any
+# evidence is seen, so no p-value depends on it; the columns past it are
+# reported as not looked at.
+MAX_COLUMNS = 500
+PROGRESS_CELLS = 20_000  # cells between progress updates (wide files have few rows)
 
 
 def file_sha256(path: Path | Member) -> tuple[str, int]:
     """The SHA-256 and size of a leak file or archive member, as the report states them."""
-    with open_binary(path) as handle:
+    with open_binary(path, counted=False) as handle:  # not progress: the rows' pass is
         return sha256_of(handle)
 
 
@@ -119,7 +126,8 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
     sha, size = file_sha256(path)
     length = registry.code.length
     with open_table(path, encoding=encoding) as table:
-        rows = table.rows()
+        width = min(len(table.columns), MAX_COLUMNS)
+        rows = (row[:width] for row in table.rows()) if width < len(table.columns) else table.rows()
         head = []
         for row in rows:
             head.append(row)
@@ -127,15 +135,15 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
                 break
         if not head:
             raise InputError(f"{label}: no data rows")
-        schema = recognise(table.columns, head)
+        columns = tuple(table.columns[:width])
+        schema = recognise(columns, head)
         if not schema.anchor_columns:
             raise InputError(f"{label}: no phone or identifier column recognised; nothing to match on")
-        columns = tuple(table.columns)
         plan = mark_plan(schema, alternatives=True)
         engines = [native_engine(reading.key, plan) for reading in readings]
         count, stopped = 0, ""
         try:
-            for batch in batches(counted(chain(head, rows), on_rows)):
+            for batch in batches(counted(chain(head, rows), on_rows, max(1, PROGRESS_CELLS // width))):
                 for reading, engine in zip(readings, engines):
                     reading.add_rows(plan, engine, batch, count + 1, label, columns, length, registry)
                 count += len(batch)
@@ -145,7 +153,8 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
             stopped = str(exc)
         archive = source.archive and (*source.archive, path.member)
         leak_file = LeakFile(label if archive else str(path), sha, size, count, table.ragged, schema,
-                             dict(table.skipped), archive=archive, stopped=stopped, label=label)
+                             dict(table.skipped), archive=archive, stopped=stopped, label=label,
+                             columns_not_read=len(table.columns) - width)
         for reading in readings:
             reading.flush(registry)
             reading.evidence.files.append(leak_file)
