@@ -14,7 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from tracer import api
+from tracer import api, engine
 from tracer.demo import read_csv, write_csv
 from tracer.errors import InputError, TracerError
 from tracer.match import match_leaks
@@ -77,15 +77,32 @@ class Matcher:
 
     def verdict(self, data: bytes):
         """The checked verdict on the file a fuzz input stands for, or None
-        after a clean error."""
+        after a clean error.  Where the native engine is built, the Python
+        reference reads the same file and must come to the same verdict."""
         path = inputs.materialise(data, self.leaks)
+        outcome, verdict = self._match(path)
+        if engine.default_engine() == "native":
+            chosen = os.environ.get(engine.ENV_VAR)
+            os.environ[engine.ENV_VAR] = "python"
+            try:
+                reference, _ = self._match(path)
+            finally:
+                if chosen is None:
+                    del os.environ[engine.ENV_VAR]
+                else:
+                    os.environ[engine.ENV_VAR] = chosen
+            assert outcome == reference, "the native and Python engines disagree"
+        return verdict
+
+    def _match(self, path: Path):
+        """(what a user sees: the JSON verdict or the error line, the verdict or None)."""
         try:
             verdict = match_leaks(self.registry, self.key, [path])
         except TracerError as exc:
             check_error(exc, path)
-            return None
+            return str(exc), None
         check_verdict(verdict)
-        return verdict
+        return json.dumps(verdict.as_json(), sort_keys=True), verdict
 
     def __call__(self, data: bytes) -> None:
         self.verdict(data)

@@ -250,6 +250,10 @@ def test_version_says_which_engine(cli, monkeypatch):
     assert cli("--version").stdout == "tracer 0.1.0 (engine: native)\n"
     monkeypatch.setenv("TRACER_ENGINE", "python")
     assert "engine: python (forced by TRACER_ENGINE=python" in cli("--version").stdout
+    monkeypatch.setenv("TRACER_ENGINE", "fast")
+    assert "TRACER_ENGINE must be auto, native or python, not 'fast'" in cli("--version").stdout
+    result = cli("export", FIXTURES / "orders.csv", "--account", "x", "--output", "out.csv")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ")
 
 
 # ---- whole exports and matches: byte-identical files, identical verdicts -------------------

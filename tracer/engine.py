@@ -64,7 +64,11 @@ def describe() -> str:
     """For ``tracer --version``: which engine runs, and why not the native one."""
     if _engine is None:
         return f"engine: python ({NOT_BUILT.split(';')[0]})"
-    if requested() == "python":
+    try:
+        forced = requested() == "python"
+    except EngineError as exc:
+        return f"engine: none ({exc})"
+    if forced:
         return f"engine: python (forced by {ENV_VAR}=python; native built)"
     return "engine: native"
 
