@@ -53,6 +53,7 @@ class LeakFile:
     archive: tuple[str, str, str] | None = None  # (path, SHA-256, member name) of the archive it came from
     stopped: str = ""  # why reading stopped early (a file found in a folder or archive), else ""
     label: str = ""  # the name its rows go by (canary hits): 'leak.csv', 'leaks/sub/a.csv', 'dump.zip/a.csv'
+    columns_not_read: int = 0  # the last columns of a very wide file, past match.MAX_COLUMNS: not looked at
 
     @property
     def name(self) -> str:
@@ -68,6 +69,13 @@ class LeakFile:
         """What was skipped, in words, one entry per cause that occurred: '2 lines with NUL bytes'."""
         return [skip_words(cause, n) for cause, n in self.skip_counts().items() if n]
 
+    def columns_text(self) -> str:
+        """'columns 501–10,000 of 10,000 not looked at' for a very wide file, else ''."""
+        if not self.columns_not_read:
+            return ""
+        first, last = len(self.schema.columns) + 1, len(self.schema.columns) + self.columns_not_read
+        return f"columns {first:,}–{last:,} of {last:,} not looked at (only the first {first - 1:,} are)"
+
     def as_json(self) -> dict:
         return {
             "path": self.path,
@@ -76,6 +84,7 @@ class LeakFile:
             "rows": self.rows,
             "ragged_rows_skipped": self.ragged,
             "skipped": self.skip_counts(),
+            "columns_not_read": self.columns_not_read,
             **({"archive": {"path": self.archive[0], "sha256": self.archive[1], "member": self.archive[2]}}
                if self.archive else {}),
             **({"stopped": self.stopped} if self.stopped else {}),

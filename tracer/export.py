@@ -32,6 +32,7 @@ from .canaries import RATE, RECENT, Donors, gap_weight, make_canary, takes_gap
 from .columns import Schema, phone_anchor, recognise
 from .durable import fsync_directory
 from .errors import InputError, OutputError, TracerError
+from .engine import batches, native_engine
 from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
@@ -61,12 +62,43 @@ class ExportResult:
     output: str
     canary_fallback: bool = False  # some canary part came from a built-in list (the export was too small to draw it)
     shared_canaries: int = 0  # ... of which shared decoys
+    engine: str = "python"  # 'native' or 'python': which row engine marked it
 
     def as_json(self) -> dict:
         """The CLI contract's object (SPEC): ``canaries`` counts every decoy row."""
         out = asdict(self)
         del out["shared_canaries"]
         return out
+
+
+class _Known:
+    """An anchor known by its exposure digest, which is its keyed digest's first 8 bytes."""
+
+    __slots__ = ("exposure", "digest")
+
+    def __init__(self, exposure: int):
+        self.exposure = exposure
+        self.digest = exposure.to_bytes(8, "little", signed=True)
+
+
+class _Exposed:
+    """A row's anchors as the native engine reports them: their exposure digests, phones first.
+
+    What the exporter's per-row bookkeeping reads of ``RowAnchors``: ``all``,
+    ``phones``, ``by_column`` (only whether there is any) and each anchor's
+    ``exposure`` and ``digest[:8]`` (the shared slot's record digest).  The
+    differential tests export with both engines, so a new use of anything
+    else shows there."""
+
+    __slots__ = ("all", "phones")
+
+    def __init__(self, exposures: list[int], phones: int):
+        self.all = [_Known(e) for e in exposures]
+        self.phones = self.all[:phones]
+
+    @property
+    def by_column(self) -> list[_Known]:
+        return self.all
 
 
 @dataclass
@@ -106,6 +138,8 @@ class _Exporter:
         self.phone_counts: Counter[int] = Counter()  # phone exposure digest -> rows
         self.marked_cells = 0
         self.rows = 0
+        self.native = native_engine(self.key, self.plan)
+        self.engine = "python" if self.native is None else "native"
 
     def row_seed(self, anchors: RowAnchors) -> bytes | None:
         """The account's keyed randomness for one record: all its anchors, in any column order.
@@ -257,8 +291,8 @@ class _Exporter:
         canaries = 0
         pending: _Pending | None = None  # a canary waiting for its gap
         previous: tuple[list[str], RowAnchors] | None = None  # the row before, which a shared slot may follow
-        for index, row in enumerate(rows):
-            anchors = row_anchors(self.plan, row, self.hasher)
+        marked_rows = self._python_rows(rows) if self.native is None else self._native_rows(rows)
+        for index, (row, marked, anchors, seed) in enumerate(marked_rows):
             buffer.extend(a.exposure for a in anchors.all)
             if len(buffer) >= SPOOL_CHUNK:
                 spool.write(np.asarray(buffer, dtype="<i8").tobytes())
@@ -271,14 +305,11 @@ class _Exporter:
                 canaries += 1
                 pending = None
             self.remember(row, anchors)
-            marked, cells = mark_row(self.plan, row, anchors, self.bits, self.length)
-            self.marked_cells += cells
             writer.write_row(marked)
             self.rows = index + 1
             if pending is not None:
                 pending.before = row  # not this gap: the next one is tried
                 continue
-            seed = self.row_seed(anchors)
             if (self.wants_canary(seed) and self.room(canaries, index)) or index == forced:
                 seed = seed or self.key.digest("row", self.account.uid, 16)
                 pending = _Pending(row, seed, random.Random(seed + b"gap"))
@@ -302,6 +333,33 @@ class _Exporter:
         rows so far (the first always has room: every export has one).  Only the account's own canaries
         wait: shared slots must be the same for every account exporting the records."""
         return canaries == 0 or canaries + self.shared_rows + 1 <= DECOY_SHARE * (index + 1)
+
+    def _python_rows(self, rows: Iterator[list[str]]) -> Iterator[tuple]:
+        """The reference: each row with its marked copy, its anchors and its seed."""
+        for row in rows:
+            anchors = row_anchors(self.plan, row, self.hasher)
+            marked, cells = mark_row(self.plan, row, anchors, self.bits, self.length)
+            self.marked_cells += cells
+            yield row, marked, anchors, self.row_seed(anchors)
+
+    def _native_rows(self, rows: Iterator[list[str]]) -> Iterator[tuple]:
+        """What ``_python_rows`` yields, computed by the native engine a batch at a time (the
+        anchors as their exposure digests: see ``_Exposed``)."""
+        bits = bytes(self.bits)
+        for batch in batches(rows):
+            try:
+                out, cells, exposures, counts, phones, seeds = self.native.mark(batch, bits, self.account.uid)
+            except UnicodeEncodeError:  # a lone surrogate (from a JSON escape) has no UTF-8: the reference marks it
+                yield from self._python_rows(batch)
+                continue
+            self.marked_cells += cells
+            exposures = np.frombuffer(exposures, dtype="<i8").tolist()
+            at = 0
+            for i, row in enumerate(batch):
+                count = counts[i]
+                anchors = _Exposed(exposures[at:at + count], phones[i])
+                at += count
+                yield row, out[i], anchors, seeds[16 * i:16 * i + 16] if count else None
 
     def takes(self, pending: "_Pending", after: list[str]) -> bool:
         """Whether the pending canary goes between its row and ``after``: with a probability
@@ -422,7 +480,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
     registry.mark_released(entry.id)
     return ExportResult(entry.id, account.name, exporter.rows, canaries + exporter.shared_rows,
                         exporter.marked_cells, str(output), canary_fallback=exporter.fallback,
-                        shared_canaries=exporter.shared_rows)
+                        shared_canaries=exporter.shared_rows, engine=exporter.engine)
 
 
 def _demote_colliding_canaries(canaries: dict[int, int], spool) -> None:

@@ -22,7 +22,8 @@ import numpy as np
 from ..errors import RegistryError
 from ..keys import KeyRing
 from .base import redacted
-from .postgres import PostgresRegistry, copy_binary
+from .pg_wire import copy_binary
+from .postgres import PostgresRegistry
 from .store import SqliteRegistry
 
 COPY_BATCH = 1 << 16

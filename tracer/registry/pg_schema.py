@@ -28,7 +28,8 @@ from .schema import SCHEMA_VERSION
 
 FIRST_VERSION = 2
 EXPOSURE_PARTITIONS = 16
-TABLES = ("meta", "keys", "accounts", "exports", "chain_head", "exposure", "canaries")
+TABLES = ("meta", "keys", "accounts", "exports", "chain_head", "exposure", "canaries")  # every version has them
+MIGRATED_TABLES = ("shared_decoys",)  # made by a migration: a registry of an older version lacks them
 APPEND_ONLY = "tracer registry history is append-only"
 
 

@@ -29,41 +29,13 @@ from ..errors import AccountError, KeyError_, RegistryError
 from ..keys import Key, KeyRing
 from . import pg_schema
 from .base import Registry, redacted, refuse_moved
+from .pg_wire import connect, copy_binary, raw_connect, reason
 from .pool import PostgresPool
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
 from .schema import SCHEMA_VERSION
 
-CONNECT_TIMEOUT_S = 10
 RECONNECT_WAITS_S = (0.5, 1.0, 2.0)  # a server restarting is given a few seconds
 LOOKUP_BATCH = 2000
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # binary COPY: signature, flags, no extension
-
-
-def _reason(exc: Exception) -> str:
-    """libpq's message, first line, without its 'connection to server at ... failed:' preamble."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = text.rpartition("failed: ")[2] or text
-    return text.removeprefix("FATAL:").strip()
-
-
-def copy_binary(copy: psycopg.Copy, batches: Iterable[tuple[np.ndarray, ...]]) -> None:
-    """Send batches of rows of bigint columns as one binary COPY stream: header, the rows, trailer."""
-    copy.write(_COPY_HEADER)
-    for columns in batches:
-        copy.write(binary_rows(*columns))
-    copy.write(b"\xff\xff")
-
-
-def binary_rows(*columns: np.ndarray) -> bytes:
-    """Rows of bigint columns in PostgreSQL's binary COPY format, built by numpy, not one by one."""
-    fields = [("fields", ">i2")]
-    for i in range(len(columns)):
-        fields += [(f"size{i}", ">i4"), (f"value{i}", ">i8")]
-    rows = np.empty(len(columns[0]), dtype=np.dtype(fields))
-    rows["fields"] = len(columns)
-    for i, column in enumerate(columns):
-        rows[f"size{i}"], rows[f"value{i}"] = 8, column
-    return rows.tobytes()
 
 
 class PostgresRegistry(PostgresPool, Registry):
@@ -89,14 +61,6 @@ class PostgresRegistry(PostgresPool, Registry):
         self.code = CodeParams(length=int(meta["code_length"]), cutoff=float(meta["code_cutoff"]))
 
     # ---- opening -------------------------------------------------------
-    @staticmethod
-    def _connect(url: str) -> psycopg.Connection:
-        try:
-            return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                   application_name="tracer")
-        except psycopg.Error as exc:
-            raise RegistryError(f"cannot connect to registry {redacted(url)}: {_reason(exc)}") from None
-
     @classmethod
     def _create(cls, url: str, ring: KeyRing, code: CodeParams) -> "PostgresRegistry":
         conn = cls.empty_connection(url)
@@ -111,7 +75,7 @@ class PostgresRegistry(PostgresPool, Registry):
             return cls(url, conn)
         except psycopg.Error as exc:
             conn.close()
-            raise RegistryError(f"cannot create registry {redacted(url)}: {_reason(exc)}") from None
+            raise RegistryError(f"cannot create registry {redacted(url)}: {reason(exc)}") from None
         except BaseException:
             conn.close()
             raise
@@ -119,7 +83,7 @@ class PostgresRegistry(PostgresPool, Registry):
     @classmethod
     def empty_connection(cls, url: str) -> psycopg.Connection:
         """A connection to a database that holds none of a registry's tables (refused otherwise)."""
-        conn = cls._connect(url)
+        conn = connect(url)
         present = [t for t in pg_schema.TABLES
                    if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0] is not None]
         if present:
@@ -141,12 +105,12 @@ class PostgresRegistry(PostgresPool, Registry):
 
     @classmethod
     def _open(cls, url: str) -> "PostgresRegistry":
-        conn = cls._connect(url)
+        conn = connect(url)
         try:
             return cls(url, conn)
         except psycopg.Error as exc:
             conn.close()
-            raise RegistryError(f"registry {redacted(url)}: {_reason(exc)}") from None
+            raise RegistryError(f"registry {redacted(url)}: {reason(exc)}") from None
         except (KeyError, ValueError):
             conn.close()
             raise RegistryError(f"{redacted(url)} is not a tracer registry or is corrupt") from None
@@ -254,7 +218,7 @@ class PostgresRegistry(PostgresPool, Registry):
             committed = self._rows("SELECT id FROM exports WHERE token = %s", (token,))
             if committed:
                 return committed[0][0]
-        raise RegistryError(f"registry {self.path}: the export could not be registered ({_reason(lost)})")
+        raise RegistryError(f"registry {self.path}: the export could not be registered ({reason(lost)})")
 
     def _reconnect(self, lost: Exception) -> None:
         with contextlib.suppress(Exception):
@@ -262,12 +226,11 @@ class PostgresRegistry(PostgresPool, Registry):
         for wait in RECONNECT_WAITS_S:
             time.sleep(wait)
             try:
-                self.conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                            application_name="tracer")
+                self.conn = raw_connect(self.url)
                 return
             except psycopg.Error as exc:
                 lost = exc
-        raise RegistryError(f"lost the connection to registry {self.path} during the export ({_reason(lost)}); "
+        raise RegistryError(f"lost the connection to registry {self.path} during the export ({reason(lost)}); "
                             "no file was written") from None
 
     def _commit(self) -> None:
@@ -448,7 +411,8 @@ class PostgresRegistry(PostgresPool, Registry):
         """Every registry table, its partitions, indexes and TOAST (a partitioned parent holds nothing itself)."""
         return int(self._one(
             "SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0) FROM unnest(%s::text[]) AS n(name),"
-            " LATERAL pg_partition_tree(n.name::regclass) AS t", (list(pg_schema.TABLES),)))
+            " LATERAL pg_partition_tree(to_regclass(n.name)) AS t WHERE to_regclass(n.name) IS NOT NULL",
+            (list(pg_schema.TABLES + pg_schema.MIGRATED_TABLES),)))
 
     def mark_moved(self, target: str) -> None:
         self.conn.execute("INSERT INTO meta(name, value) VALUES ('moved_to', %s)"
@@ -460,4 +424,4 @@ class PostgresRegistry(PostgresPool, Registry):
                 cur = self.conn.execute(statement, params)
                 return cur.fetchall() if cur.description else []
         except psycopg.Error as exc:
-            raise RegistryError(f"registry {self.path}: {_reason(exc)}") from None
+            raise RegistryError(f"registry {self.path}: {reason(exc)}") from None

@@ -145,7 +145,13 @@ class SqliteRegistry(SqlitePool, Registry):
     def _begin_write(self) -> None:
         """Take the write lock, then look again whether the file was moved while this process waited for it
         (``registry migrate`` holds the lock for the whole copy): nothing may be written after the move."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            raise RegistryError(f"registry {self.path} is busy: other writers held it for {BUSY_TIMEOUT_MS // 1000} s;"
+                                " nothing was written, try again (many hosts at once: use PostgreSQL)") from None
         refuse_moved(self.path, self._meta())
 
     def register_key(self, key_id: int, key: Key) -> None:
