@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tracer import api
+from tracer import api, engine
 from tracer.channels import slots_for
-from tracer.columns import recognise
+from tracer.columns import phone_anchor, recognise
+from tracer.keys import default_key_path, load_ring
+from tracer.marks import AnchorHasher
 from tracer.cli import app
 from tracer.demo import read_csv, write_csv  # noqa: F401 - shared with the tests
 from tracer.registry import Registry
@@ -31,6 +33,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 def _no_env_key(monkeypatch):
     monkeypatch.delenv("TRACER_KEY", raising=False)
     monkeypatch.delenv("TRACER_REGISTRY", raising=False)
+    if engine._engine is None:  # not built here: the Python engine, without the CLI's warning about it
+        monkeypatch.setenv("TRACER_ENGINE", "python")
 
 
 @pytest.fixture
@@ -206,6 +210,28 @@ def flip_marks(header: list[str], rows: list[list[str]]) -> list[list[str]]:
                     cells[column.index] = slot.embed(cells[column.index], 1 - bit)
         flipped.append(cells)
     return flipped
+
+
+def shared_decoy_meanings(registry: "Reg | Path") -> dict[int, tuple[str, str]]:
+    """Every shared decoy value's keyed digest -> (positions, symbols), as the registry holds them."""
+    with Registry.open(getattr(registry, "location", registry)) as opened:
+        return {d: (p, s) for d, p, s in opened.execute("SELECT digest, positions, symbols FROM shared_decoys")}
+
+
+def shared_decoy_lookup(registry: "Reg | Path"):
+    """``of(header, row)``: the (positions, symbols) of the shared decoy ``row`` is, or None (its phones
+    looked up with the key in the registry as it stands now)."""
+    key_path = registry.key if isinstance(registry, Reg) else default_key_path(registry)
+    hasher = AnchorHasher(load_ring(key_path).current)
+    meanings = shared_decoy_meanings(registry)
+
+    def of(header: list[str], row: list[str]) -> tuple[str, str] | None:
+        for i, name in enumerate(header):
+            anchor = phone_anchor(row[i]) if "电话" in name or "phone" in name.lower() else None
+            if anchor is not None and hasher(anchor).exposure in meanings:
+                return meanings[hasher(anchor).exposure]
+        return None
+    return of
 
 
 def file_mode(path: Path) -> int:

@@ -9,12 +9,15 @@ from tracer.evidence import Evidence, LeakedRow
 
 
 class FakeRegistry:
-    """Every anchor was exported once, by export 1 of account 7; no canaries."""
+    """Every anchor was exported once, by export 1 of account 7; no canaries, no shared decoys."""
 
     def exposure_of(self, digests, key_id):
         return [(d, 1) for d in digests]
 
     def canaries_of(self, digests, key_id):
+        return []
+
+    def shared_decoys_of(self, digests, key_id):
         return []
 
     def account_of_export(self, export_ids):

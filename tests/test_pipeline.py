@@ -10,7 +10,7 @@ import pytest
 from tracer.columns import phone_anchor
 from tracer.registry import is_url
 
-from .conftest import BACKENDS, export_slices, new_registry, read_csv, write_csv
+from .conftest import BACKENDS, FIXTURES, export_slices, new_registry, read_csv, shared_decoy_lookup, write_csv
 
 SPLITS = {"alice": slice(0, 1200), "bob": slice(600, 1800), "carol": slice(1200, 2400)}
 
@@ -24,10 +24,16 @@ def exported(tmp_path_factory, waybills, request):
     return registry, outputs, results, work
 
 
-def canary_rows(source_rows, out_rows):
-    """Rows of an export that are not in its source, matched by waybill number."""
+def decoy_rows(source_rows, out_rows):
+    """Rows of an export that are not in its source, matched by waybill number: canaries, shared or not."""
     ids = {row[0] for row in source_rows}
     return [row for row in out_rows if row[0] not in ids]
+
+
+def canary_rows(source_rows, out_rows, registry):
+    """The export's own canaries: decoys that are no shared decoy."""
+    header, shared = read_csv(FIXTURES / "waybills.csv")[0], shared_decoy_lookup(registry)
+    return [row for row in decoy_rows(source_rows, out_rows) if shared(header, row) is None]
 
 
 def test_export_keeps_columns_rows_and_adds_canaries(exported, waybills):
@@ -37,9 +43,11 @@ def test_export_keeps_columns_rows_and_adds_canaries(exported, waybills):
     assert out_header == header
     result = results["alice"]
     assert result.rows == 1200
-    assert 1 <= result.canaries <= 0.02 * 1200
+    own = result.canaries - result.shared_canaries
+    assert 1 <= own <= 0.02 * 1200 and 1 <= result.shared_canaries <= 0.03 * 1200
     assert len(out_rows) == result.rows + result.canaries
-    assert len(canary_rows(rows[SPLITS["alice"]], out_rows)) == result.canaries
+    assert len(decoy_rows(rows[SPLITS["alice"]], out_rows)) == result.canaries
+    assert len(canary_rows(rows[SPLITS["alice"]], out_rows, registry)) == own
     assert result.marked_cells > 1200
 
 
@@ -58,29 +66,35 @@ def test_marks_never_touch_names_phone_digits_or_identifiers(exported, waybills)
 
 
 def test_canaries_never_reuse_a_real_phone(exported, waybills):
-    """Every canary has a new person whose phone is nobody's; a shop it keeps is a real, repeating sender."""
-    _, outputs, _, _ = exported
+    """Every canary has a new person whose phone is nobody's; a shop it keeps is a real, repeating sender.
+    A shared decoy too, and it is the same in every copy that got its version: only per-account
+    canaries are new in each export."""
+    registry, outputs, _, _ = exported
     _, rows = waybills
     real = {phone_anchor(r[i]) for r in rows for i in (2, 5)}
     senders = {tuple(r[1:4]) for r in rows}
     seen = set()
+    shared_decoy_of = shared_decoy_lookup(registry)
     for name, out in outputs.items():
         _, out_rows = read_csv(out)
-        for canary in canary_rows(rows[SPLITS[name]], out_rows):
+        header = read_csv(out)[0]
+        for canary in decoy_rows(rows[SPLITS[name]], out_rows):
+            shared = shared_decoy_of(header, canary) is not None
             phones = {phone_anchor(canary[2]), phone_anchor(canary[5])}
             assert None not in phones
             new = phones - real
-            assert new and not new & seen
+            assert new and (shared or not new & seen)
             for name_at, phone_at in ((1, 2), (4, 5)):  # a kept party: a real, repeating person as in the source
                 if phone_anchor(canary[phone_at]) in real:
                     assert re.sub(r"\D", "", canary[phone_at]) in {s[1] for s in senders} | {r[5] for r in rows}
-            seen |= new
+            seen |= set() if shared else new
 
 
 def test_registry_holds_no_canary_value_in_clear(exported, waybills):
     registry, outputs, _, _ = exported
     _, rows = waybills
-    dump = "\n".join(repr(row) for table in ("meta", "keys", "accounts", "exports", "exposure", "canaries")
+    dump = "\n".join(repr(row) for table in ("meta", "keys", "accounts", "exports", "exposure", "canaries",
+                                              "shared_decoys")
                      for row in registry.rows(f"SELECT * FROM {table}"))
     blob = dump.encode()
     if not is_url(str(registry)):  # the file itself, and its write-ahead log
@@ -88,7 +102,7 @@ def test_registry_holds_no_canary_value_in_clear(exported, waybills):
         blob += b"".join(f.read_bytes() for f in files if f.exists())
     _, out_rows = read_csv(outputs["carol"])
     real = {phone_anchor(r[i]) for r in rows for i in (2, 5)}
-    for canary in canary_rows(rows[SPLITS["carol"]], out_rows):
+    for canary in decoy_rows(rows[SPLITS["carol"]], out_rows):  # per-account and shared alike
         values = [canary[0]]  # the identifier, and every new person (a kept shop is a real person)
         for name_at, phone_at in ((1, 2), (4, 5)):
             if phone_anchor(canary[phone_at]) not in real:
@@ -220,7 +234,7 @@ def test_a_canary_phone_that_is_a_real_record_further_down_is_no_evidence(place,
     first = registry.export(write_csv(tmp_path / "a.csv", header, rows[:600]), account="alice",
                        output=tmp_path / "a-out.csv")
     _, out_rows = read_csv(tmp_path / "a-out.csv")
-    canary = canary_rows(rows[:600], out_rows)[0]
+    canary = canary_rows(rows[:600], out_rows, registry)[0]
     real = {re.sub(r"\D", "", r[i]) for r in rows for i in (2, 5)}
     new_phone = next(re.sub(r"\D", "", canary[i]) for i in (2, 5) if re.sub(r"\D", "", canary[i]) not in real)
     later = list(rows[600])

@@ -285,3 +285,18 @@ def test_an_exporter_that_opened_the_file_before_the_move_writes_nothing_into_it
             record(registry, ring, "alice", [[1, 2]], {})
     assert Reg(url, tmp_path / "tracer.key").check_registry() == ([], {"accounts": 1, "exports": 0,
                                                                          "exposure": 0, "canaries": 0})
+
+
+def test_key_rotation_on_a_server(cli, pg, source, tmp_path):
+    """The key file named beside the URL is rotated; old and new exports are both matched."""
+    assert run(cli, pg, "export", source, "--account", "alice", "--output", tmp_path / "alice.csv").exit_code == 0
+    rotated = run(cli, pg, "key", "rotate")
+    assert rotated.exit_code == 0 and rotated.stdout.startswith(f"Key 2 is now current ({pg.key})")
+    assert run(cli, pg, "export", source, "--account", "bob", "--output", tmp_path / "bob.csv").exit_code == 0
+    keys = json.loads(run(cli, pg, "key", "list", "--json").stdout)
+    assert [(k["id"], k["exports"], k["current"]) for k in keys] == [(1, 1, False), (2, 1, True)]
+    for name in ("alice", "bob"):
+        header, rows = read_csv(tmp_path / f"{name}.csv")
+        leak = write_csv(tmp_path / f"leak-{name}.csv", header, rows[100:220])
+        assert [s["account"] for s in json.loads(run(cli, pg, "match", leak, "--json").stdout)["suspects"]] == [name]
+    assert run(cli, pg, "registry", "check").stdout.startswith("Registry OK: 2 accounts, 2 exports,")

@@ -20,7 +20,7 @@ from tracer.report import check_report_path, write_report
 from tracer.report.mask import mask_cell, mask_name, mask_phone
 from tracer.report.plot import score_plot
 
-from .conftest import FIXTURES, export_slices, read_csv, write_csv
+from .conftest import FIXTURES, export_slices, read_csv, shared_decoy_lookup, write_csv
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -36,7 +36,8 @@ def staged(tmp_path_factory):
     registry, _, _ = export_slices(work, (header, rows), SPLITS)
     ids = {row[0] for row in rows}
     _, out_rows = read_csv(work / "export-bob.csv")
-    canaries = [row for row in out_rows if row[0] not in ids][:2]
+    shared = shared_decoy_lookup(registry)
+    canaries = [row for row in out_rows if row[0] not in ids and shared(header, row) is None][:2]
     real = random.Random(5).sample([row for row in out_rows if row[0] in ids], 120)
     canary_cells = {cell for row in canaries for cell in row}
     first = next(row for row in real if row[1] not in canary_cells and row[RECIPIENT_NAME] not in canary_cells)

@@ -209,3 +209,19 @@ def test_exports_never_create_a_formula_cell(registry, tmp_path, waybills):
         for cell in row:
             if cell[:1] in ("=", "+", "-", "@"):
                 assert cell in known, cell
+
+
+def test_a_sqlite_write_lock_held_too_long_is_one_line(registry):
+    """Past the busy timeout a waiting writer gives up with a message, not an internal error."""
+    holder, waiter = api.open_registry(registry), api.open_registry(registry)
+    try:
+        waiter.conn.execute("PRAGMA busy_timeout=50")  # the test's wait, not the 30 s a user waits
+        with holder.write_lock():
+            with pytest.raises(RegistryError) as refused:
+                waiter.add_account("dave")
+        assert str(refused.value) == (f"registry {registry} is busy: other writers held it for 30 s; nothing was "
+                                      "written, try again (many hosts at once: use PostgreSQL)")
+        assert "dave" not in [a.name for a in waiter.accounts()]
+    finally:
+        holder.close()
+        waiter.close()

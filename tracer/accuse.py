@@ -17,9 +17,16 @@ canary appears), under the null "this account is innocent":
   value by chance with probability at most ``q = 1/(space - known)``; ``h``
   distinct canary values of an account with ``C`` of them, among ``n`` leaked
   phone and identifier cells: ``P <= C(C, h) (n q)^h``.
-- the two are independent of the leak under the null, so ``2 min(p_c, p_m)``
-  is a valid p-value; multiplied by the number of candidates (Bonferroni) it
-  bounds the chance that any innocent is accused.  Accused: corrected p <= fpr.
+- **shared canaries**: the symbols of the shared decoys found after records
+  the account received (``shared_canaries``), scored like marks but on their
+  own: a cleaning can leave marks read with wrong symbols, which would drown
+  the decoys' evidence if the two were summed;
+- each is valid under the null, so ``k min(p_c, p_m, p_s)`` is a valid
+  p-value, ``k`` the number of tests made (2, or 3 when some shared decoy
+  after the account's records was found: a fact of exposure and the leak,
+  never of the account's codeword); multiplied by the number of candidates
+  (Bonferroni) it bounds the chance that any innocent is accused.  Accused:
+  corrected p <= fpr.
 - after a key rotation the leak is judged once per key (an export can be read
   only with its own key): each account keeps its smallest corrected p-value
   over the keys, multiplied by the number of keys tried (Bonferroni again).
@@ -41,6 +48,7 @@ from .registry import Registry
 
 ERASE_MIN_SYMBOLS = 8  # a channel needs this many readings before it can be judged normalised
 ERASE_MINORITY = 0.05  # ... and is erased when its rarer symbol is below this share
+TESTS = 3  # canaries, marks, shared canaries: each account's p-value is the smallest of them, times this
 REFINE_MARGIN = 12.0  # scores whose grid bound is within e^12 of the threshold get the exact bound
 
 
@@ -73,6 +81,10 @@ class Suspect:
     canary_rows: list = field(default_factory=list)
     accused: bool = False
     marks_tail: str = "agree"  # or "disagree": the side of the null mean (0) the marks' score lies on
+    shared_canaries: int = 0  # shared decoys found after records it received
+    shared_observed: int = 0  # code positions they show (one symbol each)
+    shared_agreeing: int = 0  # ... agreeing with its codeword
+    p_shared: float = 1.0  # the shared decoys' own p-value (two-sided, uncorrected)
     pairing: tuple = ()  # (file, column, phone column) for each address/email column a headerless leak left unpaired
 
     def as_json(self) -> dict:
@@ -87,6 +99,10 @@ class Suspect:
             "marks_observed": self.marks_observed,
             "marks_agreeing": self.marks_agreeing,
             "marks_tail": self.marks_tail,
+            "shared_canaries": self.shared_canaries,
+            "shared_observed": self.shared_observed,
+            "shared_agreeing": self.shared_agreeing,
+            "p_shared": self.p_shared,
             "records_in_leak": self.records_in_leak,
             "exports": [e.as_json() for e in self.exports],
             "pairing": [{"file": f, "column": c, "phone_column": p} for f, c, p in self.pairing],
@@ -103,6 +119,7 @@ class Verdict:
     positions_read: int
     channels_erased: list[str]
     registry_id: str = ""  # which registry judged: the report names it
+    pool_canaries: list = field(default_factory=list)  # canary-pool numbers found: evidence, no p-value
     unread: list = field(default_factory=list)  # tables.sources.Unread: files of folders and archives left out
 
     @property
@@ -119,6 +136,7 @@ class Verdict:
             "channels_erased": self.channels_erased,
             "suspects": [s.as_json() for s in self.suspects],
             "files": [f.as_json() for f in self.files],
+            "pool_canaries": self.pool_canaries,
             "unread": [u.as_json() for u in self.unread],
         }
 
@@ -185,20 +203,24 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
     accounts = {account.id: account for account in registry.accounts()}
     the_code = code.Code(key, registry.code.length, registry.code.cutoff) if candidates else None
     uids = {j: accounts[j].uid for j in candidates}
-    log_alpha = math.log(fpr / (2 * max(1, len(candidates))))
+    log_alpha = math.log(fpr / (TESTS * max(1, len(candidates))))
     pairs = pairings(evidence.stream_names)
     marks = score_pairings(the_code, uids, observed_in, pairs, log_alpha)
     marks = _explain_away(marks, the_code, uids, evidence, observed_in, pairs, log_canaries, log_alpha, fpr,
                           len(candidates))
+    shared = score_marks(the_code, uids, {j: evidence.observed_shared(j) for j in candidates}, log_alpha)
     results = []
     for account_id in candidates:
         score, log_p_marks, read, agreeing, pairing = marks[account_id]
+        _, log_p_shared, shared_read, shared_agreeing = shared[account_id]
         p_marks = math.exp(log_p_marks)
         hits = canaries_hit.get(account_id, [])
         log_p_canaries = log_canaries[account_id]
         p_canaries = math.exp(log_p_canaries)
-        log_corrected = min(0.0, math.log(2 * len(candidates)) + min(log_p_marks, log_p_canaries))
-        combined = min(1.0, 2 * min(p_marks, p_canaries))
+        tests = TESTS if shared_read else TESTS - 1
+        best = min(log_p_marks, log_p_canaries, log_p_shared)
+        log_corrected = min(0.0, math.log(tests * len(candidates)) + best)
+        combined = min(1.0, tests * math.exp(best))
         canary_rows = _distinct_rows(hits)
         results.append(Suspect(
             account=accounts[account_id].name,
@@ -213,6 +235,10 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
             marks_agreeing=agreeing,
             records_in_leak=max(0, evidence.rows_of(account_id) - len(canary_rows)),
             marks_tail=code.tail(score),
+            shared_canaries=evidence.shared_of(account_id),
+            shared_observed=shared_read,
+            shared_agreeing=shared_agreeing,
+            p_shared=math.exp(log_p_shared),
             exports=_exports_seen(registry, records.get(account_id, {}), hits),
             canary_rows=canary_rows,
             pairing=pairs[pairing].chosen,
@@ -229,7 +255,34 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
         positions_read=evidence.positions_read(erased),
         channels_erased=sorted({f"{names[i][0]}:{names[i][1]}:{names[i][2]}" for i in erased}),
         registry_id=registry.id,
+        pool_canaries=_pool_canaries(registry, key_id, key, evidence),
     )
+
+
+POOL_PROVES = ("a number of the company's canary pool, carried in canaries of these exports only (same_name: that "
+               "export's canary gave it the name this row has); a pool number "
+               "may have been someone else's before (numbers are recycled) and sit in older data, so this is "
+               "evidence to follow up and adds nothing to any p-value")
+
+
+def _pool_canaries(registry: Registry, key_id: int, key: Key, evidence) -> list[dict]:
+    """Each pool number found in the leak: where, which exports (account, when) carried it, and which
+    of them gave it the name the leaked row has (the account whose canary it is)."""
+    from .canary_pool import pair_digest
+    from .columns import phone_anchor
+    from .marks import AnchorHasher
+
+    hasher, out = AnchorHasher(key), []
+    names = {a.id: a.name for a in registry.accounts()} if evidence.pool_hits else {}
+    for hit in sorted(evidence.pool_hits.values(), key=lambda h: (h.file, h.row_number)):
+        anchors = [a for a in map(phone_anchor, hit.cells) if a and hasher(a).exposure == hit.digest]
+        pairs = [pair_digest(key, anchors[0], cell) for cell in hit.cells if cell.strip()] if anchors else []
+        named = {export_id for _, export_id, _ in registry.canaries_of(pairs, key_id)}
+        exports = registry.exports(hit.export_ids)
+        out.append({"file": hit.file, "row": hit.row_number, "proves": POOL_PROVES,
+                    "exports": [{"export_id": e.id, "account": names[e.account_id], "created": e.created,
+                                 "same_name": e.id in named} for e in exports.values()]})
+    return out
 
 
 def merge_verdicts(verdicts: list[Verdict], fpr: float) -> Verdict:
@@ -267,6 +320,7 @@ def merge_verdicts(verdicts: list[Verdict], fpr: float) -> Verdict:
         fpr=fpr,
         candidates=candidates,
         positions_read=sum(v.positions_read for v in verdicts),
+        pool_canaries=[p for v in verdicts for p in v.pool_canaries],
         channels_erased=sorted({c for v in verdicts for c in v.channels_erased}),
     )
 

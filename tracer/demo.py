@@ -115,7 +115,8 @@ def run_demo(console: Console, keep: Path | None = None) -> None:
             result = api.export(registry, query, account=name, output=work / f"export-{name}.csv")
             exports[name] = result
             console.print(f"   {name:14} export #{result.export_id}: {result.rows} rows, "
-                          f"{result.canaries} canaries, {result.marked_cells} marked cells")
+                          f"{result.canaries} canaries ({result.shared_canaries} shared), "
+                          f"{result.marked_cells} marked cells")
 
         console.print(f"[bold]3. A leak surfaces[/bold] in a chat group: {LEAKED_ROWS} of {LEAKER}'s rows, "
                       f"recipient name/phone/address only, cleaned, headerless GBK '----' dump, "

@@ -10,7 +10,11 @@ of one column of one leak file):
 - how many rows the group holds, and per stream how many symbols were read and
   how many were ones (a channel a cleaning made uniform is erased);
 - per (account, export) how many real records of the leak that export held;
-- the canary values found, with the row that showed each (for the report).
+- the canary values found, with the row that showed each (for the report);
+- the shared decoys found (see ``shared_canaries``): each one's code symbols
+  go to the receiver group of the record its slot follows, apart from the
+  marks (a cleaning can leave marks read with wrong symbols, and those must
+  not drown what the decoys show); its row is not read for marks.
 
 Rows are taken in batches of ``LOOKUP_ROWS``: their anchors are looked up in
 the registry together, the batch is summed in, and dropped.
@@ -26,9 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .canary_pool import POOL_SPACE
 from .channels import ALL_SLOTS
 from .columns import Schema
 from .registry import Registry
+from .shared_canaries import decode_meaning
 from .tables.base import SKIP_CAUSES, skip_words
 
 LOOKUP_ROWS = 2000  # rows whose anchors are looked up in the registry together
@@ -47,6 +53,7 @@ class LeakFile:
     archive: tuple[str, str, str] | None = None  # (path, SHA-256, member name) of the archive it came from
     stopped: str = ""  # why reading stopped early (a file found in a folder or archive), else ""
     label: str = ""  # the name its rows go by (canary hits): 'leak.csv', 'leaks/sub/a.csv', 'dump.zip/a.csv'
+    columns_not_read: int = 0  # the last columns of a very wide file, past match.MAX_COLUMNS: not looked at
 
     @property
     def name(self) -> str:
@@ -62,6 +69,13 @@ class LeakFile:
         """What was skipped, in words, one entry per cause that occurred: '2 lines with NUL bytes'."""
         return [skip_words(cause, n) for cause, n in self.skip_counts().items() if n]
 
+    def columns_text(self) -> str:
+        """'columns 501–10,000 of 10,000 not looked at' for a very wide file, else ''."""
+        if not self.columns_not_read:
+            return ""
+        first, last = len(self.schema.columns) + 1, len(self.schema.columns) + self.columns_not_read
+        return f"columns {first:,}–{last:,} of {last:,} not looked at (only the first {first - 1:,} are)"
+
     def as_json(self) -> dict:
         return {
             "path": self.path,
@@ -70,6 +84,7 @@ class LeakFile:
             "rows": self.rows,
             "ragged_rows_skipped": self.ragged,
             "skipped": self.skip_counts(),
+            "columns_not_read": self.columns_not_read,
             **({"archive": {"path": self.archive[0], "sha256": self.archive[1], "member": self.archive[2]}}
                if self.archive else {}),
             **({"stopped": self.stopped} if self.stopped else {}),
@@ -89,6 +104,17 @@ class CanaryHit:
     row: tuple[str, ...]
     columns: tuple[str, ...]
     space: int  # how many values the canary value was drawn from
+
+
+@dataclass(frozen=True)
+class PoolHit:
+    """A canary-pool number in the leak: which exports' canaries carried it (evidence, no p-value)."""
+
+    digest: int  # the number's anchor digest
+    file: str
+    row_number: int
+    cells: tuple[str, ...]  # the leaked row: its names tell which account's canary it was
+    export_ids: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -185,7 +211,11 @@ class Evidence:
     group_rows: Counter = field(default_factory=Counter)  # receiver group -> leaked rows
     records: Counter = field(default_factory=Counter)  # (account, export) -> real records of the leak it held
     canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
+    pool_hits: dict[int, PoolHit] = field(default_factory=dict)  # digest -> where a pool number was found
     owner: dict[int, int] = field(default_factory=dict)  # export -> account
+    shared_groups: dict[frozenset[int], set] = field(default_factory=dict)  # receiver group -> slots' symbols found
+    shared_marks: dict[frozenset[int], MarkCodes] = field(default_factory=dict)  # receiver group -> their codes
+    shared_seen: set[int] = field(default_factory=set)  # shared decoy digests already counted
 
     def stream(self, name: tuple) -> int:
         index = self.stream_names.get(name)
@@ -217,7 +247,10 @@ class Evidence:
         holders = {d: frozenset(self.owner[e] for e in exports) for d, exports in exposure.items()}
         for digest, (export_id, _) in canaries.items():
             holders[digest] = holders.get(digest, frozenset()) | {self.owner[export_id]}
+        shared = self._shared_in(registry, first_seen, exposure, canaries, key_id)
         for row in batch:
+            if not shared.isdisjoint(row.digests):
+                continue  # a shared decoy: its symbols are counted, its cells are no mark evidence
             group = receivers_of(row.digests, holders)
             if group:
                 self._add_row(row, group, exposure, canaries)
@@ -232,6 +265,10 @@ class Evidence:
         """
         found = {}
         for digest, export_id, space in registry.canaries_of(first_seen, key_id):
+            if space == POOL_SPACE:
+                row, seen = first_seen[digest], self.pool_hits.get(digest)
+                self.pool_hits[digest] = PoolHit(digest, row.file, row.number, tuple(row.cells),
+                                                 (seen.export_ids if seen else frozenset()) | {export_id})
             if space <= 0:
                 continue
             found[digest] = (export_id, space)
@@ -240,6 +277,39 @@ class Evidence:
                 self.canary_hits[digest] = CanaryHit(digest, export_id, row.file, row.number, row.cells,
                                                      row.columns, space)
         return found
+
+    def _shared_in(self, registry: Registry, first_seen: dict[int, LeakedRow], exposure: dict, canaries: dict,
+                   key_id: int) -> set[int]:
+        """Shared decoys among the batch's anchors; each new one's symbols are summed in. Returns their digests.
+
+        A value that is also a real record's or a canary's is no shared decoy
+        (a collision, which the exporter avoids but cannot rule out later).  The
+        symbols count for the accounts that received the record the slot
+        follows (exposure, never codewords), whatever version they were given.
+        """
+        meanings: dict[int, set] = defaultdict(set)
+        for digest, positions, symbols, record in registry.shared_decoys_of(first_seen, key_id):
+            if digest not in exposure and digest not in canaries:
+                meanings[digest].add((positions, symbols, record))
+        found = {d: decode_meaning(*next(iter(m))) for d, m in meanings.items() if len(m) == 1}
+        new = {d: meaning for d, meaning in found.items() if d not in self.shared_seen}
+        if new:
+            records = {a for _, record in new.values() for a in record}
+            record_exposure: dict[int, set[int]] = defaultdict(set)
+            for digest, export_id in registry.exposure_of(records, key_id):
+                record_exposure[digest].add(export_id)
+            self._learn_owners(registry, set().union(*record_exposure.values()) if record_exposure else set())
+            holders = {d: frozenset(self.owner[e] for e in exports) for d, exports in record_exposure.items()}
+            for digest, (pairs, record) in sorted(new.items()):
+                self.shared_seen.add(digest)
+                group = receivers_of(record, holders) if all(a in holders for a in record) else frozenset()
+                if not group:
+                    continue
+                self.shared_groups.setdefault(group, set()).add(tuple(pairs))
+                codes = self.shared_marks.setdefault(group, MarkCodes())
+                for position, symbol in pairs:
+                    codes.add(2 * position + symbol)
+        return set(found)
 
     def _learn_owners(self, registry: Registry, export_ids: set[int]) -> None:
         missing = export_ids - self.owner.keys()
@@ -268,8 +338,12 @@ class Evidence:
 
     # ---- what the accusation asks -----------------------------------------
     def accounts(self) -> set[int]:
-        """Every account that received some leaked record."""
-        return set().union(*self.group_rows) if self.group_rows else set()
+        """Every account that received some leaked record (or the record a leaked shared decoy follows)."""
+        return set().union(*self.group_rows, *self.shared_groups)
+
+    def shared_of(self, account: int) -> int:
+        """Shared decoys found after records ``account`` received."""
+        return sum(len(found) for group, found in self.shared_groups.items() if account in group)
 
     def rows_of(self, account: int) -> int:
         return sum(n for group, n in self.group_rows.items() if account in group)
@@ -296,6 +370,11 @@ class Evidence:
                  if account in group and group.isdisjoint(without)
                  for stream, codes in streams.items() if stream not in erased]
         return _consistent(parts)
+
+    def observed_shared(self, account: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, symbols) the shared decoys after records ``account`` received show; one symbol per
+        position (a leak holding two versions of one slot keeps the positions where they agree)."""
+        return _consistent([codes.compact() for group, codes in self.shared_marks.items() if account in group])
 
     def positions_read(self, erased: Collection[int]) -> int:
         parts = [codes.compact() for streams in self.marks.values()

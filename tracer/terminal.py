@@ -49,7 +49,8 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
     console.print(verdict_sentence(verdict))
     if not verdict.candidates:
         return
-    table = Table("account", "accused", "p-value", "canaries", "marks agree/read", "rows", "exports (UTC)")
+    table = Table("account", "accused", "p-value", "canaries", "marks agree/read", "shared agree/read", "rows",
+                  "exports (UTC)")
     table.columns[0].no_wrap = True
     for suspect in verdict.candidates[:SHOWN_CANDIDATES]:
         exports = "; ".join(f"#{e.export_id} {e.created[:16].replace('T', ' ')}" for e in suspect.exports)
@@ -59,6 +60,7 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
             format_p(suspect.p_value, suspect.log10_p_value),
             str(suspect.canary_hits),
             marks_text(suspect),
+            f"{suspect.shared_agreeing}/{suspect.shared_observed}",
             str(suspect.records_in_leak),
             exports,
         )

@@ -170,9 +170,11 @@ class Registry(ABC):
         exposure: Iterable[Iterable[int]],
         canary_rows: int,
         canaries: dict[int, int],
+        shared: Iterable[tuple[int, str, str, bytes]] = (),
     ) -> Export:
-        """Register one export made with key ``key_id`` atomically: its row, exposure digests, canaries, and
-        its chain link (keyed with that key).
+        """Register one export made with key ``key_id`` atomically: its row, exposure digests, canaries,
+        shared decoys ((digest, positions, symbols, record) each, see ``shared_canaries``), and its chain
+        link (keyed with that key).
 
         The bulk (exposure, canaries) is loaded first, without the serial
         lock, so that many hosts load at once; then, under the lock (the chain
@@ -195,6 +197,7 @@ class Registry(ABC):
                 clashes = self._canary_clashes(export_id, account.id)
                 values = sorted((d, 0 if d in clashes else space) for d, space in canaries.items())
                 self._insert_canaries(export_id, clashes)
+                self._insert_shared(export_id, shared)
                 entry = (export_id, account.id, created, source, output, rows, canary_rows, marked_cells, anchors)
                 chain = chain_link(key, previous or self.id, entry, values)
                 self._insert_export(entry, chain, key_id, position + 1, token)
@@ -234,6 +237,10 @@ class Registry(ABC):
         """Insert the staged canaries, those in ``clashes`` with space 0."""
 
     @abstractmethod
+    def _insert_shared(self, export_id: int, shared: Iterable[tuple[int, str, str, bytes]]) -> None:
+        """Insert the export's shared decoys: (digest, positions, symbols, record's exposure digests)."""
+
+    @abstractmethod
     def _insert_export(self, entry: tuple, chain: str, key_id: int, position: int, token: str) -> None: ...
 
     @abstractmethod
@@ -260,6 +267,18 @@ class Registry(ABC):
         """(digest, export_id, space) for every canary value among these anchors, in exports made with ``key_id``."""
 
     @abstractmethod
+    def shared_decoys_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, str, str, bytes]]:
+        """(digest, positions, symbols, record) of every shared decoy among these anchors, made with ``key_id``."""
+
+    @abstractmethod
+    def shared_meanings(self, digest: int) -> set[tuple[str, str]]:
+        """The (positions, symbols) a shared decoy value was registered with (one, unless something is wrong)."""
+
+    @abstractmethod
+    def canary_anywhere(self, digest: int) -> bool:
+        """Whether some account's own canary has this value (a shared decoy must not)."""
+
+    @abstractmethod
     def exported(self, digest: int) -> bool:
         """Whether some export contained a record with this anchor."""
 
@@ -277,6 +296,20 @@ class Registry(ABC):
 
     @abstractmethod
     def account_of_export(self, export_ids: Iterable[int]) -> dict[int, int]: ...
+
+    # ---- the canary pool (registry/pool.py) ----------------------------------
+    @abstractmethod
+    def add_pool_numbers(self, numbers) -> int:
+        """Add each number not yet in the pool, in one transaction; how many were new.  Each comes as
+        (its digest under every key of the ring as (key_id, digest), the row: (digest, key_id, sealed)),
+        so a number added under an older key is known."""
+
+    @abstractmethod
+    def pool(self) -> list[tuple[int, bytes]]:
+        """Every pool number as (key_id, sealed), in a fixed order."""
+
+    @abstractmethod
+    def pool_size(self) -> int: ...
 
     # ---- the whole history ------------------------------------------------
     def check(self, ring: KeyRing) -> list[str]:

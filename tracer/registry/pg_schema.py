@@ -28,7 +28,8 @@ from .schema import SCHEMA_VERSION
 
 FIRST_VERSION = 2
 EXPOSURE_PARTITIONS = 16
-TABLES = ("meta", "keys", "accounts", "exports", "chain_head", "exposure", "canaries")
+TABLES = ("meta", "keys", "accounts", "exports", "chain_head", "exposure", "canaries")  # every version has them
+MIGRATED_TABLES = ("shared_decoys",)  # made by a migration: a registry of an older version lacks them
 APPEND_ONLY = "tracer registry history is append-only"
 
 
@@ -123,7 +124,36 @@ for _table in ("exposure", "canaries", "keys"):
 
 # version -> the statements that bring a PostgreSQL registry from the version before to it.  Append only,
 # in step with schema.MIGRATIONS: a version the SQLite engine has, this one has too.
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {
+    # Shared canary slots (issue 12), as schema.MIGRATIONS[3].
+    3: """
+CREATE TABLE shared_decoys (
+    digest bigint NOT NULL,
+    export_id bigint NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
+    positions text NOT NULL,
+    symbols text NOT NULL,
+    record bytea NOT NULL,
+    PRIMARY KEY (digest, export_id)
+);
+CREATE INDEX shared_decoys_export ON shared_decoys(export_id);
+CREATE TRIGGER shared_decoys_no_delete BEFORE DELETE ON shared_decoys
+    FOR EACH ROW EXECUTE FUNCTION tracer_append_only();
+CREATE TRIGGER shared_decoys_no_truncate BEFORE TRUNCATE ON shared_decoys
+    FOR EACH STATEMENT EXECUTE FUNCTION tracer_append_only();
+CREATE TRIGGER shared_decoys_no_update BEFORE UPDATE ON shared_decoys
+    FOR EACH ROW EXECUTE FUNCTION tracer_append_only();
+""",
+    # The canary pool (schema.MIGRATIONS[4]): numbers as keyed digests and sealed, never in clear.
+    4: """
+CREATE TABLE canary_pool (
+    digest bigint NOT NULL,
+    key_id integer NOT NULL REFERENCES keys(id),
+    sealed bytea NOT NULL,
+    added text NOT NULL,
+    PRIMARY KEY (digest, key_id)
+);
+""",
+}
 assert sorted(MIGRATIONS) == list(range(FIRST_VERSION + 1, SCHEMA_VERSION + 1)), \
     "each SQLite schema version needs its PostgreSQL migration (pg_schema.MIGRATIONS)"
 
@@ -131,8 +161,8 @@ assert sorted(MIGRATIONS) == list(range(FIRST_VERSION + 1, SCHEMA_VERSION + 1)),
 # by the registry's owner; nothing here can delete, truncate or rewrite the history, and the triggers
 # hold even against the owner unless it drops them (which ``registry check`` then shows in the chain).
 EXPORTER_GRANTS = """
-GRANT SELECT ON meta, keys, accounts, exports, chain_head, exposure, canaries TO {role};
-GRANT INSERT ON exports, exposure, canaries TO {role};
+GRANT SELECT ON meta, keys, accounts, exports, chain_head, exposure, canaries, shared_decoys, canary_pool TO {role};
+GRANT INSERT ON exports, exposure, canaries, shared_decoys TO {role};
 GRANT UPDATE (released) ON exports TO {role};
 GRANT UPDATE ON chain_head TO {role};
 GRANT USAGE ON SEQUENCE export_ids TO {role};

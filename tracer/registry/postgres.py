@@ -29,43 +29,16 @@ from ..errors import AccountError, KeyError_, RegistryError
 from ..keys import Key, KeyRing
 from . import pg_schema
 from .base import Registry, redacted, refuse_moved
+from .pg_wire import connect, copy_binary, raw_connect, reason
+from .pool import PostgresPool
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
 from .schema import SCHEMA_VERSION
 
-CONNECT_TIMEOUT_S = 10
 RECONNECT_WAITS_S = (0.5, 1.0, 2.0)  # a server restarting is given a few seconds
 LOOKUP_BATCH = 2000
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # binary COPY: signature, flags, no extension
 
 
-def _reason(exc: Exception) -> str:
-    """libpq's message, first line, without its 'connection to server at ... failed:' preamble."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = text.rpartition("failed: ")[2] or text
-    return text.removeprefix("FATAL:").strip()
-
-
-def copy_binary(copy: psycopg.Copy, batches: Iterable[tuple[np.ndarray, ...]]) -> None:
-    """Send batches of rows of bigint columns as one binary COPY stream: header, the rows, trailer."""
-    copy.write(_COPY_HEADER)
-    for columns in batches:
-        copy.write(binary_rows(*columns))
-    copy.write(b"\xff\xff")
-
-
-def binary_rows(*columns: np.ndarray) -> bytes:
-    """Rows of bigint columns in PostgreSQL's binary COPY format, built by numpy, not one by one."""
-    fields = [("fields", ">i2")]
-    for i in range(len(columns)):
-        fields += [(f"size{i}", ">i4"), (f"value{i}", ">i8")]
-    rows = np.empty(len(columns[0]), dtype=np.dtype(fields))
-    rows["fields"] = len(columns)
-    for i, column in enumerate(columns):
-        rows[f"size{i}"], rows[f"value{i}"] = 8, column
-    return rows.tobytes()
-
-
-class PostgresRegistry(Registry):
+class PostgresRegistry(PostgresPool, Registry):
     """One registry database on a PostgreSQL server."""
 
     def __init__(self, url: str, conn: psycopg.Connection):
@@ -88,14 +61,6 @@ class PostgresRegistry(Registry):
         self.code = CodeParams(length=int(meta["code_length"]), cutoff=float(meta["code_cutoff"]))
 
     # ---- opening -------------------------------------------------------
-    @staticmethod
-    def _connect(url: str) -> psycopg.Connection:
-        try:
-            return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                   application_name="tracer")
-        except psycopg.Error as exc:
-            raise RegistryError(f"cannot connect to registry {redacted(url)}: {_reason(exc)}") from None
-
     @classmethod
     def _create(cls, url: str, ring: KeyRing, code: CodeParams) -> "PostgresRegistry":
         conn = cls.empty_connection(url)
@@ -110,7 +75,7 @@ class PostgresRegistry(Registry):
             return cls(url, conn)
         except psycopg.Error as exc:
             conn.close()
-            raise RegistryError(f"cannot create registry {redacted(url)}: {_reason(exc)}") from None
+            raise RegistryError(f"cannot create registry {redacted(url)}: {reason(exc)}") from None
         except BaseException:
             conn.close()
             raise
@@ -118,7 +83,7 @@ class PostgresRegistry(Registry):
     @classmethod
     def empty_connection(cls, url: str) -> psycopg.Connection:
         """A connection to a database that holds none of a registry's tables (refused otherwise)."""
-        conn = cls._connect(url)
+        conn = connect(url)
         present = [t for t in pg_schema.TABLES
                    if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0] is not None]
         if present:
@@ -140,12 +105,12 @@ class PostgresRegistry(Registry):
 
     @classmethod
     def _open(cls, url: str) -> "PostgresRegistry":
-        conn = cls._connect(url)
+        conn = connect(url)
         try:
             return cls(url, conn)
         except psycopg.Error as exc:
             conn.close()
-            raise RegistryError(f"registry {redacted(url)}: {_reason(exc)}") from None
+            raise RegistryError(f"registry {redacted(url)}: {reason(exc)}") from None
         except (KeyError, ValueError):
             conn.close()
             raise RegistryError(f"{redacted(url)} is not a tracer registry or is corrupt") from None
@@ -253,7 +218,7 @@ class PostgresRegistry(Registry):
             committed = self._rows("SELECT id FROM exports WHERE token = %s", (token,))
             if committed:
                 return committed[0][0]
-        raise RegistryError(f"registry {self.path}: the export could not be registered ({_reason(lost)})")
+        raise RegistryError(f"registry {self.path}: the export could not be registered ({reason(lost)})")
 
     def _reconnect(self, lost: Exception) -> None:
         with contextlib.suppress(Exception):
@@ -261,12 +226,11 @@ class PostgresRegistry(Registry):
         for wait in RECONNECT_WAITS_S:
             time.sleep(wait)
             try:
-                self.conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                            application_name="tracer")
+                self.conn = raw_connect(self.url)
                 return
             except psycopg.Error as exc:
                 lost = exc
-        raise RegistryError(f"lost the connection to registry {self.path} during the export ({_reason(lost)}); "
+        raise RegistryError(f"lost the connection to registry {self.path} during the export ({reason(lost)}); "
                             "no file was written") from None
 
     def _commit(self) -> None:
@@ -314,16 +278,24 @@ class PostgresRegistry(Registry):
 
     def _canary_clashes(self, export_id: int, account_id: int) -> set[int]:
         return {row[0] for row in self._rows(
-            "SELECT s.digest FROM staged_canaries s WHERE s.space > 0 AND ("
+            "SELECT s.digest FROM staged_canaries s WHERE s.space <> 0 AND ("
             " EXISTS (SELECT 1 FROM exposure x WHERE x.digest = s.digest AND x.export_id <> %(id)s)"
-            " OR EXISTS (SELECT 1 FROM canaries c JOIN exports e ON e.id = c.export_id"
-            "            WHERE c.digest = s.digest AND e.account_id <> %(account)s))",
+            " OR s.space > 0 AND EXISTS (SELECT 1 FROM canaries c JOIN exports e ON e.id = c.export_id"
+            "            WHERE c.digest = s.digest AND e.account_id <> %(account)s))",  # a pool number (< 0):
+            # every account's canary, only a real record clashes with it
             {"id": export_id, "account": account_id})}
 
     def _insert_canaries(self, export_id: int, clashes: set[int]) -> None:
         self.conn.execute("INSERT INTO canaries(digest, export_id, space) SELECT digest, %s,"
                           " CASE WHEN digest = ANY(%s) THEN 0 ELSE space END FROM staged_canaries",
                           (export_id, sorted(clashes)))
+
+    def _insert_shared(self, export_id: int, shared: Iterable[tuple[int, str, str, bytes]]) -> None:
+        rows = [(d, export_id, positions, symbols, record) for d, positions, symbols, record in sorted(shared)]
+        if rows:
+            with self.conn.cursor() as cur:
+                cur.executemany("INSERT INTO shared_decoys(digest, export_id, positions, symbols, record)"
+                                " VALUES (%s, %s, %s, %s, %s)", rows)
 
     def _insert_export(self, entry: tuple, chain: str, key_id: int, position: int, token: str) -> None:
         self.conn.execute(
@@ -378,6 +350,17 @@ class PostgresRegistry(Registry):
     def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:
         return list(self._lookup("canaries", "x.digest, x.export_id, x.space", digests, key_id))
 
+    def shared_decoys_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, str, str, bytes]]:
+        return sorted({(d, positions, symbols, bytes(record)) for d, _, positions, symbols, record in self._lookup(
+            "shared_decoys", "x.digest, x.export_id, x.positions, x.symbols, x.record", digests, key_id)})
+
+    def shared_meanings(self, digest: int) -> set[tuple[str, str]]:
+        return {tuple(row) for row in self._rows(
+            "SELECT DISTINCT positions, symbols FROM shared_decoys WHERE digest = %s", (digest,))}
+
+    def canary_anywhere(self, digest: int) -> bool:
+        return bool(self._rows("SELECT 1 FROM canaries WHERE digest = %s LIMIT 1", (digest,)))
+
     def exported(self, digest: int) -> bool:
         return bool(self._rows("SELECT 1 FROM exposure WHERE digest = %s LIMIT 1", (digest,)))
 
@@ -428,7 +411,8 @@ class PostgresRegistry(Registry):
         """Every registry table, its partitions, indexes and TOAST (a partitioned parent holds nothing itself)."""
         return int(self._one(
             "SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0) FROM unnest(%s::text[]) AS n(name),"
-            " LATERAL pg_partition_tree(n.name::regclass) AS t", (list(pg_schema.TABLES),)))
+            " LATERAL pg_partition_tree(to_regclass(n.name)) AS t WHERE to_regclass(n.name) IS NOT NULL",
+            (list(pg_schema.TABLES + pg_schema.MIGRATED_TABLES),)))
 
     def mark_moved(self, target: str) -> None:
         self.conn.execute("INSERT INTO meta(name, value) VALUES ('moved_to', %s)"
@@ -440,4 +424,4 @@ class PostgresRegistry(Registry):
                 cur = self.conn.execute(statement, params)
                 return cur.fetchall() if cur.description else []
         except psycopg.Error as exc:
-            raise RegistryError(f"registry {self.path}: {_reason(exc)}") from None
+            raise RegistryError(f"registry {self.path}: {reason(exc)}") from None

@@ -33,6 +33,7 @@ import sqlite_utils
 from ..errors import AccountError, KeyError_, RegistryError
 from ..keys import Key, KeyRing
 from .base import Registry, refuse_moved
+from .pool import SqlitePool
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
 from .schema import SCHEMA, SCHEMA_VERSION, TABLES, migrate, statements
 
@@ -40,7 +41,7 @@ BUSY_TIMEOUT_MS = 30_000
 LOOKUP_BATCH = 500
 
 
-class SqliteRegistry(Registry):
+class SqliteRegistry(SqlitePool, Registry):
     """One open registry file."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
@@ -144,7 +145,13 @@ class SqliteRegistry(Registry):
     def _begin_write(self) -> None:
         """Take the write lock, then look again whether the file was moved while this process waited for it
         (``registry migrate`` holds the lock for the whole copy): nothing may be written after the move."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            raise RegistryError(f"registry {self.path} is busy: other writers held it for {BUSY_TIMEOUT_MS // 1000} s;"
+                                " nothing was written, try again (many hosts at once: use PostgreSQL)") from None
         refuse_moved(self.path, self._meta())
 
     def register_key(self, key_id: int, key: Key) -> None:
@@ -245,13 +252,14 @@ class SqliteRegistry(Registry):
         return (row[0], row[1]) if row else (0, None)
 
     def _canary_clashes(self, export_id: int, account_id: int) -> set[int]:
+        # A pool number (space < 0) is every account's canary: only a real record clashes with it.
         clashes = set()
         for digest, space in self._staged:
             if space and self.conn.execute(
                 "SELECT 1 FROM exposure WHERE digest = ? AND export_id != ? UNION ALL"
                 " SELECT 1 FROM canaries c JOIN exports e ON e.id = c.export_id"
-                " WHERE c.digest = ? AND e.account_id != ? LIMIT 1",
-                (digest, export_id, digest, account_id),
+                " WHERE ? > 0 AND c.digest = ? AND e.account_id != ? LIMIT 1",
+                (digest, export_id, space, digest, account_id),
             ).fetchone():
                 clashes.add(digest)
         return clashes
@@ -260,6 +268,12 @@ class SqliteRegistry(Registry):
         self.db["canaries"].insert_all(
             ({"digest": d, "export_id": export_id, "space": 0 if d in clashes else space} for d, space in self._staged),
             batch_size=1000,
+        )
+
+    def _insert_shared(self, export_id: int, shared: Iterable[tuple[int, str, str, bytes]]) -> None:
+        self.conn.executemany(
+            "INSERT INTO shared_decoys(digest, export_id, positions, symbols, record) VALUES (?, ?, ?, ?, ?)",
+            [(d, export_id, positions, symbols, record) for d, positions, symbols, record in sorted(shared)],
         )
 
     def _insert_export(self, entry: tuple, chain: str, key_id: int, position: int, token: str) -> None:
@@ -373,6 +387,17 @@ class SqliteRegistry(Registry):
     def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:
         """(digest, export_id, space) for every canary value among these anchors, in exports made with ``key_id``."""
         return list(self._lookup("canaries", "x.digest, x.export_id, x.space", digests, key_id))
+
+    def shared_decoys_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, str, str, bytes]]:
+        return sorted(set(self._lookup("shared_decoys", "x.digest, x.positions, x.symbols, x.record",
+                                       digests, key_id)))
+
+    def shared_meanings(self, digest: int) -> set[tuple[str, str]]:
+        return set(self.conn.execute("SELECT DISTINCT positions, symbols FROM shared_decoys WHERE digest = ?",
+                                     (digest,)))
+
+    def canary_anywhere(self, digest: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM canaries WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
 
     def exported(self, digest: int) -> bool:
         """Whether some export contained a record with this anchor."""

@@ -85,6 +85,10 @@ def suspect_view(suspect, verdict, files: dict) -> dict:
         "canary_tables": canary_tables(suspect, files),
         "canary_row_count": len({(h.file, h.row_number) for h in suspect.canary_rows}),
         "marks_observed": suspect.marks_observed,
+        "shared_canaries": suspect.shared_canaries,
+        "shared_observed": suspect.shared_observed,
+        "shared_agreeing": suspect.shared_agreeing,
+        "p_shared": format_p(suspect.p_shared),
         "marks_agreeing": suspect.marks_agreeing,
         "marks_disagreeing": suspect.marks_observed - suspect.marks_agreeing,
         "marks_flipped": (suspect.marks_tail == "disagree" and suspect.marks_observed > 0
@@ -129,8 +133,8 @@ def file_view(leak, canary_rows: set, *, unmask: bool, encoding: str | None) -> 
         "size_text": format_size(leak.size),
         "rows": leak.rows,
         "ragged": leak.ragged,
-        "skipped": "; ".join(leak.skipped_text() + ([f"then stopped: {leak.stopped}"] if leak.stopped else []))
-                   or "none",
+        "skipped": "; ".join(leak.skipped_text() + [leak.columns_text()] * bool(leak.columns_not_read)
+                             + [f"then stopped: {leak.stopped}"] * bool(leak.stopped)) or "none",
         "archive": (f"member {leak.archive[2]} of {leak.archive[0]} (archive SHA-256 {leak.archive[1]})"
                     if leak.archive else ""),
         "columns": [{"number": c.index + 1, "header": c.header, "kind": c.kind, "by": c.by,
