@@ -5,8 +5,9 @@ For every slot of ``tracer.channels`` and every cleaning of ``attack_clean``
 for US ones, and the full clean), over the cells of real exports where the
 slot is present: the share still readable after the cleaning, and the share
 read with the bit that was exported.  A channel that a cleaning leaves
-uniform (every read cell shows one variant) is erased for the matcher, even
-if half its bits "agree" by chance: it is flagged so.
+uniform (every read cell shows one variant), or a number column it rounded
+to whole units, is erased for the matcher, even if half its bits "agree" by
+chance: it is flagged so.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from collections.abc import Callable, Sequence
 
 import attack_clean as K
 import attacks as A
-from attack_flip import KINDS
 from attacks import Table
 from benchlib import print_table
 
 from tracer.channels import ALL_SLOTS
+from tracer.columns import recognise
 
 
 def cpca_addresses(table: Table) -> Table:
@@ -68,16 +69,14 @@ def survival(tables: Sequence[Table]) -> dict[str, dict[str, tuple[int, int, int
     tables = [(header, rows[:SAMPLE]) for header, rows in tables]
     result: dict[str, dict[str, tuple[int, int, int, bool]]] = {}
     for name, clean in cleanings().items():
-        counts = {slot.NAME: [0, 0, 0, set()] for slot in ALL_SLOTS}
+        counts = {slot.NAME: [0, 0, 0, set(), True] for slot in ALL_SLOTS}  # ..., every read cell coarse
         for table in tables:
-            kinds = [KINDS.get(k) for k in A.column_kinds(table)]
+            kinds = [c.kind for c in recognise(table[0], table[1][:200]).columns]  # tracer's view: what it marks
             cleaned = clean(table)
             if len(cleaned[1]) != len(table[1]) or cleaned[0] != table[0]:
                 raise ValueError(f"cleaning {name!r} changed the table's shape")
             for before, after in zip(table[1], cleaned[1]):
                 for cell, new, kind in zip(before, after, kinds):
-                    if kind is None:
-                        continue
                     for slot in ALL_SLOTS:
                         if kind not in slot.COLUMN_KINDS:
                             continue
@@ -91,8 +90,10 @@ def survival(tables: Sequence[Table]) -> dict[str, dict[str, tuple[int, int, int
                             tally[1] += 1
                             tally[2] += read == bit
                             tally[3].add(read)
-        for slot_name, (sites, read, same, bits) in counts.items():
-            result.setdefault(slot_name, {})[name] = (sites, read, same, len(bits) == 1 and read > 1)
+                            tally[4] = tally[4] and slot.ROUNDABLE and slot.coarse(new)
+        for slot_name, (sites, read, same, bits, coarse) in counts.items():
+            erased = read > 1 and (len(bits) == 1 or coarse)  # uniform, or every cell whole: both erased
+            result.setdefault(slot_name, {})[name] = (sites, read, same, erased)
     return result
 
 
@@ -116,6 +117,7 @@ def print_survival(title: str, tables: Sequence[Table]) -> dict[str, dict[str, t
         note=f"sites: cells of the exports (first {SAMPLE:,} rows of each) where the slot is present; each\n"
              "cleaning's column: the share of those sites read after the cleaning with the bit exported\n"
              "(50% = chance for a channel that still varies);\n"
-             "erased: nothing readable, or every read cell shows one variant (the matcher treats it as erased).",
+             "erased: nothing readable, every read cell shows one variant, or (number.parity) every read cell is\n"
+             "a whole number: the matcher treats all three as erased.",
     )
     return found

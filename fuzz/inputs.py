@@ -29,6 +29,11 @@ KINDS: dict[str, str] = {
     "xls": ".xls",
     "sheet": ".xlsx",
     "strings": ".xlsx",
+    # Archives of leak files (tracer/tables/sources.py); a plain tar has no
+    # data checksum, so mutations reach the member's reader.
+    "zip": ".zip",
+    "tar": ".tar",
+    "7z": ".7z",
 }
 _NAMES = tuple(KINDS)
 _PARTS = {"sheet": SHEET_PART, "strings": STRINGS_PART}

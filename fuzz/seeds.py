@@ -16,7 +16,9 @@ import hashlib
 import io
 import shutil
 import sys
+import tarfile
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +86,41 @@ def table_inputs(header: list[str], rows: list[list[str]]) -> Iterator[bytes]:
     yield inputs.encode("sheet", inline[inputs.SHEET_PART])
     yield inputs.encode("strings", shared[inputs.STRINGS_PART])
     yield inputs.encode("csv", ragged_csv(header, rows))
+    member = written_by_tracer("csv", header, rows)
+    for kind in ARCHIVERS:
+        yield inputs.encode(kind, archived(kind, {"群文件/leak.csv": member, "readme.txt": b"not a table"}))
+
+
+def archived(kind: str, members: dict[str, bytes]) -> bytes:
+    """An archive of ``kind`` (zip, tar, 7z) holding ``members``, as bytes."""
+    buffer = io.BytesIO()
+    ARCHIVERS[kind](buffer, members)
+    return buffer.getvalue()
+
+
+def _zip(buffer, members):
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _tar(buffer, members):
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
+def _7z(buffer, members):
+    import py7zr
+
+    with py7zr.SevenZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(data, name)
+
+
+ARCHIVERS = {"zip": _zip, "tar": _tar, "7z": _7z}
 
 
 def ragged_csv(header: list[str], rows: list[list[str]]) -> bytes:

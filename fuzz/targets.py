@@ -19,6 +19,8 @@ from tracer.demo import read_csv, write_csv
 from tracer.errors import InputError, TracerError
 from tracer.match import match_leaks
 from tracer.tables import SUPPORTED_SUFFIXES, open_table
+from tracer.tables.base import Member
+from tracer.tables.sources import Unread, archive_suffix, expand
 
 from fuzz import inputs
 
@@ -124,7 +126,25 @@ def input_directory(work: Path, target: str) -> Path:
 
 
 def read_input(data: bytes, directory: Path) -> int:
-    """The table target: a fuzz input read as the file it stands for."""
+    """The table target: a fuzz input read as the file it stands for (an
+    archive: every member it yields, each checked like a file)."""
     path = inputs.materialise(data, directory)
+    if archive_suffix(path.name):
+        return read_archive(path)
     assert path.suffix in SUPPORTED_SUFFIXES
     return read_table(path)
+
+
+def read_archive(path: Path) -> int:
+    """Rows of every table member; what is left out must say why in one line."""
+    count = 0
+    try:
+        for item in expand([path]):
+            if isinstance(item, Unread):
+                assert item.reason and "\n" not in item.reason and item.label.startswith(path.name), item
+            else:
+                assert isinstance(item.table, Member) and item.archive[0] == str(path)
+                count += read_table(item.table)
+    except TracerError as exc:
+        check_error(exc, path)
+    return count

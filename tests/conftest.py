@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tracer import api
+from tracer import api, engine
 from tracer.channels import slots_for
 from tracer.columns import phone_anchor, recognise
 from tracer.keys import default_key_path, load_ring
@@ -33,6 +33,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 def _no_env_key(monkeypatch):
     monkeypatch.delenv("TRACER_KEY", raising=False)
     monkeypatch.delenv("TRACER_REGISTRY", raising=False)
+    if engine._engine is None:  # not built here: the Python engine, without the CLI's warning about it
+        monkeypatch.setenv("TRACER_ENGINE", "python")
 
 
 @pytest.fixture

@@ -173,3 +173,30 @@ def test_encrypted_7z_and_broken_archives(cli, convicting, tmp_path):
     assert [f["path"] for f in verdict["files"]] == [str(folder / "leak.csv"), "folder/links.tar/leak.csv"]
     assert [u["file"] for u in verdict["unread"]] == ["folder/broken.tar.gz", "locked.7z"]
     assert verdict["unread"][0]["reason"].startswith("not a readable .tar.gz archive (")
+
+
+def test_a_tar_is_read_as_a_stream_within_its_budget(cli, convicting, tmp_path, monkeypatch):
+    """Past the budget nothing more is unpacked; links are not followed; a member too big is left out."""
+    registry, clean = convicting
+    monkeypatch.setattr(sources, "MAX_MEMBER_BYTES", 1 << 20)
+    monkeypatch.setattr(sources, "MAX_ARCHIVE_BYTES", 3 << 20)
+    archive = tmp_path / "dump.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        link = tarfile.TarInfo("link.csv")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        for name, data in (("leak.csv", clean), (link, None), ("big.csv", b"0" * (2 << 20)),
+                           ("pad.txt", b"0" * (2 << 20)), ("late.csv", clean)):
+            if data is None:
+                tar.addfile(name)
+                continue
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    verdict, _ = run(cli, registry, archive)
+    assert [s["account"] for s in verdict["suspects"]] == ["bob"]
+    assert [f["path"] for f in verdict["files"]] == ["dump.tar.gz/leak.csv"]
+    assert [(u["file"], u["reason"]) for u in verdict["unread"]] == [
+        ("dump.tar.gz/link.csv", "not a regular file (a link?), not followed"),
+        ("dump.tar.gz/big.csv", "2,097,152 bytes unpacked, over the 1,048,576 a member may have; not read"),
+        ("dump.tar.gz/pad.txt", "the archive unpacks to over 3,145,728 bytes; the rest not read"),
+    ]

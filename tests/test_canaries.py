@@ -14,13 +14,12 @@ import pytest
 from collections import Counter
 
 from tracer.canaries import Donors, gap_weight, make_canary, parties, takes_gap
+from tracer.canary_draws import Draw, address_from_rows, email_from_rows, name_from_rows
 from tracer.canary_values import (
-    CN_SURNAMES,
     RANDOM_DIGITS,
     US_EXCHANGES,
     chance_space,
     near_number,
-    new_address,
     new_email,
 )
 from tracer.columns import phone_anchor, recognise
@@ -85,7 +84,7 @@ def test_parts_come_from_real_rows_in_their_shape(table, request):
     prefixes = {phone_anchor(r[c.index])[3:6] for r in rows for c in schema.of_kind("phone")}
     layouts = {re.sub(r"\d", "9", r[c.index]) for r in rows for c in schema.of_kind("phone")}
     regions = {tuple(r[c.index] for c in schema.columns if c.kind in ("city", "state", "zip")) for r in rows}
-    shapes = {re.sub(r"\d+", "#", r[c.index]) for r in rows for c in schema.of_kind("address")}
+    shapes = {re.sub(r"\d+[A-Z]?", "#", r[c.index]) for r in rows for c in schema.of_kind("address")}
     for i, canary in canaries:
         row = canary.row
         for column in schema.of_kind("phone"):
@@ -93,10 +92,10 @@ def test_parts_come_from_real_rows_in_their_shape(table, request):
             assert re.sub(r"\d", "9", row[column.index]) in layouts
         assert tuple(row[c.index] for c in schema.columns if c.kind in ("city", "state", "zip")) in regions
         for column in schema.of_kind("address"):
-            assert re.sub(r"\d+", "#", row[column.index]) in shapes  # only numbers change
+            assert re.sub(r"\d+[A-Z]?", "#", row[column.index]) in shapes  # only numbers (4C, 1201) change
         for column in schema.of_kind("name"):
             if CJK.search(row[column.index]) and column.index in {c.index for p in parties(schema) for c in p.members}:
-                assert row[column.index][:1] in {r[column.index][:1] for r in rows} | CN_SURNAMES
+                assert row[column.index][:1] in {r[column.index][:1] for r in rows}
         for column in schema.of_kind("datetime"):  # the fixtures are sorted by time: the canary keeps the order
             assert rows[i][column.index] <= row[column.index] <= rows[i + 1][column.index]
 
@@ -110,7 +109,7 @@ def test_no_real_row_is_a_near_copy_of_a_canary(waybills):
         assert best <= len(canary.row) // 2
 
 
-def test_emails_follow_the_donors_style():
+def test_fallback_emails_follow_the_donors_style():
     rng = random.Random(3)
     cases = [
         ("phillip.thomas63@outlook.com", "Phillip Thomas", "Amy Thomas", r"amy\.thomas\d\d@outlook\.com"),
@@ -124,13 +123,40 @@ def test_emails_follow_the_donors_style():
             assert re.fullmatch(pattern, new_email(donor, donor_name, name, rng)), donor
 
 
-def test_address_numbers_keep_their_roles():
+def test_emails_are_the_new_name_in_another_rows_style_at_the_exports_domains():
+    rows = [["Phillip Thomas", "phillip.thomas63@outlook.com"], ["John Alvarado", "jalvarado@icloud.com"],
+            ["Chris Kerr", "KerrChris@gmail.com"]]
+    seen = set()
+    for seed in range(60):
+        email = email_from_rows("Amy Lee", 1, 0, Draw(rows, random.Random(seed)), set())
+        local, domain = email.split("@")
+        assert local in ("amy.lee63", "alee", "LeeAmy") and domain in ("outlook.com", "icloud.com", "gmail.com")
+        seen.add(local)
+    assert len(seen) == 3
+    assert email_from_rows("Amy Lee", 1, 0, Draw([["Bo", "x@y.com"]], random.Random(1)), set()) is None
+
+
+def test_names_join_one_rows_surname_to_another_rows_given_name():
+    rows = [["王浩"], ["李鹏阳"], ["欧阳娜娜"], ["张伟"]]
+    taken = {r[0] for r in rows}
+    made = {name_from_rows("张伟", 0, Draw(rows, random.Random(s)), taken) for s in range(40)}
+    assert made == {"张浩", "张鹏阳", "张娜娜"}  # never 张伟 (a real row's)
+    assert name_from_rows("张伟", 0, Draw([["张伟"]], random.Random(1)), {"张伟"}) is None
+
+
+def test_address_numbers_are_other_rows_numbers_of_the_same_role():
+    rows = [[a] for a in ("浙江省杭州市西湖区明珠花园21栋2单元701室", "浙江省杭州市西湖区明珠花园3栋1单元1202室",
+                          "浙江省杭州市西湖区明珠花园8栋3单元302室", "北京市朝阳区建国路88号", "12 W 21st Street Apt 4C",
+                          "7 Oak Lane Apt 12", "310 W 21st Street Apt 9A")]
     rng = random.Random(5)
     for _ in range(50):
-        cn = new_address("浙江省杭州市西湖区明珠花园21栋2单元701室", rng)
-        assert re.fullmatch(r"浙江省杭州市西湖区明珠花园\d+栋2单元\d+01室", cn)
-        en = new_address("12 W 21st Street Apt 4C", rng)
-        assert re.fullmatch(r"\d+ W 21st Street Apt \d+C", en) and not en.startswith("12 ")
+        cn = address_from_rows(rows[0][0], 0, Draw(rows, rng))
+        match = re.fullmatch(r"浙江省杭州市西湖区明珠花园(\d+)栋(\d)单元(\d+)室", cn)
+        assert match and match.group(1) in ("3", "8") and match.group(2) in "13" and match.group(3) in ("1202", "302")
+        en = address_from_rows(rows[4][0], 0, Draw(rows, rng))
+        assert en == "310 W 21st Street Apt 9A"  # the same street's numbers, the ordinal kept
+        road = address_from_rows(rows[3][0], 0, Draw(rows, rng))
+        assert road == "北京市朝阳区建国路88号"  # no other house number to take: kept
 
 
 def test_small_amounts_stay_small():

@@ -73,7 +73,9 @@ def test_export_json_and_match_json(cli, tmp_path, waybills):
         result = cli("export", source, "--account", name, "--output", tmp_path / f"{name}.csv", "--json")
         assert result.exit_code == 0, result.output
         shown = json.loads(result.stdout)
-        assert set(shown) == {"export_id", "account", "rows", "canaries", "marked_cells", "output"}
+        assert set(shown) == {"export_id", "account", "rows", "canaries", "marked_cells", "output", "canary_fallback",
+                              "engine"}
+        assert shown["canary_fallback"] is False
         assert shown["account"] == name and shown["rows"] == 800 and shown["canaries"] >= 1
     out_header, out_rows = read_csv(tmp_path / "wang.csv")
     leak = write_csv(tmp_path / "leak.csv", out_header, random.Random(1).sample(out_rows, 100))

@@ -119,6 +119,7 @@ class Verdict:
     positions_read: int
     channels_erased: list[str]
     registry_id: str = ""  # which registry judged: the report names it
+    pool_canaries: list = field(default_factory=list)  # canary-pool numbers found: evidence, no p-value
     unread: list = field(default_factory=list)  # tables.sources.Unread: files of folders and archives left out
 
     @property
@@ -135,6 +136,7 @@ class Verdict:
             "channels_erased": self.channels_erased,
             "suspects": [s.as_json() for s in self.suspects],
             "files": [f.as_json() for f in self.files],
+            "pool_canaries": self.pool_canaries,
             "unread": [u.as_json() for u in self.unread],
         }
 
@@ -253,7 +255,34 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
         positions_read=evidence.positions_read(erased),
         channels_erased=sorted({f"{names[i][0]}:{names[i][1]}:{names[i][2]}" for i in erased}),
         registry_id=registry.id,
+        pool_canaries=_pool_canaries(registry, key_id, key, evidence),
     )
+
+
+POOL_PROVES = ("a number of the company's canary pool, carried in canaries of these exports only (same_name: that "
+               "export's canary gave it the name this row has); a pool number "
+               "may have been someone else's before (numbers are recycled) and sit in older data, so this is "
+               "evidence to follow up and adds nothing to any p-value")
+
+
+def _pool_canaries(registry: Registry, key_id: int, key: Key, evidence) -> list[dict]:
+    """Each pool number found in the leak: where, which exports (account, when) carried it, and which
+    of them gave it the name the leaked row has (the account whose canary it is)."""
+    from .canary_pool import pair_digest
+    from .columns import phone_anchor
+    from .marks import AnchorHasher
+
+    hasher, out = AnchorHasher(key), []
+    names = {a.id: a.name for a in registry.accounts()} if evidence.pool_hits else {}
+    for hit in sorted(evidence.pool_hits.values(), key=lambda h: (h.file, h.row_number)):
+        anchors = [a for a in map(phone_anchor, hit.cells) if a and hasher(a).exposure == hit.digest]
+        pairs = [pair_digest(key, anchors[0], cell) for cell in hit.cells if cell.strip()] if anchors else []
+        named = {export_id for _, export_id, _ in registry.canaries_of(pairs, key_id)}
+        exports = registry.exports(hit.export_ids)
+        out.append({"file": hit.file, "row": hit.row_number, "proves": POOL_PROVES,
+                    "exports": [{"export_id": e.id, "account": names[e.account_id], "created": e.created,
+                                 "same_name": e.id in named} for e in exports.values()]})
+    return out
 
 
 def merge_verdicts(verdicts: list[Verdict], fpr: float) -> Verdict:
@@ -291,6 +320,7 @@ def merge_verdicts(verdicts: list[Verdict], fpr: float) -> Verdict:
         fpr=fpr,
         candidates=candidates,
         positions_read=sum(v.positions_read for v in verdicts),
+        pool_canaries=[p for v in verdicts for p in v.pool_canaries],
         channels_erased=sorted({c for v in verdicts for c in v.channels_erased}),
     )
 

@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import code
+from . import canary_pool, code
 from .errors import KeyError_, RegistryError
 from .export import ExportResult, export_table
 from .keys import ENV_VAR, KeyRing, create_key_file, default_key_path, key_from_environment, load_ring, write_ring
@@ -115,6 +115,21 @@ def export(path, source, *, account: str, output, on_rows: OnRows | None = None,
     registry, ring = open_with_key(path, key_path)
     with registry:
         return export_table(registry, ring, account, Path(source), Path(output), on_rows)
+
+
+def add_to_pool(path, file, key_path=None) -> tuple[int, int]:
+    """Add the numbers of ``file`` (one a line) to the canary pool: (how many were new, pool size)."""
+    numbers = canary_pool.read_pool_file(Path(file))
+    registry, ring = open_with_key(path, key_path)
+    with registry:
+        return canary_pool.add_numbers(registry, ring, numbers), registry.pool_size()
+
+
+def trace(path, number: str, key_path=None) -> list[canary_pool.Carried]:
+    """The exports (account, when) whose canaries carried ``number``."""
+    registry, ring = open_with_key(path, key_path)
+    with registry:
+        return canary_pool.trace(registry, ring, number)
 
 
 def match(path, leaks: Sequence, *, fpr: float = 1e-6, encoding: str | None = None,

@@ -8,9 +8,14 @@ no real row is its near copy:
 - the item, weight, amount and every other non-personal column come from one
   recent row (amounts moved by a unit or two);
 - each party (the sender's, the recipient's columns) comes from other recent
-  rows: the address (province, city, district, road kept, numbers redrawn by
-  role) and the city/state/ZIP beside it from one, the surname and phone
-  segment from another; the given name, phone digits and email are new.  A
+  rows, each part whole from the export (``canary_draws``): the address from
+  one, each of its numbers the same role's number of another row (of the same
+  estate when there is one), the city/state/ZIP beside it from the first; the
+  surname and phone segment from another row, the given name from a third
+  (the full name none of its donors'); the email the new name in another row's
+  style at a domain the export uses; the phone digits are new.  Only when
+  the export has nothing to draw from does a built-in list stand in
+  (``Canary.fallback``).  A
   party whose phone repeats in the export (a shop that sends many parcels) is
   kept as it is, as real waybills from that shop are — one party at least is
   always new, and only new phones are registered as canary phones;
@@ -28,11 +33,13 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from datetime import datetime, timedelta
 
+from .canary_pool import POOL_SPACE, in_layout
+from .canary_draws import Draw, address_from_rows, email_from_rows, name_from_rows
 from .canary_values import (
     DATETIME_FORMATS,
     chance_space,
@@ -40,7 +47,6 @@ from .canary_values import (
     is_person,
     near_datetime,
     near_number,
-    new_address,
     new_email,
     new_identifier,
     new_name,
@@ -64,12 +70,16 @@ class Donors:
     before: Sequence[str]  # the row the canary follows
     after: Sequence[str] | None  # the row that will follow it (None at the end)
     repeats: Callable[[str], bool]  # whether a phone occurs more than once in the export so far
+    known: Callable[[str], bool] | None = None  # whether an email is a real row's (beyond ``recent``)
+    pool: Mapping[str, Sequence[str]] | None = None  # canary-pool numbers not yet used in this export, by kind
 
 
 @dataclass(frozen=True)
 class Canary:
     row: list[str]
     spaces: dict[int, int]  # new phone and identifier columns -> values they were drawn from (0: fitted)
+    fallback: bool = False  # some part came from a built-in list: the export had nothing to draw it from
+    pooled: frozenset[int] = frozenset()  # phone columns holding a canary-pool number (space POOL_SPACE)
 
     @property
     def fake_columns(self) -> frozenset[int]:
@@ -109,6 +119,7 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
     fake: dict[int, int] = {}
     region: Sequence[str] | None = None
     groups = parties(schema)
+    draw = Draw(donors.recent, rng, donors.known, donors.pool)
     for number, party in enumerate(groups):
         home = pick()
         keep = (party.phone is not None and donors.repeats(home[party.phone.index])
@@ -117,7 +128,7 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
             for column in party.members:
                 row[column.index] = home[column.index]
         else:
-            fake.update(_new_party(party, row, home, pick(), rng))
+            fake.update(_new_party(party, row, home, pick(), draw))
         if region is None and any(c.kind == "address" for c in party.members):
             region = home
     for column in schema.columns:
@@ -129,7 +140,7 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
             row[column.index], fake[column.index] = _fit_identifier(donors, column.index, pick()[column.index], rng)
     _defuse(row, donors.recent)
     typed = [type(old)(new) if type(old) is not str and new != old else new for old, new in zip(base, row)]
-    return Canary(typed, fake)
+    return Canary(typed, fake, draw.fallback, frozenset(draw.pooled))
 
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -148,27 +159,50 @@ def _defuse(row: list[str], recent: Sequence[Sequence[str]]) -> None:
             row[i] = cell.lstrip("".join(FORMULA_START)) or cell
 
 
-def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[str],
-               rng: random.Random) -> dict[int, int]:
-    """Fill a new person: address from ``home``, surname and phone segment from ``kin``."""
-    names: dict[int, tuple[str, str]] = {}
+def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[str], draw: Draw) -> dict[int, int]:
+    """Fill a new person: address from ``home``, surname and phone segment from ``kin``, the rest drawn."""
+    name_column = next((c for c in party.members if c.kind == "name"), None)
     for column in party.members:
         i = column.index
-        if column.kind == "name":
-            row[i] = new_name(kin[i], rng) if kin[i].strip() else kin[i]
-            names[i] = (kin[i], row[i])
+        if not kin[i].strip() and column.kind in ("name", "phone", "email"):
+            row[i] = kin[i]  # an empty cell stays empty, as often as the export's are
+        elif column.kind == "name":
+            avoid = {kin[i].strip(), home[i].strip()}
+            row[i] = name_from_rows(kin[i], i, draw, avoid) or _fallback(draw, new_name(kin[i], draw.rng))
         elif column.kind == "phone":
-            row[i] = new_phone(kin[i], rng) if kin[i].strip() else kin[i]
+            row[i] = _phone(kin[i], i, draw)
         elif column.kind == "address":
-            row[i] = new_address(home[i], rng) if home[i].strip() else home[i]
-    old_name, new_person = next(iter(names.values()), ("", ""))
+            row[i] = address_from_rows(home[i], i, draw) if home[i].strip() else home[i]
+    person = row[name_column.index] if name_column is not None else ""
     for column in party.members:
-        if column.kind == "email":
-            row[column.index] = new_email(kin[column.index], old_name, new_person, rng)
+        i = column.index
+        if column.kind == "email" and "@" in kin[i]:
+            emails = {e.lower() for e in draw.taken([i])}
+            old_name = kin[name_column.index] if name_column is not None else ""
+            row[i] = (email_from_rows(person, i, name_column.index if name_column else None, draw, emails)
+                      or _fallback(draw, new_email(kin[i], old_name, person, draw.rng)))
     if party.phone is None:
         return {}
+    if party.phone.index in draw.pooled:
+        return {party.phone.index: POOL_SPACE}
     anchor = phone_anchor(row[party.phone.index])
     return {party.phone.index: chance_space(anchor[:2]) if anchor is not None else 0}
+
+
+def _phone(kin: str, index: int, draw: Draw) -> str:
+    """A canary-pool number in the kin's layout when the pool has one of its kind; else a new random one."""
+    anchor = phone_anchor(kin)
+    number = draw.pool_number(anchor[:2]) if anchor is not None else None
+    if number is None:
+        return new_phone(kin, draw.rng)
+    draw.pooled.add(index)
+    return in_layout(kin, number)
+
+
+def _fallback(draw: Draw, value: str) -> str:
+    """A value from a built-in list, because the export had none to draw: the export says so."""
+    draw.fallback = True
+    return value
 
 
 def _parse_time(text: str) -> tuple[datetime, str] | None:

@@ -1,24 +1,22 @@
-"""The values a canary is made of: new names, phones, addresses, emails, amounts, times.
+"""The values a canary makes new, and the built-in fallbacks for what it cannot draw from the export.
 
-Each generator draws what must be new at random (from the caller's keyed
-rng) and always in the *shape* of a real donor value, so the new values are
-distributed like the export's own:
+What must be new is drawn at random (from the caller's keyed rng) in the
+*shape* of a real donor value:
 
-- a given name of the donor's length (faker's lists), never the donor's; the
-  surname is the donor's;
 - a phone on the donor's real segment (CN: first 3 digits; US: area code and
   a real exchange), layout kept;
-- an address with each number redrawn by its role (house numbers always new,
-  building and floor near the donor's on a log scale, unit and the room's
-  place on its floor kept), everything else the donor's;
-- an email in the donor's style (first.last, flast42, ...) from the new name;
 - an amount moved by one or two units of its last digit; a time moved within
   its day; a fresh identifier of the donor's shape.
+
+Names, address numbers and emails come from the export's own rows
+(``canary_draws``).  Only when it has none to draw from do faker's name lists
+and a few common email styles stand in (``new_name``, ``new_email``): a
+broker who reads those public lists can pick such canaries out, which is why
+an export says when it used them.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from collections.abc import Sequence
@@ -50,18 +48,7 @@ US_EXCHANGES = [e for e in range(200, 1000) if e % 100 != 11 and e != 555]
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 DATETIME_SHIFT = 3600  # a canary's timestamp moves by at most this many seconds, within its day
 CJK = re.compile(r"[\u4e00-\u9fff]")
-NEARBY_SIGMA = 0.3  # spread (natural log) of a redrawn house, building or floor number around the donor's
 
-# Chinese address numbers and their roles, told by the word after them.
-CN_HOUSE_WORDS = ("号院", "弄", "号")
-CN_BUILDING_WORDS = ("号楼", "栋", "幢", "座")
-CN_UNIT_WORDS = ("单元",)
-CN_ROOM_WORDS = ("室", "房", "户")
-CN_FLOOR_WORDS = ("层", "楼")
-CN_NUMBER = re.compile(r"(\d+)-(\d+)-(\d+)|(\d+)-(\d+)(?=室|$)|(\d+)")
-# English address parts: ordinals (street names, kept) and unit designators.
-EN_ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$", re.IGNORECASE)
-EN_UNIT_WORDS = {"apt", "apt.", "apartment", "suite", "ste", "ste.", "unit", "room", "rm", "fl", "floor", "#"}
 
 
 def chance_space(phone_kind: str) -> int:
@@ -251,108 +238,6 @@ def new_email(donor_email: str, donor_name: str, canary_name: str, rng: random.R
         return built + str(rng.randint(1, 99)) + _renew_digits(tail, rng) + "@" + domain
     letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") if c.isalpha() else c for c in local)
     return _renew_digits(letters, rng) + "@" + domain
-
-
-def _nearby(value: str, rng: random.Random, differ: bool) -> str:
-    """A number near ``value`` on a log scale (never below 1), its width kept when zero-padded."""
-    n = int(value)
-    for _ in range(16):
-        x = math.exp(math.log(n + 0.5) + rng.gauss(0.0, NEARBY_SIGMA)) - 0.5
-        m = max(1, int(round(x)))
-        if not differ or m != n:
-            break
-    else:
-        m = n + 1
-    text = str(m)
-    return text.zfill(len(value)) if value.startswith("0") else text
-
-
-def _room(value: str, rng: random.Random) -> str:
-    """A room number: floor near the donor's, the room's place on its floor kept (1201 -> 1501)."""
-    if len(value) < 3:
-        return _nearby(value, rng, differ=False)
-    floor, place = value[:-2], value[-2:]
-    return _nearby(floor, rng, differ=False) + place
-
-
-def _cn_role(text: str, end: int) -> str:
-    after = text[end:end + 2]
-    if after.startswith(CN_UNIT_WORDS):
-        return "unit"
-    if after.startswith(CN_BUILDING_WORDS):
-        return "building"
-    if after.startswith(CN_HOUSE_WORDS):
-        return "house"
-    if after.startswith(CN_ROOM_WORDS):
-        return "room"
-    if after.startswith(CN_FLOOR_WORDS):
-        return "floor"
-    return "other"
-
-
-def _cn_address(donor: str, rng: random.Random) -> str:
-    """A new house number (never the donor's); building and floor near the donor's; unit and room place kept.
-
-    An address without a house number (an estate's building and room) is
-    redrawn until it differs from the donor's.
-    """
-    def renumber(match: re.Match) -> str:
-        if match.group(1):  # building-unit-room
-            return f"{_nearby(match.group(1), rng, False)}-{match.group(2)}-{_room(match.group(3), rng)}"
-        if match.group(4):  # building-room
-            return f"{_nearby(match.group(4), rng, False)}-{_room(match.group(5), rng)}"
-        value = match.group(6)
-        role = _cn_role(match.string, match.end())
-        if role == "unit":
-            return value
-        if role == "room":
-            return _room(value, rng)
-        return _nearby(value, rng, differ=role == "house")
-
-    for _ in range(16):
-        canary = CN_NUMBER.sub(renumber, donor)
-        if canary != donor or not re.search(r"\d", donor):
-            return canary
-    numbers = list(re.finditer(r"\d+", donor))  # last resort: the last number moves by one
-    last = numbers[-1]
-    return donor[:last.start()] + str(int(last.group(0)) + 1).zfill(len(last.group(0))) + donor[last.end():]
-
-
-def _en_address(donor: str, rng: random.Random) -> str:
-    """A new house number and apartment/suite number; street names (``2nd``, ``Route 9``) kept."""
-    tokens = re.split(r"(\s+)", donor)
-    out, previous, seen_number = [], "", False
-    for token in tokens:
-        new = token
-        match = re.fullmatch(r"(#?)(\d+)([A-Za-z]?)([,.]?)", token)
-        if token.strip() and not EN_ORDINAL.match(token) and match:
-            mark, digits, letter, punct = match.groups()
-            if not seen_number and not out:  # the house number leads the address
-                new = mark + _nearby(digits, rng, differ=True) + letter + punct
-            elif previous.lower() in EN_UNIT_WORDS or mark:
-                value = _room(digits, rng) if previous.lower() in ("suite", "ste", "ste.") else _nearby(
-                    digits, rng, differ=False)
-                new = mark + value + letter + punct
-            seen_number = True
-        elif token.strip() and re.fullmatch(r"\d+-\d+", token) and not out:  # 12-14 Main Street
-            low, high = token.split("-")
-            first = _nearby(low, rng, differ=True)
-            new = f"{first}-{int(first) + max(1, int(high) - int(low))}"
-            seen_number = True
-        if token.strip():
-            previous = token
-        out.append(new)
-    result = "".join(out)
-    if result == donor:  # no house number found: renew every number but ordinals
-        result = re.sub(r"\d+(?!st|nd|rd|th|\d)", lambda m: _nearby(m.group(0), rng, differ=True), donor)
-    return result
-
-
-def new_address(donor: str, rng: random.Random) -> str:
-    """The donor's address with a new house number and new building/floor numbers."""
-    if CJK.search(donor):
-        return _cn_address(donor, rng)
-    return _en_address(donor, rng)
 
 
 def near_number(donor: str, rng: random.Random) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -17,11 +18,13 @@ from typing import Optional
 import click
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from . import __version__, api
+from . import __version__, api, engine
 from .errors import RegistryError, TracerError
+from .tables.meter import ByteMeter, metering
+from .tables.sources import on_disk
 
 app = typer.Typer(
     add_completion=False,
@@ -73,15 +76,26 @@ def reports_errors(command):
 
 
 @contextlib.contextmanager
-def rows_progress(description: str, quiet: bool):
-    """A row counter on stderr, only when a person watches it (a terminal, not --json)."""
+def bytes_progress(description: str, paths: list[Path], quiet: bool):
+    """Bytes read of the total, time left, files done and rows on stderr, only when
+    a person watches it (a terminal, not --json); yields the on_rows callback."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(description, total=None)
-        yield lambda n: progress.advance(task, n)
+    sizes = on_disk(paths)
+    files = len(sizes)
+    meter, rows = ByteMeter(), [0]
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("ETA"),
+               TimeRemainingColumn(), TextColumn("{task.fields[files]}"), TextColumn("{task.fields[rows]:,} rows"))
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress, metering(meter):
+        task = progress.add_task(description, total=sum(sizes.values()) or None, files="", rows=0)
+
+        def on_rows(count: int) -> None:
+            rows[0] += count
+            done = f"file {min(meter.files, files)}/{files}" if files > 1 else ""
+            progress.update(task, completed=meter.done(sizes), files=done, rows=rows[0])
+
+        yield on_rows
 
 
 def warn_left_out(verdict, shown: int = 20) -> None:
@@ -90,6 +104,8 @@ def warn_left_out(verdict, shown: int = 20) -> None:
         name = leak.path if leak.archive else Path(leak.path).name
         for skipped in leak.skipped_text():
             typer.echo(f"Warning: {name}: {skipped} skipped", err=True)
+        if leak.columns_not_read:
+            typer.echo(f"Warning: {name}: {leak.columns_text()}", err=True)
         if leak.stopped:
             typer.echo(f"Warning: {name}: read {leak.rows} rows, then stopped: {leak.stopped}", err=True)
     for unread in verdict.unread[:shown]:
@@ -101,7 +117,7 @@ def warn_left_out(verdict, shown: int = 20) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"tracer {__version__}")
+        typer.echo(f"tracer {__version__} ({engine.describe()})")
         raise typer.Exit()
 
 
@@ -121,6 +137,8 @@ def main_options(
     state.registry = registry
     state.key_file = key_file
     state.debug = debug
+    if engine._engine is None and os.environ.get(engine.ENV_VAR, "").strip().lower() != "python":
+        typer.echo(f"warning: {engine.NOT_BUILT}", err=True)
 
 
 @app.command()
@@ -217,7 +235,7 @@ def export(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Export SOURCE for an account: marks, canaries, registered before the file appears."""
-    with rows_progress(f"exporting {source.name}", as_json) as on_rows:
+    with bytes_progress(f"exporting {source.name}", [source], as_json) as on_rows:
         result = api.export(state.registry, source, account=account, output=output, on_rows=on_rows,
                             key_path=state.key_file)
     if as_json:
@@ -226,6 +244,9 @@ def export(
         typer.echo(f"Exported {result.rows} rows for {result.account} to {result.output} "
                    f"(export {result.export_id}: {result.canaries} canaries, {result.shared_canaries} of them shared, "
                    f"{result.marked_cells} marked cells)")
+        if result.canary_fallback:
+            typer.echo("Note: too few rows to draw every canary part from; some came from built-in lists, "
+                       "which a broker can read", err=True)
 
 
 @app.command()
@@ -244,7 +265,7 @@ def match(
         from .report import check_report_path
 
         check_report_path(report)
-    with rows_progress("reading leaks", as_json) as on_rows:
+    with bytes_progress("reading leaks", leaks, as_json) as on_rows:
         verdict = api.match(state.registry, leaks, fpr=fpr, encoding=encoding, on_rows=on_rows,
                             key_path=state.key_file)
     warn_left_out(verdict)
@@ -267,6 +288,37 @@ def demo(keep: Optional[Path] = typer.Option(None, "--keep", help="Work in this 
     from .demo import run_demo
 
     run_demo(stdout, keep)
+
+
+# ---- canary pool and trace (issue 14) ------------------------------------
+pool_app = typer.Typer(no_args_is_help=True, help="Phone numbers the company holds, for canaries that harm nobody.")
+app.add_typer(pool_app, name="canary-pool")
+
+
+@pool_app.command("add")
+@reports_errors
+def canary_pool_add(file: Path = typer.Argument(..., help="Numbers, one a line (# comments allowed).")) -> None:
+    """Add numbers to the canary pool: canaries then carry them instead of random phones."""
+    added, size = api.add_to_pool(state.registry, file, state.key_file)
+    typer.echo(f"Added {added} numbers to the canary pool ({size} in all)")
+
+
+@app.command()
+@reports_errors
+def trace(
+    number: str = typer.Argument(..., help="A phone number that was called or texted (a canary's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Which exports (account, when) carried NUMBER in a canary."""
+    carried = api.trace(state.registry, number, state.key_file)
+    if as_json:
+        typer.echo(json.dumps([c.as_json() for c in carried], ensure_ascii=False))
+        return
+    if not carried:
+        typer.echo("No export carried this number in a canary")
+    for c in carried:
+        kind = "pool number: evidence, no p-value" if c.pool else "random canary phone"
+        typer.echo(f"export {c.export_id}  {c.created}  account {c.account}  {c.output}  ({kind})")
 
 
 def main() -> None:

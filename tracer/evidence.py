@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .canary_pool import POOL_SPACE
 from .channels import ALL_SLOTS
 from .columns import Schema
 from .registry import Registry
@@ -52,6 +53,7 @@ class LeakFile:
     archive: tuple[str, str, str] | None = None  # (path, SHA-256, member name) of the archive it came from
     stopped: str = ""  # why reading stopped early (a file found in a folder or archive), else ""
     label: str = ""  # the name its rows go by (canary hits): 'leak.csv', 'leaks/sub/a.csv', 'dump.zip/a.csv'
+    columns_not_read: int = 0  # the last columns of a very wide file, past match.MAX_COLUMNS: not looked at
 
     @property
     def name(self) -> str:
@@ -67,6 +69,13 @@ class LeakFile:
         """What was skipped, in words, one entry per cause that occurred: '2 lines with NUL bytes'."""
         return [skip_words(cause, n) for cause, n in self.skip_counts().items() if n]
 
+    def columns_text(self) -> str:
+        """'columns 501–10,000 of 10,000 not looked at' for a very wide file, else ''."""
+        if not self.columns_not_read:
+            return ""
+        first, last = len(self.schema.columns) + 1, len(self.schema.columns) + self.columns_not_read
+        return f"columns {first:,}–{last:,} of {last:,} not looked at (only the first {first - 1:,} are)"
+
     def as_json(self) -> dict:
         return {
             "path": self.path,
@@ -75,6 +84,7 @@ class LeakFile:
             "rows": self.rows,
             "ragged_rows_skipped": self.ragged,
             "skipped": self.skip_counts(),
+            "columns_not_read": self.columns_not_read,
             **({"archive": {"path": self.archive[0], "sha256": self.archive[1], "member": self.archive[2]}}
                if self.archive else {}),
             **({"stopped": self.stopped} if self.stopped else {}),
@@ -94,6 +104,17 @@ class CanaryHit:
     row: tuple[str, ...]
     columns: tuple[str, ...]
     space: int  # how many values the canary value was drawn from
+
+
+@dataclass(frozen=True)
+class PoolHit:
+    """A canary-pool number in the leak: which exports' canaries carried it (evidence, no p-value)."""
+
+    digest: int  # the number's anchor digest
+    file: str
+    row_number: int
+    cells: tuple[str, ...]  # the leaked row: its names tell which account's canary it was
+    export_ids: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -190,6 +211,7 @@ class Evidence:
     group_rows: Counter = field(default_factory=Counter)  # receiver group -> leaked rows
     records: Counter = field(default_factory=Counter)  # (account, export) -> real records of the leak it held
     canary_hits: dict[int, CanaryHit] = field(default_factory=dict)  # digest -> first hit
+    pool_hits: dict[int, PoolHit] = field(default_factory=dict)  # digest -> where a pool number was found
     owner: dict[int, int] = field(default_factory=dict)  # export -> account
     shared_groups: dict[frozenset[int], set] = field(default_factory=dict)  # receiver group -> slots' symbols found
     shared_marks: dict[frozenset[int], MarkCodes] = field(default_factory=dict)  # receiver group -> their codes
@@ -243,6 +265,10 @@ class Evidence:
         """
         found = {}
         for digest, export_id, space in registry.canaries_of(first_seen, key_id):
+            if space == POOL_SPACE:
+                row, seen = first_seen[digest], self.pool_hits.get(digest)
+                self.pool_hits[digest] = PoolHit(digest, row.file, row.number, tuple(row.cells),
+                                                 (seen.export_ids if seen else frozenset()) | {export_id})
             if space <= 0:
                 continue
             found[digest] = (export_id, space)

@@ -27,10 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from . import code
+from .canary_pool import POOL_SPACE, numbers_by_kind, pair_digest
 from .canaries import RATE, RECENT, Donors, gap_weight, make_canary, takes_gap
 from .columns import Schema, phone_anchor, recognise
 from .durable import fsync_directory
 from .errors import InputError, OutputError, TracerError
+from .engine import batches, native_engine
 from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
@@ -42,6 +44,7 @@ from .tables.base import kind_for, skip_words, writable_kind
 SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
 PHONE_COUNT_LIMIT = 1 << 18  # phones counted for 'this party repeats' (bounded memory)
+KNOWN_LIMIT = 1 << 17  # real emails remembered, so that no canary takes one (bounded memory)
 SPOOL_CHUNK = 1 << 16
 MAX_DEFERRALS = 32  # gaps a canary may pass over before it takes one anyway
 CANARY_THRESHOLD = int(RATE * 2**64)
@@ -57,13 +60,45 @@ class ExportResult:
     canaries: int  # decoy rows written: the account's own canaries and shared decoys
     marked_cells: int
     output: str
+    canary_fallback: bool = False  # some canary part came from a built-in list (the export was too small to draw it)
     shared_canaries: int = 0  # ... of which shared decoys
+    engine: str = "python"  # 'native' or 'python': which row engine marked it
 
     def as_json(self) -> dict:
         """The CLI contract's object (SPEC): ``canaries`` counts every decoy row."""
         out = asdict(self)
         del out["shared_canaries"]
         return out
+
+
+class _Known:
+    """An anchor known by its exposure digest, which is its keyed digest's first 8 bytes."""
+
+    __slots__ = ("exposure", "digest")
+
+    def __init__(self, exposure: int):
+        self.exposure = exposure
+        self.digest = exposure.to_bytes(8, "little", signed=True)
+
+
+class _Exposed:
+    """A row's anchors as the native engine reports them: their exposure digests, phones first.
+
+    What the exporter's per-row bookkeeping reads of ``RowAnchors``: ``all``,
+    ``phones``, ``by_column`` (only whether there is any) and each anchor's
+    ``exposure`` and ``digest[:8]`` (the shared slot's record digest).  The
+    differential tests export with both engines, so a new use of anything
+    else shows there."""
+
+    __slots__ = ("all", "phones")
+
+    def __init__(self, exposures: list[int], phones: int):
+        self.all = [_Known(e) for e in exposures]
+        self.phones = self.all[:phones]
+
+    @property
+    def by_column(self) -> list[_Known]:
+        return self.all
 
 
 @dataclass
@@ -94,9 +129,17 @@ class _Exporter:
         self.shared: dict[int, tuple[str, str, bytes]] = {}  # digest of a shared decoy's new value -> meaning
         self.shared_rows = 0
         self.recent: deque[list[str]] = deque(maxlen=RECENT)
+        self.head: list[list[str]] = []  # the first rows: what early canaries draw from, before ``recent`` fills
+        self.known: set[str] = set()  # real emails (lower case), never a canary's
+        self.known_columns = [c.index for c in schema.columns if c.kind == "email"]
+        self.fallback = False
+        self.pool = numbers_by_kind(ring, registry.pool())  # canary-pool numbers by kind, opened
+        self.pool_used: set[str] = set()  # pool numbers this export's canaries carry (each once)
         self.phone_counts: Counter[int] = Counter()  # phone exposure digest -> rows
         self.marked_cells = 0
         self.rows = 0
+        self.native = native_engine(self.key, self.plan)
+        self.engine = "python" if self.native is None else "native"
 
     def row_seed(self, anchors: RowAnchors) -> bytes | None:
         """The account's keyed randomness for one record: all its anchors, in any column order.
@@ -115,6 +158,9 @@ class _Exporter:
     def remember(self, row: list[str], anchors: RowAnchors) -> None:
         """Keep the row among the recent ones, and count its phones (a shop's phone repeats)."""
         self.recent.append(row)
+        if len(self.known) >= KNOWN_LIMIT:
+            self.known.clear()
+        self.known.update(row[i].strip().lower() for i in self.known_columns)
         if len(self.phone_counts) >= PHONE_COUNT_LIMIT:
             self.phone_counts.clear()
         for anchor in anchors.phones:
@@ -133,9 +179,10 @@ class _Exporter:
         draw a fresh one instead.  "Exported" means under any key of the ring.
         """
         rng = random.Random(seed)
+        recent = self.donor_rows()
         for attempt in range(CANARY_ATTEMPTS):
             fits = attempt < CANARY_ATTEMPTS // 2
-            donors = Donors(list(self.recent), before, after if fits else None, self.repeats)
+            donors = Donors(recent, before, after if fits else None, self.repeats, self.is_known, self.unused_pool())
             canary = make_canary(self.schema, donors, rng)
             anchors = row_anchors(self.plan, canary.row, self.hasher)
             fake = {anchors.by_column[i].exposure: space for i, space in canary.spaces.items()
@@ -144,12 +191,33 @@ class _Exporter:
                 continue
             if any(self.registry.shared_meanings(d) for d in fake):
                 continue
-            if self.taken(canary.row, [i for i in canary.spaces if i in anchors.by_column]):
+            if self.taken(canary.row, [i for i in canary.spaces if i in anchors.by_column], canary.pooled):
                 continue
             self.canaries.update(fake)
+            self.pool_used.update(phone_anchor(str(canary.row[i]))[3:] for i in canary.pooled)
+            self.canaries.update(dict.fromkeys(self.pool_pairs(canary), POOL_SPACE))
+            self.fallback |= canary.fallback
             marked, _ = mark_row(self.plan, canary.row, anchors, self.bits, self.length)
             return marked
         raise TracerError("could not draw a canary that collides with no known record; export again")
+
+    def donor_rows(self) -> list[list[str]]:
+        """What a decoy's parts are drawn from: the recent rows, or the export's first rows while fewer
+        have passed (an early canary drawn from three rows would be nearly their copy)."""
+        return list(self.recent) if len(self.recent) >= len(self.head) else self.head
+
+    def is_known(self, text: str) -> bool:
+        return text.strip().lower() in self.known
+
+    def pool_pairs(self, canary) -> list[int]:
+        """Digests of (pool number, name) for each name of a canary carrying one: a shared number, told
+        apart by the name each account's canary gave it."""
+        names = [str(canary.row[c.index]) for c in self.schema.of_kind("name") if str(canary.row[c.index]).strip()]
+        return [pair_digest(self.key, phone_anchor(str(canary.row[i])), name)
+                for i in sorted(canary.pooled) for name in names]
+
+    def unused_pool(self) -> dict[str, tuple[str, ...]]:
+        return {kind: tuple(n for n in numbers if n not in self.pool_used) for kind, numbers in self.pool.items()}
 
     def shared_after(self, before: list[str], anchors: RowAnchors, after: list[str] | None) -> list[str] | None:
         """The shared decoy following ``before``, when a shared slot follows it (see ``shared_canaries``).
@@ -171,7 +239,7 @@ class _Exporter:
         meaning = encode_meaning(slot, version, [a.exposure for a in anchors.all])
         for attempt in range(CANARY_ATTEMPTS):
             fits = attempt < CANARY_ATTEMPTS // 2
-            decoy = draw_version(self.schema, Donors(list(self.recent), before, after if fits else None,
+            decoy = draw_version(self.schema, Donors(self.donor_rows(), before, after if fits else None,
                                                      self.repeats), seed, attempt)
             decoy_anchors = row_anchors(self.plan, decoy.row, self.hasher)
             fresh = [i for i, space in decoy.spaces.items() if space > 0 and i in decoy_anchors.by_column]
@@ -180,6 +248,7 @@ class _Exporter:
                 continue
             self.shared.update(dict.fromkeys(digests, meaning))
             self.shared_rows += 1
+            self.fallback |= decoy.fallback
             return mark_row(self.plan, decoy.row, decoy_anchors, VersionBits(seed), self.length)[0]
         return None  # the slot stays empty: an erasure for the matcher, never a wrong symbol
 
@@ -192,17 +261,21 @@ class _Exporter:
                 return True
         return False
 
-    def taken(self, row: list[str], columns: list[int]) -> bool:
+    def taken(self, row: list[str], columns: list[int], pooled: frozenset[int] = frozenset()) -> bool:
         """Whether, under some key of the ring, a canary's new value in ``columns`` is already known.
 
         A phone may be no exported record's and no other account's canary; an
-        identifier no exported record's.
+        identifier no exported record's.  A pool number is shared by every
+        account's canaries (with another name for each), so only the first holds.
         """
         for hasher in self.ring_hashers:
             anchors = row_anchors(self.plan, row, hasher)
             for index in columns:
                 anchor = anchors.by_column[index]
-                if anchor in anchors.phones:
+                if index in pooled:
+                    if self.registry.exported(anchor.exposure):
+                        return True
+                elif anchor in anchors.phones:
                     if self.registry.canary_conflicts(anchor.exposure, self.account):
                         return True
                 elif self.registry.exported(anchor.exposure):
@@ -213,12 +286,13 @@ class _Exporter:
             writer: TableWriter, spool) -> int:
         """Mark and write every row; a triggered row is followed by a canary, built once its successor is known."""
         forced = self._forced_canary(head) if head_complete else None
+        self.head = head[:RECENT]
         buffer: list[int] = []
         canaries = 0
         pending: _Pending | None = None  # a canary waiting for its gap
         previous: tuple[list[str], RowAnchors] | None = None  # the row before, which a shared slot may follow
-        for index, row in enumerate(rows):
-            anchors = row_anchors(self.plan, row, self.hasher)
+        marked_rows = self._python_rows(rows) if self.native is None else self._native_rows(rows)
+        for index, (row, marked, anchors, seed) in enumerate(marked_rows):
             buffer.extend(a.exposure for a in anchors.all)
             if len(buffer) >= SPOOL_CHUNK:
                 spool.write(np.asarray(buffer, dtype="<i8").tobytes())
@@ -231,14 +305,11 @@ class _Exporter:
                 canaries += 1
                 pending = None
             self.remember(row, anchors)
-            marked, cells = mark_row(self.plan, row, anchors, self.bits, self.length)
-            self.marked_cells += cells
             writer.write_row(marked)
             self.rows = index + 1
             if pending is not None:
                 pending.before = row  # not this gap: the next one is tried
                 continue
-            seed = self.row_seed(anchors)
             if (self.wants_canary(seed) and self.room(canaries, index)) or index == forced:
                 seed = seed or self.key.digest("row", self.account.uid, 16)
                 pending = _Pending(row, seed, random.Random(seed + b"gap"))
@@ -262,6 +333,33 @@ class _Exporter:
         rows so far (the first always has room: every export has one).  Only the account's own canaries
         wait: shared slots must be the same for every account exporting the records."""
         return canaries == 0 or canaries + self.shared_rows + 1 <= DECOY_SHARE * (index + 1)
+
+    def _python_rows(self, rows: Iterator[list[str]]) -> Iterator[tuple]:
+        """The reference: each row with its marked copy, its anchors and its seed."""
+        for row in rows:
+            anchors = row_anchors(self.plan, row, self.hasher)
+            marked, cells = mark_row(self.plan, row, anchors, self.bits, self.length)
+            self.marked_cells += cells
+            yield row, marked, anchors, self.row_seed(anchors)
+
+    def _native_rows(self, rows: Iterator[list[str]]) -> Iterator[tuple]:
+        """What ``_python_rows`` yields, computed by the native engine a batch at a time (the
+        anchors as their exposure digests: see ``_Exposed``)."""
+        bits = bytes(self.bits)
+        for batch in batches(rows):
+            try:
+                out, cells, exposures, counts, phones, seeds = self.native.mark(batch, bits, self.account.uid)
+            except UnicodeEncodeError:  # a lone surrogate (from a JSON escape) has no UTF-8: the reference marks it
+                yield from self._python_rows(batch)
+                continue
+            self.marked_cells += cells
+            exposures = np.frombuffer(exposures, dtype="<i8").tolist()
+            at = 0
+            for i, row in enumerate(batch):
+                count = counts[i]
+                anchors = _Exposed(exposures[at:at + count], phones[i])
+                at += count
+                yield row, out[i], anchors, seeds[16 * i:16 * i + 16] if count else None
 
     def takes(self, pending: "_Pending", after: list[str]) -> bool:
         """Whether the pending canary goes between its row and ``after``: with a probability
@@ -381,7 +479,8 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
             raise
     registry.mark_released(entry.id)
     return ExportResult(entry.id, account.name, exporter.rows, canaries + exporter.shared_rows,
-                        exporter.marked_cells, str(output), exporter.shared_rows)
+                        exporter.marked_cells, str(output), canary_fallback=exporter.fallback,
+                        shared_canaries=exporter.shared_rows, engine=exporter.engine)
 
 
 def _demote_colliding_canaries(canaries: dict[int, int], spool) -> None:

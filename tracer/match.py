@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
+import numpy as np
+
 from .accuse import Verdict, accuse, merge_verdicts
 from .columns import recognise
+from .engine import batches, native_engine
 from .errors import InputError
 from .evidence import LOOKUP_ROWS, Evidence, LeakedRow, LeakFile
 from .keys import Key, KeyRing
@@ -34,11 +37,18 @@ from .tables.base import Member, open_binary
 from .tables.sources import Source, Unread, expand, sha256_of
 
 SAMPLE_ROWS = 200
+# Columns of a leak file looked at, from the first.  Every cell looked at
+# costs its anchor digest, lookups and mark reads: a 10,000-column dump of
+# phones would take minutes and gigabytes.  The cap is chosen before any
+# evidence is seen, so no p-value depends on it; the columns past it are
+# reported as not looked at.
+MAX_COLUMNS = 500
+PROGRESS_CELLS = 20_000  # cells between progress updates (wide files have few rows)
 
 
 def file_sha256(path: Path | Member) -> tuple[str, int]:
     """The SHA-256 and size of a leak file or archive member, as the report states them."""
-    with open_binary(path) as handle:
+    with open_binary(path, counted=False) as handle:  # not progress: the rows' pass is
         return sha256_of(handle)
 
 
@@ -65,6 +75,38 @@ class KeyedReading:
         if len(self.batch) >= LOOKUP_ROWS:
             self.flush(registry)
 
+    def add_rows(self, plan: MarkPlan, engine, rows: list[list[str]], first: int, file: str,
+                 columns: tuple[str, ...], length: int, registry: Registry) -> None:
+        """What ``add_row`` does for each of ``rows`` (numbered from ``first``), by the native
+        ``engine`` when there is one: the same digests, marks and streams, in the same order."""
+        try:
+            found = None if engine is None else engine.read(rows, length)
+        except UnicodeEncodeError:  # a lone surrogate (from a JSON escape): the reference reads it
+            found = None
+        if found is None:
+            for offset, row in enumerate(rows):
+                self.add_row(plan, row, first + offset, file, columns, length, registry)
+            return
+        exposures, counts, at, positions, symbols, codes = found
+        exposures = np.frombuffer(exposures, dtype="<i8").tolist()
+        at = np.frombuffer(at, dtype="<u4").tolist()
+        positions = np.frombuffer(positions, dtype="<u4").tolist()
+        codes = np.frombuffer(codes, dtype="<u4").tolist()
+        names = {16 * p + s: (file, cell.index, slot.NAME, cell.anchor)
+                 for p, cell in enumerate(plan.cells) for s, (slot, _) in enumerate(cell.slots)}
+        stream = self.evidence.stream
+        start = mark = 0
+        for offset, row in enumerate(rows):
+            end = start + counts[offset]
+            marks = []
+            while mark < len(at) and at[mark] == offset:
+                marks.append((positions[mark], symbols[mark], stream(names[codes[mark]])))
+                mark += 1
+            self.batch.append(LeakedRow(tuple(exposures[start:end]), marks, file, first + offset, tuple(row), columns))
+            start = end
+            if len(self.batch) >= LOOKUP_ROWS:
+                self.flush(registry)
+
     def flush(self, registry: Registry) -> None:
         self.evidence.absorb(registry, self.batch, self.key_id)
         self.batch = []
@@ -84,7 +126,8 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
     sha, size = file_sha256(path)
     length = registry.code.length
     with open_table(path, encoding=encoding) as table:
-        rows = table.rows()
+        width = min(len(table.columns), MAX_COLUMNS)
+        rows = (row[:width] for row in table.rows()) if width < len(table.columns) else table.rows()
         head = []
         for row in rows:
             head.append(row)
@@ -92,24 +135,26 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
                 break
         if not head:
             raise InputError(f"{label}: no data rows")
-        schema = recognise(table.columns, head)
+        columns = tuple(table.columns[:width])
+        schema = recognise(columns, head)
         if not schema.anchor_columns:
             raise InputError(f"{label}: no phone or identifier column recognised; nothing to match on")
-        columns = tuple(table.columns)
         plan = mark_plan(schema, alternatives=True)
+        engines = [native_engine(reading.key, plan) for reading in readings]
         count, stopped = 0, ""
         try:
-            for row in counted(chain(head, rows), on_rows):
-                count += 1
-                for reading in readings:
-                    reading.add_row(plan, row, count, label, columns, length, registry)
+            for batch in batches(counted(chain(head, rows), on_rows, max(1, PROGRESS_CELLS // width))):
+                for reading, engine in zip(readings, engines):
+                    reading.add_rows(plan, engine, batch, count + 1, label, columns, length, registry)
+                count += len(batch)
         except InputError as exc:
             if source.named:
                 raise
             stopped = str(exc)
         archive = source.archive and (*source.archive, path.member)
         leak_file = LeakFile(label if archive else str(path), sha, size, count, table.ragged, schema,
-                             dict(table.skipped), archive=archive, stopped=stopped, label=label)
+                             dict(table.skipped), archive=archive, stopped=stopped, label=label,
+                             columns_not_read=len(table.columns) - width)
         for reading in readings:
             reading.flush(registry)
             reading.evidence.files.append(leak_file)

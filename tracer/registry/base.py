@@ -297,6 +297,20 @@ class Registry(ABC):
     @abstractmethod
     def account_of_export(self, export_ids: Iterable[int]) -> dict[int, int]: ...
 
+    # ---- the canary pool (registry/pool.py) ----------------------------------
+    @abstractmethod
+    def add_pool_numbers(self, numbers) -> int:
+        """Add each number not yet in the pool, in one transaction; how many were new.  Each comes as
+        (its digest under every key of the ring as (key_id, digest), the row: (digest, key_id, sealed)),
+        so a number added under an older key is known."""
+
+    @abstractmethod
+    def pool(self) -> list[tuple[int, bytes]]:
+        """Every pool number as (key_id, sealed), in a fixed order."""
+
+    @abstractmethod
+    def pool_size(self) -> int: ...
+
     # ---- the whole history ------------------------------------------------
     def check(self, ring: KeyRing) -> list[str]:
         """Every problem found: the engine's own checks, the keys, the chain of export entries, their exposure."""

@@ -86,6 +86,8 @@ def _copy(source: SqliteRegistry, conn) -> None:
         for table, columns in (("exposure", "digest, export_id"), ("canaries", "digest, export_id, space")):
             with cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy_binary(copy, _batches(source, table, columns))
+        cur.executemany("INSERT INTO canary_pool(digest, key_id, sealed, added) VALUES (%s, %s, %s, %s)",
+                        source.conn.execute("SELECT digest, key_id, sealed, added FROM canary_pool"))
         shared = source.conn.execute("SELECT digest, export_id, positions, symbols, record FROM shared_decoys")
         while batch := shared.fetchmany(COPY_BATCH):
             cur.executemany("INSERT INTO shared_decoys(digest, export_id, positions, symbols, record)"
@@ -109,6 +111,8 @@ def _compare(source: SqliteRegistry, target: PostgresRegistry, ring: KeyRing) ->
     canaries = "SELECT export_id, count(*), sum(space) FROM canaries GROUP BY export_id ORDER BY export_id"
     if [tuple(r) for r in target.conn.execute(canaries).fetchall()] != source.conn.execute(canaries).fetchall():
         raise RegistryError(f"the copy on {target.path} lost canaries, nothing was moved")
+    if target.pool() != source.pool():
+        raise RegistryError(f"the copy on {target.path} lost canary-pool numbers, nothing was moved")
     shared = "SELECT export_id, count(*) FROM shared_decoys GROUP BY export_id ORDER BY export_id"
     if [tuple(r) for r in target.conn.execute(shared).fetchall()] != source.conn.execute(shared).fetchall():
         raise RegistryError(f"the copy on {target.path} lost shared decoys, nothing was moved")

@@ -143,6 +143,16 @@ CREATE TRIGGER shared_decoys_no_truncate BEFORE TRUNCATE ON shared_decoys
 CREATE TRIGGER shared_decoys_no_update BEFORE UPDATE ON shared_decoys
     FOR EACH ROW EXECUTE FUNCTION tracer_append_only();
 """,
+    # The canary pool (schema.MIGRATIONS[4]): numbers as keyed digests and sealed, never in clear.
+    4: """
+CREATE TABLE canary_pool (
+    digest bigint NOT NULL,
+    key_id integer NOT NULL REFERENCES keys(id),
+    sealed bytea NOT NULL,
+    added text NOT NULL,
+    PRIMARY KEY (digest, key_id)
+);
+""",
 }
 assert sorted(MIGRATIONS) == list(range(FIRST_VERSION + 1, SCHEMA_VERSION + 1)), \
     "each SQLite schema version needs its PostgreSQL migration (pg_schema.MIGRATIONS)"
@@ -151,7 +161,7 @@ assert sorted(MIGRATIONS) == list(range(FIRST_VERSION + 1, SCHEMA_VERSION + 1)),
 # by the registry's owner; nothing here can delete, truncate or rewrite the history, and the triggers
 # hold even against the owner unless it drops them (which ``registry check`` then shows in the chain).
 EXPORTER_GRANTS = """
-GRANT SELECT ON meta, keys, accounts, exports, chain_head, exposure, canaries, shared_decoys TO {role};
+GRANT SELECT ON meta, keys, accounts, exports, chain_head, exposure, canaries, shared_decoys, canary_pool TO {role};
 GRANT INSERT ON exports, exposure, canaries, shared_decoys TO {role};
 GRANT UPDATE (released) ON exports TO {role};
 GRANT UPDATE ON chain_head TO {role};

@@ -30,6 +30,7 @@ from ..keys import Key, KeyRing
 from . import pg_schema
 from .base import Registry, redacted, refuse_moved
 from .pg_wire import connect, copy_binary, raw_connect, reason
+from .pool import PostgresPool
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
 from .schema import SCHEMA_VERSION
 
@@ -37,7 +38,7 @@ RECONNECT_WAITS_S = (0.5, 1.0, 2.0)  # a server restarting is given a few second
 LOOKUP_BATCH = 2000
 
 
-class PostgresRegistry(Registry):
+class PostgresRegistry(PostgresPool, Registry):
     """One registry database on a PostgreSQL server."""
 
     def __init__(self, url: str, conn: psycopg.Connection):
@@ -277,10 +278,11 @@ class PostgresRegistry(Registry):
 
     def _canary_clashes(self, export_id: int, account_id: int) -> set[int]:
         return {row[0] for row in self._rows(
-            "SELECT s.digest FROM staged_canaries s WHERE s.space > 0 AND ("
+            "SELECT s.digest FROM staged_canaries s WHERE s.space <> 0 AND ("
             " EXISTS (SELECT 1 FROM exposure x WHERE x.digest = s.digest AND x.export_id <> %(id)s)"
-            " OR EXISTS (SELECT 1 FROM canaries c JOIN exports e ON e.id = c.export_id"
-            "            WHERE c.digest = s.digest AND e.account_id <> %(account)s))",
+            " OR s.space > 0 AND EXISTS (SELECT 1 FROM canaries c JOIN exports e ON e.id = c.export_id"
+            "            WHERE c.digest = s.digest AND e.account_id <> %(account)s))",  # a pool number (< 0):
+            # every account's canary, only a real record clashes with it
             {"id": export_id, "account": account_id})}
 
     def _insert_canaries(self, export_id: int, clashes: set[int]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # The tables every schema version has: a database without them is no tracer registry.
 TABLES = ("meta", "accounts", "exports", "exposure", "canaries")
@@ -114,6 +114,18 @@ CREATE TABLE shared_decoys (
 CREATE INDEX shared_decoys_export ON shared_decoys(export_id);
 CREATE TRIGGER shared_decoys_no_delete BEFORE DELETE ON shared_decoys {APPEND_ONLY};
 CREATE TRIGGER shared_decoys_no_update BEFORE UPDATE ON shared_decoys {APPEND_ONLY};
+""",
+    # The canary pool: phone numbers the company holds, as a keyed digest (to trace one) and sealed
+    # under that key (exports need the number); never in clear.  Canaries carrying one are registered
+    # in ``canaries`` with space -1 (evidence, no p-value).
+    4: """
+CREATE TABLE canary_pool (
+    digest INTEGER NOT NULL,
+    key_id INTEGER NOT NULL REFERENCES keys(id),
+    sealed BLOB NOT NULL,
+    added TEXT NOT NULL,
+    PRIMARY KEY (digest, key_id)
+) WITHOUT ROWID;
 """,
 }
 assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))

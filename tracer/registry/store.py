@@ -33,6 +33,7 @@ import sqlite_utils
 from ..errors import AccountError, KeyError_, RegistryError
 from ..keys import Key, KeyRing
 from .base import Registry, refuse_moved
+from .pool import SqlitePool
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
 from .schema import SCHEMA, SCHEMA_VERSION, TABLES, migrate, statements
 
@@ -40,7 +41,7 @@ BUSY_TIMEOUT_MS = 30_000
 LOOKUP_BATCH = 500
 
 
-class SqliteRegistry(Registry):
+class SqliteRegistry(SqlitePool, Registry):
     """One open registry file."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
@@ -251,13 +252,14 @@ class SqliteRegistry(Registry):
         return (row[0], row[1]) if row else (0, None)
 
     def _canary_clashes(self, export_id: int, account_id: int) -> set[int]:
+        # A pool number (space < 0) is every account's canary: only a real record clashes with it.
         clashes = set()
         for digest, space in self._staged:
             if space and self.conn.execute(
                 "SELECT 1 FROM exposure WHERE digest = ? AND export_id != ? UNION ALL"
                 " SELECT 1 FROM canaries c JOIN exports e ON e.id = c.export_id"
-                " WHERE c.digest = ? AND e.account_id != ? LIMIT 1",
-                (digest, export_id, digest, account_id),
+                " WHERE ? > 0 AND c.digest = ? AND e.account_id != ? LIMIT 1",
+                (digest, export_id, space, digest, account_id),
             ).fetchone():
                 clashes.add(digest)
         return clashes

@@ -133,8 +133,8 @@ def file_view(leak, canary_rows: set, *, unmask: bool, encoding: str | None) -> 
         "size_text": format_size(leak.size),
         "rows": leak.rows,
         "ragged": leak.ragged,
-        "skipped": "; ".join(leak.skipped_text() + ([f"then stopped: {leak.stopped}"] if leak.stopped else []))
-                   or "none",
+        "skipped": "; ".join(leak.skipped_text() + [leak.columns_text()] * bool(leak.columns_not_read)
+                             + [f"then stopped: {leak.stopped}"] * bool(leak.stopped)) or "none",
         "archive": (f"member {leak.archive[2]} of {leak.archive[0]} (archive SHA-256 {leak.archive[1]})"
                     if leak.archive else ""),
         "columns": [{"number": c.index + 1, "header": c.header, "kind": c.kind, "by": c.by,

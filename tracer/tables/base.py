@@ -111,11 +111,17 @@ def as_path(path) -> pathlib.Path | Member:
     return path if isinstance(path, Member) else pathlib.Path(path)
 
 
-def open_binary(path: pathlib.Path | Member) -> BinaryIO:
-    """The one way readers open a leak's bytes, a file's or an archive member's."""
+def open_binary(path: pathlib.Path | Member, counted: bool = True) -> BinaryIO:
+    """The one way readers open a leak's bytes, a file's or an archive member's;
+    ``counted`` streams count into a watching progress meter (see meter.py)."""
+    from tracer.tables.meter import watching
+
+    meter = watching() if counted else None
     if isinstance(path, Member):
-        return io.BytesIO(path.data)
-    return open(path, "rb")
+        raw, group = io.BytesIO(path.data), str(path.archive)
+    else:
+        raw, group = open(path, "rb", buffering=-1 if meter is None else 0), str(path)
+    return raw if meter is None else meter.stream(raw, str(path), group)
 
 
 def kind_for(path: pathlib.Path) -> str:

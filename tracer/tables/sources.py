@@ -97,6 +97,20 @@ def expand(paths: Iterable[pathlib.Path]) -> Iterator[Source | Unread]:
             yield Source(path, path.name, named=True)
 
 
+def on_disk(paths: Iterable[pathlib.Path]) -> dict[str, int]:
+    """The size of every file the paths will be read from (tables and archives,
+    folders walked), keyed as the progress meter keys them: a progress total."""
+    sizes = {}
+    for path in map(pathlib.Path, paths):
+        found = (pathlib.Path(d, n) for d, _, names in os.walk(path) for n in names) if path.is_dir() else [path]
+        for count, file in enumerate(found):
+            if count >= MAX_ENTRIES:
+                break
+            if (is_table(file.name) or archive_suffix(file.name)) and file.is_file() and not file.is_symlink():
+                sizes[str(file)] = file.stat().st_size
+    return sizes
+
+
 def _folder(root: pathlib.Path) -> Iterator[Source | Unread]:
     """Files under ``root`` sorted by relative path; labels are 'root/sub/file.csv'."""
     files = entries = 0
@@ -125,7 +139,7 @@ def _folder(root: pathlib.Path) -> Iterator[Source | Unread]:
 def _archive(path: pathlib.Path, label: str, named: bool) -> Iterator[Source | Unread]:
     """The members of one archive; an unreadable archive is the user's error if named, else Unread."""
     try:
-        with open_binary(path) as handle:
+        with open_binary(path, counted=False) as handle:
             digest = sha256_of(handle)[0]
     except OSError as exc:
         yield _refused(path, label, named, f"cannot read: {exc.strerror or exc}")
@@ -181,10 +195,10 @@ class _Picker:
         if refusal is not None:
             return refusal
         if size > MAX_MEMBER_BYTES:
-            return f"{size:,} bytes unpacked, over the {MAX_MEMBER_BYTES // 2**20} MiB a member may have; not read"
+            return f"{size:,} bytes unpacked, over the {MAX_MEMBER_BYTES:,} a member may have; not read"
         if self.unpacked + size > MAX_ARCHIVE_BYTES:
             self.done = True
-            return f"the archive unpacks to over {MAX_ARCHIVE_BYTES // 2**30} GiB; the rest not read"
+            return f"the archive unpacks to over {MAX_ARCHIVE_BYTES:,} bytes; the rest not read"
         self.files += 1
         self.unpacked += size
         return None
@@ -236,7 +250,7 @@ def _tar(path: pathlib.Path, picker: _Picker) -> Iterator[Member | Unread]:
                 continue
             if info.offset_data + info.size > MAX_ARCHIVE_BYTES:
                 yield Unread(f"{picker.label}/{info.name}", f"the archive unpacks to over "
-                                                            f"{MAX_ARCHIVE_BYTES // 2**30} GiB; the rest not read")
+                                                            f"{MAX_ARCHIVE_BYTES:,} bytes; the rest not read")
                 return
             name = info.name[2:] if info.name.startswith("./") else info.name
             why = picker.judge(name, info.size, None if info.isfile() else "not a regular file (a link?), not followed")
@@ -259,7 +273,7 @@ def _7z(path: pathlib.Path, picker: _Picker) -> Iterator[Member | Unread]:
             return
         entries = [e for e in archive.list() if not e.is_directory]
         if sum(e.uncompressed or 0 for e in entries) > MAX_ARCHIVE_BYTES:
-            yield Unread(picker.label, f"the archive unpacks to over {MAX_ARCHIVE_BYTES // 2**30} GiB; not read")
+            yield Unread(picker.label, f"the archive unpacks to over {MAX_ARCHIVE_BYTES:,} bytes; not read")
             return
         batches, batch, size = [], [], 0
         for entry in entries:

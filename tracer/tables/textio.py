@@ -22,6 +22,8 @@ from typing import Iterator, TextIO
 from tracer.tables.base import SAMPLE_RECORDS, Skip, input_error, open_binary, output_error
 
 PREFIX_BYTES = 1 << 20       # enough to decide, small enough to stay constant
+MAX_PREFIX_BYTES = 32 << 20  # grown to this for very long lines (see _line_prefix)
+SAMPLE_LINES = 4             # whole lines the prefix is grown to hold
 MAX_LINE = 16 * 1024 * 1024   # characters in one physical line of a table
 DETECTOR_BYTES = 64 * 1024    # what charset-normalizer looks at
 _MAX_CONTROL_SHARE = 0.05     # more C0 control characters than this: binary
@@ -68,9 +70,7 @@ def sample_text(path: pathlib.Path, encoding: str | None = None) -> TextSample:
     Raises InputError for binary content, undecodable text and files that
     hold nothing but whitespace.
     """
-    raw = read_prefix(path, PREFIX_BYTES + 1)
-    complete = len(raw) <= PREFIX_BYTES
-    raw = raw[:PREFIX_BYTES]
+    raw, complete = _line_prefix(path)
     if encoding is not None:
         codec = _user_codec(path, encoding, raw)
         text = _strict_decode(raw, codec, complete)
@@ -83,6 +83,21 @@ def sample_text(path: pathlib.Path, encoding: str | None = None) -> TextSample:
     if not text.strip():
         raise input_error(path, "empty file: no rows")
     return TextSample(codec, text, complete)
+
+
+def _line_prefix(path: pathlib.Path) -> tuple[bytes, bool]:
+    """A prefix of PREFIX_BYTES, grown (doubling, up to MAX_PREFIX_BYTES) until
+    it holds a few whole lines: a very wide table's header alone may exceed
+    1 MiB, and sniffing a cut header would miscount its columns.  Also whether
+    the prefix is the whole file."""
+    size = PREFIX_BYTES
+    while True:
+        raw = read_prefix(path, size + 1)
+        if len(raw) <= size:
+            return raw, True
+        if raw.count(b"\n", 0, size) >= SAMPLE_LINES or size >= MAX_PREFIX_BYTES:
+            return raw[:size], False
+        size *= 2
 
 
 def _user_codec(path: pathlib.Path, encoding: str, raw: bytes) -> str:

@@ -17,7 +17,7 @@ from typing import Iterator
 
 from tracer.errors import InputError
 from tracer.tables import sheets
-from tracer.tables.base import Member, TableFormat, input_error, output_error
+from tracer.tables.base import Member, TableFormat, input_error, open_binary, output_error
 from tracer.tables.cells import DateText, NumberText, is_date_only, number_value, parse_datetime
 
 _DATE_FORMAT = "yyyy-mm-dd"
@@ -67,11 +67,13 @@ def _sheet_rows(path: pathlib.Path) -> Iterator[tuple[str, list[str]]]:
     import openpyxl  # imported on first use: it is slow to import
 
     check_archive(path)
+    handle = open_binary(path)  # through here, so a progress display sees the bytes read
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(_source(path), read_only=True, data_only=True)
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - see docstring
+        handle.close()
         raise input_error(path, f"not a readable xlsx workbook ({sheets.reason(exc)})") from None
     try:
         if not book.worksheets:
@@ -90,6 +92,7 @@ def _sheet_rows(path: pathlib.Path) -> Iterator[tuple[str, list[str]]]:
         raise input_error(path, f"broken xlsx worksheet ({sheets.reason(exc)})") from None
     finally:
         book.close()
+        handle.close()
 
 
 def probe(path: pathlib.Path, encoding: str | None, header: bool | None):

@@ -1,0 +1,84 @@
+#!/usr/bin/env python
+"""Instruction counts of ``tracer export`` / ``tracer match`` beside a plain csv copy, per engine.
+
+Run:  python benchmarks/instructions.py [--rows 5000] [--accounts 100]
+
+Seconds on a machine shared by many are noise; the instructions a process
+executes (``valgrind --tool=callgrind``, the ``summary:`` line of its output)
+are repeatable to a fraction of a percent.  Every command runs as a whole
+process, as a user runs it, so interpreter start-up and imports count
+(they are the same for the plain copy, which starts Python too).  The inputs
+are ``benchmarks/speed.py``'s waybills.  Needs valgrind (Debian's package).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import speed  # noqa: E402
+
+from tracer import api  # noqa: E402
+
+
+def instructions(cmd: list[str], work: Path, env: dict[str, str]) -> int:
+    """Instructions the process executed, counted by callgrind."""
+    out = work / "callgrind.out"
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd], cwd=work, env=env,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    for line in out.read_text().splitlines():
+        if line.startswith("summary:"):
+            out.unlink()
+            return int(line.split()[1])
+    raise SystemExit(f"no summary line in callgrind's output for {cmd}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=5000, help="waybills exported and leaked (default 5000)")
+    parser.add_argument("--accounts", type=int, default=100, help="accounts in the registry (default 100)")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    work = Path(tempfile.mkdtemp(prefix="tracer-instructions-"))
+    try:
+        src = work / "src.csv"
+        speed.Waybills(min(args.rows, 5000), 7).write_csvs({args.rows: src})
+        registry = work / "tracer.db"
+        speed.setup_registry(registry, args.accounts)
+        tracer = speed.tracer_command()
+        env = dict(os.environ)
+        counts = {"plain csv copy": instructions(
+            [sys.executable, "-c", speed.PLAIN_COPY, str(src), str(work / "copy.csv")], work, env)}
+        for n, engine in enumerate(("native", "python")):
+            env = {**os.environ, "TRACER_ENGINE": engine}
+            out = work / f"export-{engine}.csv"
+            counts[f"export, {engine} engine"] = instructions(tracer + [
+                "--registry", str(registry), "export", str(src), "--account", speed.account_name(n),
+                "--output", str(out), "--json"], work, env)
+        leak = work / "leak.csv"
+        speed.write_leak(work / "export-native.csv", leak, args.rows, random.Random(1).randrange(1 << 30))
+        for engine in ("native", "python"):
+            env = {**os.environ, "TRACER_ENGINE": engine}
+            counts[f"match, {engine} engine"] = instructions(
+                tracer + ["--registry", str(registry), "match", str(leak), "--json"], work, env)
+        plain = counts["plain csv copy"]
+        print(f"instructions (callgrind), {args.rows:,} waybills, {args.accounts:,} accounts")
+        for what, count in counts.items():
+            print(f"  {what:24} {count / 1e9:8.2f} G   {count / plain:6.2f}× plain   "
+                  f"{count / args.rows / 1e3:8.1f} k/row")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

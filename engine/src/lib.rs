@@ -1,0 +1,20 @@
+//! tracer's native row engine, as the private module `tracer._engine`.
+//!
+//! The pure-Python code (`tracer/marks.py`, `tracer/channels/`) is the
+//! reference: this crate computes the same anchors, digests, seeds and mark
+//! sites for a whole batch of rows per call, so that the Python/Rust boundary
+//! is crossed per batch, not per cell.  Whatever a native scanner does not
+//! decide (non-ASCII anchors, spreadsheet floats, non-ASCII English
+//! addresses) is asked of the Python reference object given at construction.
+
+pub mod anchors;
+pub mod cn;
+pub mod en;
+pub mod rows;
+pub mod simple;
+pub mod site;
+pub mod slots;
+pub mod text;
+
+#[cfg(feature = "python")]
+mod python;

@@ -1,0 +1,295 @@
+"""A canary person's name, address numbers and email, each drawn whole from the export's own rows.
+
+tracer is public, so any list a canary draws from is public too: a broker who
+reads faker's given names drops every row whose names are all on it (on a
+real export that removed every canary and 3% of the real rows).  A canary is
+therefore made of *this export's* values, recombined:
+
+- its name is one row's surname joined to another row's given name (their
+  length and characters as they occur here), never a donor's full name;
+- each number of its address (house, building, unit, floor, room) is the same
+  role's number of another row, taken whole, from a row of the same estate or
+  street when there is one (same address text once the numbers are removed):
+  room 1201 stays floor 12 door 01, building numbers stay in the estate's range;
+- its email is its own name in the style of another row's (first.last,
+  flast, lastfirst...), with that row's digits, at a domain another row uses.
+
+When the export gives nothing to draw from (one row, names no split finds),
+the caller falls back to ``canary_values``' built-in lists and says so.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+
+from .columns import CN_NAME, EN_NAME
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# Two-character surnames: only to tell where a name's surname ends (欧阳娜娜), never drawn from.
+COMPOUND_SURNAMES = frozenset((
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 夏侯 轩辕 令狐 宇文 司徒 端木 "
+    "独孤 南宫 西门 万俟 闻人 东郭 呼延 澹台 公冶 申屠 太史 钟离 百里 左丘 赫连 单于").split())
+
+# Chinese address numbers and their roles, told by the word after them.
+CN_HOUSE_WORDS = ("号院", "弄", "号")
+CN_BUILDING_WORDS = ("号楼", "栋", "幢", "座")
+CN_UNIT_WORDS = ("单元",)
+CN_ROOM_WORDS = ("室", "房", "户")
+CN_FLOOR_WORDS = ("层", "楼")
+CN_NUMBER = re.compile(r"(\d+)-(\d+)-(\d+)|(\d+)-(\d+)(?=室|$)|(\d+)")
+EN_UNIT_WORDS = frozenset(("apt", "apt.", "apartment", "suite", "ste", "ste.", "unit", "room", "rm", "fl", "floor"))
+EN_NUMBER = re.compile(r"(#?)\b(\d+(?:[A-Za-z]\b)?)(?!\d)(?!(?:st|nd|rd|th)\b)", re.IGNORECASE)  # 12, 4C; not 21st
+
+
+class Draw:
+    """The rows a canary is drawn from, its rng, and whether a built-in list had to stand in."""
+
+    def __init__(self, recent: Sequence[Sequence[str]], rng: random.Random,
+                 known: Callable[[str], bool] | None = None, pool: Mapping[str, Sequence[str]] | None = None):
+        self.recent = recent
+        self.rng = rng
+        self.known = known or (lambda text: False)  # a value some real row of the export carries
+        self.pool = {kind: list(numbers) for kind, numbers in (pool or {}).items()}  # kind -> unused pool numbers
+        self.pooled: set[int] = set()  # columns given a pool number
+        self.fallback = False
+
+    def pool_number(self, kind: str) -> str | None:
+        """An unused pool number of this kind ('cn', 'us'), taken out of the pool; None if none is left."""
+        numbers = self.pool.get(kind)
+        if not numbers:
+            return None
+        return numbers.pop(self.rng.randrange(len(numbers)))
+
+    def row(self) -> Sequence[str]:
+        return self.recent[self.rng.randrange(len(self.recent))]
+
+    def cells(self, index: int) -> list[str]:
+        """Every recent row's cell in one column, in a random order (the draw's own)."""
+        cells = [row[index] for row in self.recent]
+        self.rng.shuffle(cells)
+        return cells
+
+    def rows(self) -> list[Sequence[str]]:
+        rows = list(self.recent)
+        self.rng.shuffle(rows)
+        return rows
+
+    def taken(self, columns: Sequence[int]) -> set[str]:
+        return {row[i].strip() for row in self.recent for i in columns}
+
+
+# ---------------------------------------------------------------------------
+# names
+# ---------------------------------------------------------------------------
+
+def split_name(text: str) -> tuple[str, str] | None:
+    """(surname, given name) of a plausible name, else None: 王浩 -> (王, 浩), Amy Lee -> (Lee, Amy)."""
+    t = text.strip()
+    if CN_NAME.match(t) and "·" not in t:
+        cut = 2 if len(t) > 2 and t[:2] in COMPOUND_SURNAMES else 1
+        return t[:cut], t[cut:]
+    if EN_NAME.match(t):
+        parts = t.split()
+        return parts[-1], " ".join(parts[:-1])
+    return None
+
+
+SURNAME_TRIES = 16  # other surnames tried when the kin's makes no new person with any given name around
+
+
+def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str]) -> str | None:
+    """``kin_name``'s surname with another row's given name; None if no new person can be made.
+
+    The full name is never that of a row the canary is built from (``avoid``:
+    the kin's, the home row's; nor the given name's own row): no canary is a
+    donor at a new phone.  It may be a *namesake* of some other real person,
+    as often as real people are each other's: forbidding every real name
+    leaves canaries only the rare ones (in a large export every common name
+    is taken), and a classifier found them by that (AUC 0.61 on names).
+    When the kin's surname makes no new person, other rows' surnames are tried.
+    """
+    kin = split_name(kin_name)
+    if kin is None:
+        return None
+    cjk = bool(CJK.search(kin_name))
+    cells = [c for c in draw.cells(index) if split_name(c) is not None and bool(CJK.search(c)) == cjk]
+    parts = [split_name(c) for c in cells]
+    for surname in [kin[0]] + list(dict.fromkeys(p[0] for p in parts))[:SURNAME_TRIES]:
+        for cell, (_, given) in zip(cells, parts):
+            full = surname + given if cjk else f"{given} {surname}"
+            if full not in avoid and full != cell.strip():
+                return kin_name.replace(kin_name.strip(), full)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# addresses
+# ---------------------------------------------------------------------------
+
+def _cn_role(text: str, end: int) -> str:
+    after = text[end:end + 2]
+    for role, words in (("unit", CN_UNIT_WORDS), ("building", CN_BUILDING_WORDS), ("house", CN_HOUSE_WORDS),
+                        ("room", CN_ROOM_WORDS), ("floor", CN_FLOOR_WORDS)):
+        if after.startswith(words):
+            return role
+    return "other"
+
+
+def _en_role(text: str, start: int, mark: str) -> str:
+    if not text[:start].strip():
+        return "house"
+    before = text[:start].split()
+    if mark or (before and before[-1].lower().rstrip(",") in EN_UNIT_WORDS):
+        return "unit"
+    return "other"  # Route 9, a PO box: kept as the donor's
+
+
+@lru_cache(maxsize=8192)
+def address_numbers(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Every number of an address with its role: (start, end, role); ordinals (21st) are street names."""
+    out: list[tuple[int, int, str]] = []
+    if CJK.search(text):
+        for m in CN_NUMBER.finditer(text):
+            if m.group(1):
+                out += [(*m.span(1), "building"), (*m.span(2), "unit"), (*m.span(3), "room")]
+            elif m.group(4):
+                out += [(*m.span(4), "building"), (*m.span(5), "room")]
+            else:
+                out.append((*m.span(6), _cn_role(text, m.end())))
+    else:
+        for m in EN_NUMBER.finditer(text):
+            out.append((*m.span(2), _en_role(text, m.start(), m.group(1))))
+    return tuple(out)
+
+
+@lru_cache(maxsize=8192)
+def address_shape(text: str) -> str:
+    """The address without its numbers (4C, 1201): rows of one estate or street share it."""
+    parts, last = [], 0
+    for start, end, _ in address_numbers(text):
+        parts += [text[last:start], "#"]
+        last = end
+    return ("".join(parts) + text[last:]).strip()
+
+
+def address_from_rows(home: str, index: int, draw: Draw) -> str:
+    """``home`` with each number replaced by the same role's number of another row, taken whole.
+
+    Rows of the same shape (same estate, same street, same layout) are drawn
+    from first, number by number; without one, any row's number of that role.
+    A number no other row has a role-mate for stays ``home``'s.
+    """
+    mine = address_numbers(home)
+    if not any(role != "other" for _, _, role in mine):
+        return home
+    shape, cjk = address_shape(home), bool(CJK.search(home))
+    same: list[tuple[str, tuple]] = []
+    by_role: dict[str, list[str]] = {}
+    for cell in {row[index] for row in draw.recent}:
+        if cell == home or not cell.strip() or bool(CJK.search(cell)) != cjk:
+            continue
+        numbers = address_numbers(cell)
+        if address_shape(cell) == shape and len(numbers) == len(mine):
+            same.append((cell, numbers))
+        for start, end, role in numbers:
+            by_role.setdefault(role, []).append(cell[start:end])
+    same.sort()
+    for values in by_role.values():
+        values.sort()
+    result = home
+    for _ in range(8):
+        parts, last = [], 0
+        for k, (start, end, role) in enumerate(mine):
+            value = home[start:end]
+            if role != "other" and same:
+                cell, numbers = same[draw.rng.randrange(len(same))]
+                value = cell[numbers[k][0]:numbers[k][1]]
+            elif role != "other" and by_role.get(role):
+                value = draw.rng.choice(by_role[role])
+            parts += [home[last:start], value]
+            last = end
+        result = "".join(parts) + home[last:]
+        if result != home:
+            return result
+    return result
+
+
+# ---------------------------------------------------------------------------
+# emails
+# ---------------------------------------------------------------------------
+
+STYLES: tuple[Callable[[str, str], str], ...] = (
+    lambda f, l: f + "." + l, lambda f, l: f + "_" + l, lambda f, l: f + "-" + l,
+    lambda f, l: l + "." + f, lambda f, l: l + "_" + f, lambda f, l: f + l, lambda f, l: l + f,
+    lambda f, l: l + "." + f[0], lambda f, l: f[0] + "." + l, lambda f, l: f[0] + l,
+    lambda f, l: f + l[0], lambda f, l: l + f[0], lambda f, l: f, lambda f, l: l,
+)
+LOCAL = re.compile(r"^([A-Za-z._-]*)(.*)$")
+
+
+def _latin(name: str) -> list[str]:
+    return [p.lower() for p in re.findall(r"[A-Za-z]+", name)]
+
+
+def _case(head: str, style: Callable[[str, str], str], first: str, last: str) -> str:
+    """How a local part is written: 'title' (KerrChris), 'upper', 'first' (Amy.lee) or 'lower'."""
+    if head == style(first.capitalize(), last.capitalize()) and head != head.lower():
+        return "title"
+    if head.isupper():
+        return "upper"
+    return "first" if head[:1].isupper() else "lower"
+
+
+def _written(style: Callable[[str, str], str], first: str, last: str, case: str) -> str:
+    if case == "title":
+        return style(first.capitalize(), last.capitalize())
+    text = style(first, last)
+    return text.upper() if case == "upper" else text.capitalize() if case == "first" else text
+
+
+def email_style(email: str, name: str) -> tuple[Callable[[str, str], str], str, str] | None:
+    """How a row's email is made from its name: (style, the digits after it, its case), or None."""
+    if "@" not in email:
+        return None
+    words = _latin(name)
+    if len(words) < 2:
+        return None
+    head, tail = LOCAL.match(email.strip().rsplit("@", 1)[0]).groups()
+    for style in STYLES:
+        if head.lower() == style(words[0], words[-1]):
+            return style, tail, _case(head, style, words[0], words[-1])
+    return None
+
+
+def email_from_rows(name: str, index: int, name_index: int | None, draw: Draw,
+                    taken: set[str]) -> str | None:
+    """An email for ``name`` in another row's style and digits, at a domain a third row uses; None if none.
+
+    A name without Latin letters (a Chinese name) takes another row's local
+    part with its digits drawn anew in shape: no pinyin is made up.
+    """
+    domains = [c.strip().rsplit("@", 1)[1] for c in draw.cells(index) if "@" in c]
+    if not domains:
+        return None
+    words = _latin(name)
+    for row in draw.rows():
+        cell = row[index].strip()
+        if "@" not in cell:
+            continue
+        if len(words) >= 2 and name_index is not None:
+            found = email_style(cell, row[name_index])
+            if found is None:
+                continue
+            style, tail, case = found
+            local = _written(style, words[0], words[-1], case) + tail
+        elif len(words) < 2:
+            local = re.sub(r"\d", lambda m: str(draw.rng.randrange(10)), cell.rsplit("@", 1)[0])
+        else:
+            continue
+        email = local + "@" + draw.rng.choice(domains)
+        if email.lower() not in taken and not draw.known(email):
+            return email
+    return None
