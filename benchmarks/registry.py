@@ -207,6 +207,7 @@ def main() -> None:
                         help="an administrator's URL of a PostgreSQL server (env TRACER_BENCH_POSTGRES)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for development")
     parser.add_argument("--work", type=Path, help="keep the work directory here")
+    parser.add_argument("--engines", default="sqlite,postgresql", help="which engines, comma-separated")
     args = parser.parse_args()
     if not args.postgres:
         raise SystemExit("Error: name a PostgreSQL server: --postgres URL or TRACER_BENCH_POSTGRES")
@@ -218,7 +219,7 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     try:
         per_record = anchors_per_record(work)
-        for engine in ("sqlite", "postgresql"):
+        for engine in args.engines.split(","):
             log(f"{engine}: {EXPORTERS} exporters x {exports} exports x {rows:,} digests")
             results[engine] = concurrent(places, engine, exports, rows)
             results[engine] |= lookups(places, engine, sizes)

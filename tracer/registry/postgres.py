@@ -334,13 +334,16 @@ class PostgresRegistry(PostgresPool, Registry):
         """Rows of ``table`` with these digests, in exports made with ``key_id``: an ``unnest`` join, so that
         each digest is looked up in its own partition (the planner prunes the others).  The digests are
         looked up first (materialised), then their exports: left to itself the planner may loop over the
-        exports outside and look every digest up once per export."""
+        exports outside and look every digest up once per export.  Each digest is its own index probe
+        (``LATERAL ... OFFSET 0``, a subquery the planner keeps whole): on a freshly loaded partition
+        without statistics it would otherwise merge-join the whole index (measured: 5.5 s against 0.1 s
+        for 2,000 digests at 10^6 rows)."""
         wanted = sorted(set(digests))
         names = ", ".join(f"x.{c.strip()}" for c in columns.replace("x.", "").split(","))
         for start in range(0, len(wanted), LOOKUP_BATCH):
             yield from self._rows(
-                f"WITH hits AS MATERIALIZED (SELECT {names} FROM unnest(%s::bigint[]) AS d(digest)"
-                f" JOIN {table} x ON x.digest = d.digest)"
+                f"WITH hits AS MATERIALIZED (SELECT h.* FROM unnest(%s::bigint[]) AS d(digest) CROSS JOIN LATERAL"
+                f" (SELECT {names} FROM {table} x WHERE x.digest = d.digest OFFSET 0) AS h)"
                 f" SELECT x.* FROM hits x JOIN exports e ON e.id = x.export_id WHERE e.key_id = %s",
                 (wanted[start:start + LOOKUP_BATCH], key_id))
 
