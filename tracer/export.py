@@ -465,7 +465,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     rows=exporter.rows,
                     marked_cells=exporter.marked_cells,
                     exposure=_Rereadable(spool),
-                    canary_rows=canaries,
+                    canary_rows=canaries + exporter.shared_rows,  # every decoy row the file holds
                     canaries=exporter.canaries,
                     shared=[(digest, *meaning) for digest, meaning in exporter.shared.items()],
                 )
