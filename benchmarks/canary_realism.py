@@ -24,7 +24,9 @@ What it does
 2. Labels each output row (real iff its identifier is the source's), finds
    each canary's donor, and samples ``--ratio`` real rows per canary (each
    source record at most once).
-3. Scores with 5-fold cross-validation grouped by source record
+3. Scores with 5-fold cross-validation grouped by source record (a canary
+   with its donor and with every decoy in the same gap: the versions of one
+   shared slot sit there in every account's export, see ``realism_data.label``)
    (``realism_models``): the row's text without its identifier (char
    1-3-gram TF-IDF + logistic regression; once more grouped by person, so
    that recurring customers cannot be remembered), each column's text alone,

@@ -29,6 +29,7 @@ import world_cn
 import world_us
 from realism_data import read_csv, write_csv
 from tracer import api, export
+from tracer.columns import recognise
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SEQUENCE = re.compile(r"(\D*)(\d+)(\D*)")
@@ -101,19 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.accounts):
             api.add_account(registry, f"branch-{i:02d}")
             api.export(registry, source, account=f"branch-{i:02d}", output=work / f"out-{i}.csv")
-    schema = api_schema(source)
+        schema = recognise(header, read_csv(source)[1][:200])
     ids = [c.index for c in schema.columns if c.kind == "id"]
     times = [c.index for c in schema.columns if c.kind == "datetime"]
     print(f"{args.world}: {args.accounts} accounts; identifier columns {[header[i] for i in ids]}, "
           f"time columns {[header[i] for i in times]}")
     report(log, header, ids, times, args.show)
     return 0
-
-
-def api_schema(source: Path):
-    from tracer.columns import recognise
-    header, rows = read_csv(source)
-    return recognise(header, rows[:200])
 
 
 def report(log: list, header: list[str], ids: list[int], times: list[int], show: int) -> None:

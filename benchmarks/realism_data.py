@@ -167,7 +167,7 @@ def label(data: Dataset) -> None:
                 row.donor = _find_donor(data, e, p, by_id)
                 row.group = row.donor[idc] if row.donor else cells[idc]
                 if gap is not None:
-                    parent[find(row.group)] = find(gap)
+                    parent[find(row.group)] = find("gap:" + gap)  # its decoys, not the real record
             else:
                 gap = cells[idc]
             data.rows.append(row)
