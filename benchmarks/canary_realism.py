@@ -60,7 +60,7 @@ except ImportError:  # pragma: no cover - a benchmark, not a test
 import world_cn
 import world_us
 from tracer.columns import phone_anchor
-from realism_data import Dataset, Row, label, run_exports, sample, write_csv
+from realism_data import Dataset, Row, label, run_exports, sample, with_gaps, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -96,7 +96,7 @@ def evaluate(data: Dataset, chosen: list[Row], seed: int, context: bool) -> list
     add("row text, identifier left out (char 1-3 tfidf + LR)", ROW, models.text_model, text)
     person = data.kinds.index("phone")
     add("row text, grouped by person", ROW, models.text_model, text,
-        [(r.donor or r.cells)[person] for r in chosen])
+        with_gaps(chosen, [(r.donor or r.cells)[person] for r in chosen]))
     feats = models.build_features(data, chosen, context)
     cells = np.hstack([feats["cells"][c] for c in range(ncol) if c != idc])
     add("numeric: cells (lengths, digits, values)", ROW, models.numeric_model, cells)
@@ -106,7 +106,8 @@ def evaluate(data: Dataset, chosen: list[Row], seed: int, context: bool) -> list
         add(f"numeric: near-copy within ±{models.MAX_SHIFT + 2} rows", CONTEXT, models.numeric_model, feats["twin"])
     for c in range(ncol):  # a person's column: all of one person's rows on one side (see module doc)
         phone = data.party_phone[c]
-        by = groups if phone is None else [phone_anchor(r.cells[phone]) or r.cells[phone] for r in chosen]
+        by = groups if phone is None else with_gaps(chosen, [phone_anchor(r.cells[phone]) or r.cells[phone]
+                                                              for r in chosen])
         add(f"  {data.header[c]} [{data.kinds[c]}]: text", ROW, models.text_model, [r.cells[c] for r in chosen], by)
     return results
 

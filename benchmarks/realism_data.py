@@ -206,3 +206,20 @@ def sample(data: Dataset, ratio: float, rng: random.Random) -> list[Row]:
     rows = canaries + chosen
     rng.shuffle(rows)
     return rows
+
+
+def with_gaps(rows: list[Row], keys: list[str]) -> list[str]:
+    """Groups by ``keys`` (a person), joined for every canary with its own group (its donor, its gap):
+    a person-grouped model must not split one shared slot's versions either (see ``label``)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for row, key in zip(rows, keys):
+        if row.canary:
+            parent[find("p:" + key)] = find("g:" + row.group)
+    return [find("p:" + key) for key in keys]

@@ -14,7 +14,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
-from realism_data import Dataset, label  # noqa: E402
+from realism_data import Dataset, label, with_gaps  # noqa: E402
 
 HEADER = ["Order ID", "Customer", "Phone", "Order Date", "Total"]
 KINDS = ["id", "name", "phone", "datetime", "number"]
@@ -41,3 +41,16 @@ def test_versions_of_one_slot_share_a_group_and_per_account_canaries_elsewhere_d
     assert group[tuple(version_a)] == group[tuple(version_b)]
     assert group[tuple(own)] != group[tuple(version_a)]
     assert group[tuple(source[4])] != group[tuple(source[2])]
+
+
+def test_person_groups_join_a_canary_with_its_gap():
+    source = _source()
+    version_a = ["ORD-1023", "Alice New", "555-999-0001", "2024-01-01 02:30:00", "6.00"]
+    version_b = ["ORD-1027", "Bob New", "555-999-0002", "2024-01-01 02:40:00", "1.00"]
+    data = Dataset("t", "test", HEADER, KINDS, source,
+                   exports=[source[:3] + [version_a] + source[3:], source[:3] + [version_b] + source[3:]])
+    label(data)
+    rows = [r for r in data.rows if r.canary] + [r for r in data.rows if not r.canary][:4]
+    by = with_gaps(rows, [r.cells[2] for r in rows])
+    assert by[0] == by[1]  # two people, one gap
+    assert len(set(by[2:])) == 4  # real customers stay apart
