@@ -62,10 +62,11 @@ def record_decoys(log: list) -> None:
     shared, own = export._Exporter.shared_after, export._Exporter.canary_after
 
     def shared_after(self, before, anchors, after):
-        row = shared(self, before, anchors, after)
-        if row is not None:
-            log.append(("shared", self.account.name, list(before), None if after is None else list(after), list(row)))
-        return row
+        made = shared(self, before, anchors, after)
+        if made is not None:
+            log.append(("shared", self.account.name, list(before), None if after is None else list(after),
+                        list(made[0])))
+        return made
 
     def canary_after(self, before, after, seed):
         row = own(self, before, after, seed)
