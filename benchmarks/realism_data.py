@@ -137,6 +137,16 @@ def window(rows: list, p: int) -> range:
     return range(max(0, p - MAX_SHIFT - 2), min(len(rows), p + MAX_SHIFT + 3))
 
 
+def _finder(parent: dict[str, str]):
+    """``find`` of a union-find over ``parent`` (path halving): groups joined by ``parent[find(a)] = find(b)``."""
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    return find
+
+
 def label(data: Dataset) -> None:
     """Mark canaries (identifier not in the source), find each canary's donor, and group the rows.
 
@@ -151,12 +161,7 @@ def label(data: Dataset) -> None:
     by_id = {row[idc]: row for row in data.source}
     data.keys = [[[cell_key(c, k) for c, k in zip(cells, data.kinds)] for cells in rows] for rows in data.exports]
     parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+    find = _finder(parent)
 
     for e, rows in enumerate(data.exports):
         gap = None  # the last real record above
@@ -212,12 +217,7 @@ def with_gaps(rows: list[Row], keys: list[str]) -> list[str]:
     """Groups by ``keys`` (a person), joined for every canary with its own group (its donor, its gap):
     a person-grouped model must not split one shared slot's versions either (see ``label``)."""
     parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+    find = _finder(parent)
 
     for row, key in zip(rows, keys):
         if row.canary:
