@@ -24,7 +24,9 @@ What it does
 2. Labels each output row (real iff its identifier is the source's), finds
    each canary's donor, and samples ``--ratio`` real rows per canary (each
    source record at most once).
-3. Scores with 5-fold cross-validation grouped by source record
+3. Scores with 5-fold cross-validation grouped by source record (a canary
+   with its donor and with every decoy in the same gap: the versions of one
+   shared slot sit there in every account's export, see ``realism_data.label``)
    (``realism_models``): the row's text without its identifier (char
    1-3-gram TF-IDF + logistic regression; once more grouped by person, so
    that recurring customers cannot be remembered), each column's text alone,
@@ -58,7 +60,7 @@ except ImportError:  # pragma: no cover - a benchmark, not a test
 import world_cn
 import world_us
 from tracer.columns import phone_anchor
-from realism_data import Dataset, Row, label, run_exports, sample, write_csv
+from realism_data import Dataset, Row, label, run_exports, sample, with_gaps, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -94,7 +96,7 @@ def evaluate(data: Dataset, chosen: list[Row], seed: int, context: bool) -> list
     add("row text, identifier left out (char 1-3 tfidf + LR)", ROW, models.text_model, text)
     person = data.kinds.index("phone")
     add("row text, grouped by person", ROW, models.text_model, text,
-        [(r.donor or r.cells)[person] for r in chosen])
+        with_gaps(chosen, [(r.donor or r.cells)[person] for r in chosen]))
     feats = models.build_features(data, chosen, context)
     cells = np.hstack([feats["cells"][c] for c in range(ncol) if c != idc])
     add("numeric: cells (lengths, digits, values)", ROW, models.numeric_model, cells)
@@ -104,7 +106,8 @@ def evaluate(data: Dataset, chosen: list[Row], seed: int, context: bool) -> list
         add(f"numeric: near-copy within ±{models.MAX_SHIFT + 2} rows", CONTEXT, models.numeric_model, feats["twin"])
     for c in range(ncol):  # a person's column: all of one person's rows on one side (see module doc)
         phone = data.party_phone[c]
-        by = groups if phone is None else [phone_anchor(r.cells[phone]) or r.cells[phone] for r in chosen]
+        by = groups if phone is None else with_gaps(chosen, [phone_anchor(r.cells[phone]) or r.cells[phone]
+                                                              for r in chosen])
         add(f"  {data.header[c]} [{data.kinds[c]}]: text", ROW, models.text_model, [r.cells[c] for r in chosen], by)
     return results
 

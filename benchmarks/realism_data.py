@@ -137,19 +137,47 @@ def window(rows: list, p: int) -> range:
     return range(max(0, p - MAX_SHIFT - 2), min(len(rows), p + MAX_SHIFT + 3))
 
 
+def _finder(parent: dict[str, str]):
+    """``find`` of a union-find over ``parent`` (path halving): groups joined by ``parent[find(a)] = find(b)``."""
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    return find
+
+
 def label(data: Dataset) -> None:
-    """Mark canaries (identifier not in the source) and find each canary's donor."""
+    """Mark canaries (identifier not in the source), find each canary's donor, and group the rows.
+
+    A canary's group joins its donor's record and the gap it sits in (the
+    real record before it): the versions of one shared slot sit in the same
+    gap in every account's export, their identifiers and times drawn from the
+    same narrow range, so pooling the accounts' exports puts several of them
+    in the sample; in different folds, the model would learn the gap's digits
+    from one and recognise the next, which no single export lets anyone do.
+    """
     idc = data.id_column
     by_id = {row[idc]: row for row in data.source}
     data.keys = [[[cell_key(c, k) for c, k in zip(cells, data.kinds)] for cells in rows] for rows in data.exports]
+    parent: dict[str, str] = {}
+    find = _finder(parent)
+
     for e, rows in enumerate(data.exports):
+        gap = None  # the last real record above
         for p, cells in enumerate(rows):
             canary = cells[idc] not in by_id
             row = Row(cells, e, p, canary, group=cells[idc])
             if canary:
                 row.donor = _find_donor(data, e, p, by_id)
                 row.group = row.donor[idc] if row.donor else cells[idc]
+                if gap is not None:
+                    parent[find(row.group)] = find("gap:" + gap)  # its decoys, not the real record
+            else:
+                gap = cells[idc]
             data.rows.append(row)
+    for row in data.rows:
+        row.group = find(row.group)
 
 
 def _find_donor(data: Dataset, e: int, p: int, by_id: dict) -> list[str] | None:
@@ -173,12 +201,25 @@ def sample(data: Dataset, ratio: float, rng: random.Random) -> list[Row]:
     rng.shuffle(real)
     seen, chosen = set(), []
     for r in real:
-        if r.group in seen:
+        record = r.cells[data.id_column]
+        if record in seen:
             continue
-        seen.add(r.group)
+        seen.add(record)
         chosen.append(r)
         if len(chosen) >= ratio * len(canaries):
             break
     rows = canaries + chosen
     rng.shuffle(rows)
     return rows
+
+
+def with_gaps(rows: list[Row], keys: list[str]) -> list[str]:
+    """Groups by ``keys`` (a person), joined for every canary with its own group (its donor, its gap):
+    a person-grouped model must not split one shared slot's versions either (see ``label``)."""
+    parent: dict[str, str] = {}
+    find = _finder(parent)
+
+    for row, key in zip(rows, keys):
+        if row.canary:
+            parent[find("p:" + key)] = find("g:" + row.group)
+    return [find("p:" + key) for key in keys]

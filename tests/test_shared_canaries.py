@@ -244,3 +244,31 @@ def test_innocents_are_calibrated_with_shared_canaries(tmp_path, waybills):
     for pvalues in np.array(innocent).T:  # the shared canaries' own p-value, and the account's
         for alpha in (0.05, 0.01, 0.001):
             assert np.sum(pvalues <= alpha) <= alpha * len(pvalues) + 3 * math.sqrt(alpha * len(pvalues)) + 1
+
+
+def _order_number(text: str) -> int:
+    return int(text.strip().split("-")[-1])
+
+
+def test_a_shared_decoy_fits_its_identifier_and_time_between_its_neighbours(tmp_path, orders, registry):
+    """In an export whose order numbers and times run in order, a shared decoy's are its neighbours' gap's
+    (issue 14: a fresh or misplaced identifier would stand out to a model reading the column alone)."""
+    header, rows = orders
+    write_csv(tmp_path / "orders.csv", header, rows)
+    api.add_account(registry, "a")
+    api.export(registry, tmp_path / "orders.csv", account="a", output=tmp_path / "a.csv")
+    of = shared_decoy_lookup(registry)
+    ids, times = header.index("Order ID"), header.index("Order Date")
+    out = read_csv(tmp_path / "a.csv")[1]
+    checked = 0
+    for p in range(1, len(out) - 1):
+        if of(header, out[p]) is None:
+            continue
+        before, after = out[p - 1], out[p + 1]
+        low, high = _order_number(before[ids]), _order_number(after[ids])
+        if high - low < 2:
+            continue  # no room: the decoy may sit elsewhere, or beside another decoy
+        assert low < _order_number(out[p][ids]) < high
+        assert before[times] <= out[p][times] <= after[times]
+        checked += 1
+    assert checked >= 0.5 * SHARED_RATE * len(rows)

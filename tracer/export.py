@@ -219,8 +219,10 @@ class _Exporter:
     def unused_pool(self) -> dict[str, tuple[str, ...]]:
         return {kind: tuple(n for n in numbers if n not in self.pool_used) for kind, numbers in self.pool.items()}
 
-    def shared_after(self, before: list[str], anchors: RowAnchors, after: list[str] | None) -> list[str] | None:
-        """The shared decoy following ``before``, when a shared slot follows it (see ``shared_canaries``).
+    def shared_after(self, before: list[str], anchors: RowAnchors, after: list[str] | None
+                     ) -> tuple[list[str], list[str]] | None:
+        """The shared decoy following ``before``, when a shared slot follows it (see ``shared_canaries``):
+        as written (marked) and as drawn.
 
         The version is the account's bits at the slot's positions; the decoy
         is drawn from (key, record, version) and the export's rows, so accounts
@@ -249,7 +251,7 @@ class _Exporter:
             self.shared.update(dict.fromkeys(digests, meaning))
             self.shared_rows += 1
             self.fallback |= decoy.fallback
-            return mark_row(self.plan, decoy.row, decoy_anchors, VersionBits(seed), self.length)[0]
+            return mark_row(self.plan, decoy.row, decoy_anchors, VersionBits(seed), self.length)[0], decoy.row
         return None  # the slot stays empty: an erasure for the matcher, never a wrong symbol
 
     def shared_taken(self, digests: list[int], meaning: tuple[str, str, bytes]) -> bool:
@@ -297,9 +299,10 @@ class _Exporter:
             if len(buffer) >= SPOOL_CHUNK:
                 spool.write(np.asarray(buffer, dtype="<i8").tobytes())
                 buffer.clear()
-            if previous is not None:
-                self.write_shared(writer, *previous, row)
+            shared = self.write_shared(writer, *previous, row) if previous is not None else None
             previous = (row, anchors)
+            if pending is not None and shared is not None:
+                pending.before = shared  # the gap's rest: the canary goes after the shared decoy, in order
             if pending is not None and self.takes(pending, row):
                 writer.write_row(self.canary_after(pending.before, row, pending.seed))
                 canaries += 1
@@ -323,10 +326,16 @@ class _Exporter:
         return canaries
 
     def write_shared(self, writer: TableWriter, before: list[str], anchors: RowAnchors, after: list[str] | None
-                     ) -> None:
+                     ) -> list[str] | None:
+        """Write the shared decoy after ``before``, if any; the decoy as drawn, which an account's own
+        canary in the same gap is fitted after (two decoys fitted apart between the same two rows are out
+        of order half the time, and may even draw the same identifier).  The shared decoy comes first and
+        never depends on the account's canary."""
         decoy = self.shared_after(before, anchors, after)
-        if decoy is not None:
-            writer.write_row(decoy)
+        if decoy is None:
+            return None
+        writer.write_row(decoy[0])
+        return decoy[1]
 
     def room(self, canaries: int, index: int) -> bool:
         """Whether one more canary of the account's own keeps every decoy within ``DECOY_SHARE`` of the
