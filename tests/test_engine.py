@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracer import api, engine
+from tracer import api, engine, export_rows
+from tracer.export_rows import SLOT_BELOW
+from tracer.shared_canaries import may_take_slot, record_digest
 from tracer.channels import ALL_SLOTS
 from tracer.channels._cn_regions import CITIES, PROVINCES
 from tracer.errors import TracerError
@@ -167,10 +170,10 @@ def _cell(kind: str):
 ROWS = st.lists(st.tuples(*[_cell(k) for k in KINDS]).map(list), min_size=1, max_size=12)
 
 
-def _reference_rows(plan: MarkPlan, key: Key, rows, bits, uid: bytes):
+def _reference_rows(plan: MarkPlan, key: Key, rows, bits, uid: bytes, canary_below: int = 0, slot_below: int = 0):
     hasher = AnchorHasher(key)
-    out, marked, exposures, counts, phones, seeds = [], 0, [], [], [], b""
-    for row in rows:
+    out, marked, exposures, counts, phones, seeds, at, records = [], 0, [], [], [], b"", [], b""
+    for i, row in enumerate(rows):
         anchors = row_anchors(plan, row, hasher)
         new, n = mark_row(plan, row, anchors, bits, len(bits))
         out.append(new)
@@ -180,20 +183,53 @@ def _reference_rows(plan: MarkPlan, key: Key, rows, bits, uid: bytes):
         phones.append(len(anchors.phones))
         record = b"".join(sorted(a.digest[:8] for a in anchors.all))
         seeds += key.digest("row", uid + record, 16) if anchors.all else bytes(16)
-    return out, marked, exposures, counts, phones, seeds
+        digest = record_digest(key, anchors)
+        draw = lambda d: int.from_bytes(d[:8], "little")  # noqa: E731
+        if digest is not None and (draw(seeds[-16:]) < canary_below or draw(digest) < slot_below):
+            at.append(i)
+            records += digest
+    return out, marked, exposures, counts, phones, seeds, at, records
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=ROWS, secret=st.binary(min_size=32, max_size=32), seed=st.integers(0, 2**32))
-def test_rows_mark_as_the_reference(rows, secret, seed):
+@given(rows=ROWS, secret=st.binary(min_size=32, max_size=32), seed=st.integers(0, 2**32),
+       below=st.tuples(*[st.sampled_from([0, 1, 2**62, 2**63 + 1, 2**64 - 1, 2**64]) for _ in "cs"]))
+def test_rows_mark_as_the_reference(rows, secret, seed, below):
+    """Marked rows, digests, seeds, and which rows may take a decoy (a seed or a record digest under a bound)."""
     key = Key(secret)
     plan = mark_plan(SCHEMA)
     bits = [random.Random(seed).getrandbits(1) for _ in range(97)]
     native_engine = engine.native_engine(key, plan)
-    out, marked, exposures, counts, phones, seeds = native_engine.mark(rows, bytes(bits), b"uid-1")
+    out, marked, exposures, counts, phones, seeds, at, records = native_engine.mark(rows, bytes(bits), b"uid-1", *below)
     import numpy as np
-    got = (out, marked, np.frombuffer(exposures, "<i8").tolist(), list(counts), list(phones), seeds)
-    assert got == _reference_rows(plan, key, rows, bits, b"uid-1")
+    got = (out, marked, np.frombuffer(exposures, "<i8").tolist(), list(counts), list(phones), seeds,
+           np.frombuffer(at, "<u4").tolist(), records)
+    assert got == _reference_rows(plan, key, rows, bits, b"uid-1", *below)
+
+
+def test_the_slot_bound_is_the_exact_float_comparison():
+    """The engine is told an integer bound; a record draw under it is one under the float threshold."""
+    for draw in (SLOT_BELOW - 2, SLOT_BELOW - 1, SLOT_BELOW, SLOT_BELOW + 1, 0, 2**64 - 1):
+        assert may_take_slot(draw.to_bytes(8, "little") + bytes(8)) == (draw < SLOT_BELOW)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=ROWS, secret=st.binary(min_size=32, max_size=32))
+def test_batches_are_the_references(rows, secret):
+    """What the exporter reads of a batch is the same from either engine, candidates and records included
+    (a canary rate of a half, so that some rows are candidates)."""
+    key, plan, bits = Key(secret), mark_plan(SCHEMA), [1, 0] * 40
+    below = 2**63
+    seed_of = lambda anchors: key.digest("row", b"u" + b"".join(sorted(a.digest[:8] for a in anchors.all)), 16) \
+        if anchors.all else None  # noqa: E731
+    wants = lambda seed: seed is not None and int.from_bytes(seed[:8], "little") < below  # noqa: E731
+    reference = export_rows.python_batch(rows, plan, AnchorHasher(key), key, bits, len(bits), seed_of, wants)
+    native, = export_rows.native_batches(rows, engine.native_engine(key, plan), bits, b"u", below, None)
+    for field in ("rows", "marked", "marked_cells", "seeds", "candidates", "records"):
+        assert getattr(native, field) == getattr(reference, field)
+    for field in ("exposures", "counts", "phones", "phone_digests", "phone_ends"):
+        assert getattr(native, field).tolist() == getattr(reference, field).tolist()
+    assert [native.exposure_list(i) for i in range(len(rows))] == [reference.exposure_list(i) for i in range(len(rows))]
 
 
 @settings(max_examples=150, deadline=None)
@@ -274,10 +310,39 @@ def _export(tmp_path: Path, monkeypatch, source: Path, name: str):
     return Path(result.output).read_bytes(), result.rows, result.canaries, result.marked_cells
 
 
+def _entry(registry: Path, export_id: int) -> tuple:
+    """One export's registry entry: its counts, exposure digests, canaries and shared decoys."""
+    with sqlite3.connect(registry) as db:
+        query = lambda sql: sorted(db.execute(sql, (export_id,)).fetchall())  # noqa: E731
+        return (query("SELECT rows, canaries, marked_cells, anchors FROM exports WHERE id = ?"),
+                query("SELECT digest FROM exposure WHERE export_id = ?"),
+                query("SELECT digest, space FROM canaries WHERE export_id = ?"),
+                query("SELECT digest, positions, symbols, record FROM shared_decoys WHERE export_id = ?"))
+
+
 def _both(tmp_path: Path, monkeypatch, source: Path):
+    """Both engines' exports of ``source``: the same file, counts and registry entry."""
     native_export = _export(tmp_path, monkeypatch, source, "native")
     assert native_export == _export(tmp_path, monkeypatch, source, "python")
+    if not isinstance(native_export, str):
+        last = _last_export(tmp_path / "tracer.db")
+        assert _entry(tmp_path / "tracer.db", last - 1) == _entry(tmp_path / "tracer.db", last)
     return native_export
+
+
+def _last_export(registry: Path) -> int:
+    with sqlite3.connect(registry) as db:
+        return db.execute("SELECT max(id) FROM exports").fetchone()[0]
+
+
+@pytest.mark.parametrize("fixture", ["waybills", "orders"])
+def test_exports_fill_bounded_memory_identically(tmp_path, monkeypatch, fixture):
+    """With the e-mails and phone counts remembered in a few hundred entries, both memories are cleared
+    many times within a batch: both engines still write the same file and registry entry."""
+    from tracer import export
+    monkeypatch.setattr(export, "KNOWN_LIMIT", 300)
+    monkeypatch.setattr(export, "PHONE_COUNT_LIMIT", 500)
+    _both(tmp_path, monkeypatch, FIXTURES / f"{fixture}.csv")
 
 
 @pytest.mark.parametrize("fixture", ["waybills", "orders", "foreign_waybills", "foreign_orders"])

@@ -37,7 +37,8 @@ from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
-from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_at, version_seed
+from .export_rows import Batch, native_batches, python_batch
+from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_for, version_seed
 from .tables import TableFormat, TableWriter, open_table
 from .tables.base import kind_for, skip_words, writable_kind
 
@@ -69,36 +70,6 @@ class ExportResult:
         out = asdict(self)
         del out["shared_canaries"]
         return out
-
-
-class _Known:
-    """An anchor known by its exposure digest, which is its keyed digest's first 8 bytes."""
-
-    __slots__ = ("exposure", "digest")
-
-    def __init__(self, exposure: int):
-        self.exposure = exposure
-        self.digest = exposure.to_bytes(8, "little", signed=True)
-
-
-class _Exposed:
-    """A row's anchors as the native engine reports them: their exposure digests, phones first.
-
-    What the exporter's per-row bookkeeping reads of ``RowAnchors``: ``all``,
-    ``phones``, ``by_column`` (only whether there is any) and each anchor's
-    ``exposure`` and ``digest[:8]`` (the shared slot's record digest).  The
-    differential tests export with both engines, so a new use of anything
-    else shows there."""
-
-    __slots__ = ("all", "phones")
-
-    def __init__(self, exposures: list[int], phones: int):
-        self.all = [_Known(e) for e in exposures]
-        self.phones = self.all[:phones]
-
-    @property
-    def by_column(self) -> list[_Known]:
-        return self.all
 
 
 @dataclass
@@ -155,16 +126,27 @@ class _Exporter:
     def wants_canary(self, seed: bytes | None) -> bool:
         return seed is not None and int.from_bytes(seed[:8], "little") < CANARY_THRESHOLD
 
-    def remember(self, row: list[str], anchors: RowAnchors) -> None:
-        """Keep the row among the recent ones, and count its phones (a shop's phone repeats)."""
-        self.recent.append(row)
-        if len(self.known) >= KNOWN_LIMIT:
-            self.known.clear()
-        self.known.update(row[i].strip().lower() for i in self.known_columns)
-        if len(self.phone_counts) >= PHONE_COUNT_LIMIT:
-            self.phone_counts.clear()
-        for anchor in anchors.phones:
-            self.phone_counts[anchor.exposure] += 1
+    def remember(self, batch: Batch, start: int, stop: int) -> None:
+        """Keep rows ``start`` to ``stop`` of ``batch`` among the recent ones, and count their phones (a shop's
+        phone repeats): a stretch at once when neither bounded memory can fill within it, else row by row."""
+        rows = batch.rows[start:stop]
+        self.recent.extend(rows[-RECENT:])
+        columns = self.known_columns
+        if columns and len(self.known) + len(columns) * len(rows) < KNOWN_LIMIT:
+            self.known.update([row[i].strip().lower() for row in rows for i in columns])
+        elif columns:
+            for row in rows:
+                if len(self.known) >= KNOWN_LIMIT:
+                    self.known.clear()
+                self.known.update(row[i].strip().lower() for i in columns)
+        phones = batch.phone_list(start, stop)
+        if len(self.phone_counts) + len(phones) < PHONE_COUNT_LIMIT:
+            self.phone_counts.update(phones)
+            return
+        for i in range(start, stop):
+            if len(self.phone_counts) >= PHONE_COUNT_LIMIT:
+                self.phone_counts.clear()
+            self.phone_counts.update(batch.phone_list(i, i + 1))
 
     def repeats(self, phone: str) -> bool:
         text = phone_anchor(phone)
@@ -219,7 +201,7 @@ class _Exporter:
     def unused_pool(self) -> dict[str, tuple[str, ...]]:
         return {kind: tuple(n for n in numbers if n not in self.pool_used) for kind, numbers in self.pool.items()}
 
-    def shared_after(self, before: list[str], anchors: RowAnchors, after: list[str] | None
+    def shared_after(self, before: list[str], record: bytes, exposures: list[int], after: list[str] | None
                      ) -> tuple[list[str], list[str]] | None:
         """The shared decoy following ``before``, when a shared slot follows it (see ``shared_canaries``):
         as written (marked) and as drawn.
@@ -233,12 +215,12 @@ class _Exporter:
         def gap() -> float | None:
             return gap_weight(self.schema, self.recent, before, after) if after is not None else None
 
-        slot = slot_at(self.key, anchors, gap, self.length)
+        slot = slot_for(self.key, record, gap, self.length)
         if slot is None:
             return None
         version = slot.version(self.bits)
         seed = version_seed(self.key, slot, version)
-        meaning = encode_meaning(slot, version, [a.exposure for a in anchors.all])
+        meaning = encode_meaning(slot, version, exposures)
         for attempt in range(CANARY_ATTEMPTS):
             fits = attempt < CANARY_ATTEMPTS // 2
             decoy = draw_version(self.schema, Donors(self.donor_rows(), before, after if fits else None,
@@ -286,52 +268,74 @@ class _Exporter:
 
     def run(self, rows: Iterator[list[str]], head_complete: bool, head: list[list[str]],
             writer: TableWriter, spool) -> int:
-        """Mark and write every row; a triggered row is followed by a canary, built once its successor is known."""
-        forced = self._forced_canary(head) if head_complete else None
-        self.head = head[:RECENT]
-        buffer: list[int] = []
-        canaries = 0
-        pending: _Pending | None = None  # a canary waiting for its gap
-        previous: tuple[list[str], RowAnchors] | None = None  # the row before, which a shared slot may follow
-        marked_rows = self._python_rows(rows) if self.native is None else self._native_rows(rows)
-        for index, (row, marked, anchors, seed) in enumerate(marked_rows):
-            buffer.extend(a.exposure for a in anchors.all)
-            if len(buffer) >= SPOOL_CHUNK:
-                spool.write(np.asarray(buffer, dtype="<i8").tobytes())
-                buffer.clear()
-            shared = self.write_shared(writer, *previous, row) if previous is not None else None
-            previous = (row, anchors)
-            if pending is not None and shared is not None:
-                pending.before = shared  # the gap's rest: the canary goes after the shared decoy, in order
-            if pending is not None and self.takes(pending, row):
-                writer.write_row(self.canary_after(pending.before, row, pending.seed))
-                canaries += 1
-                pending = None
-            self.remember(row, anchors)
-            writer.write_row(marked)
-            self.rows = index + 1
-            if pending is not None:
-                pending.before = row  # not this gap: the next one is tried
-                continue
-            if (self.wants_canary(seed) and self.room(canaries, index)) or index == forced:
-                seed = seed or self.key.digest("row", self.account.uid, 16)
-                pending = _Pending(row, seed, random.Random(seed + b"gap"))
-        if previous is not None:
-            self.write_shared(writer, *previous, None)
-        if pending is not None:
-            writer.write_row(self.canary_after(pending.before, None, pending.seed))
-            canaries += 1
-        if buffer:
-            spool.write(np.asarray(buffer, dtype="<i8").tobytes())
-        return canaries
+        """Mark and write every row; a triggered row is followed by a canary, built once its successor is known.
 
-    def write_shared(self, writer: TableWriter, before: list[str], anchors: RowAnchors, after: list[str] | None
-                     ) -> list[str] | None:
-        """Write the shared decoy after ``before``, if any; the decoy as drawn, which an account's own
-        canary in the same gap is fitted after (two decoys fitted apart between the same two rows are out
-        of order half the time, and may even draw the same identifier).  The shared decoy comes first and
-        never depends on the account's canary."""
-        decoy = self.shared_after(before, anchors, after)
+        Only rows that may be followed by a decoy (a batch's ``candidates``), the row after each and the rows
+        a pending canary waits over are handled one by one (``step``); the stretches between are written and
+        remembered whole."""
+        self.forced = self._forced_canary(head) if head_complete else None
+        self.head = head[:RECENT]
+        self.decoys = 0
+        self.pending: _Pending | None = None  # a canary waiting for its gap
+        self.previous: tuple[list[str], bytes, list[int]] | None = None  # a candidate row, which a shared slot may follow
+        for batch in self._batches(rows):
+            spool.write(batch.exposures.astype("<i8", copy=False).tobytes())
+            self.marked_cells += batch.marked_cells
+            base, n = self.rows, len(batch.rows)
+            events = batch.candidates + ([self.forced - base] if self.forced is not None and
+                                         base <= self.forced < base + n else [])
+            events = iter(sorted(set(events)) + [n])
+            event = next(events)
+            i = 0
+            while i < n:
+                if self.pending is None and self.previous is None and i < event:
+                    writer.write_rows(batch.marked[i:event])
+                    self.remember(batch, i, event)
+                    self.rows = base + event
+                    i = event
+                    continue
+                if i == event:
+                    event = next(events)
+                self.step(batch, i, writer)
+                i += 1
+        if self.previous is not None:
+            self.write_shared(writer, self.previous, None)
+        if self.pending is not None:
+            writer.write_row(self.canary_after(self.pending.before, None, self.pending.seed))
+            self.decoys += 1
+        return self.decoys
+
+    def step(self, batch: Batch, i: int, writer: TableWriter) -> None:
+        """Row ``i`` of ``batch``: the shared decoy after the row before, a pending canary, the row itself."""
+        row, index = batch.rows[i], self.rows
+        pending = self.pending
+        shared = self.write_shared(writer, self.previous, row) if self.previous is not None else None
+        record = batch.records.get(i)
+        self.previous = (row, record, batch.exposure_list(i)) if record is not None else None
+        if pending is not None and shared is not None:
+            pending.before = shared  # the gap's rest: the canary goes after the shared decoy, in order
+        if pending is not None and self.takes(pending, row):
+            writer.write_row(self.canary_after(pending.before, row, pending.seed))
+            self.decoys += 1
+            self.pending = pending = None
+        self.remember(batch, i, i + 1)
+        writer.write_row(batch.marked[i])
+        self.rows = index + 1
+        if pending is not None:
+            pending.before = row  # not this gap: the next one is tried
+            return
+        seed = batch.seed(i)
+        if (self.wants_canary(seed) and self.room(self.decoys, index)) or index == self.forced:
+            seed = seed or self.key.digest("row", self.account.uid, 16)
+            self.pending = _Pending(row, seed, random.Random(seed + b"gap"))
+
+    def write_shared(self, writer: TableWriter, previous: tuple[list[str], bytes, list[int]],
+                     after: list[str] | None) -> list[str] | None:
+        """Write the shared decoy after ``previous`` (its row, record digest and exposure digests), if any;
+        the decoy as drawn, which an account's own canary in the same gap is fitted after (two decoys fitted
+        apart between the same two rows are out of order half the time, and may even draw the same
+        identifier).  The shared decoy comes first and never depends on the account's canary."""
+        decoy = self.shared_after(*previous, after)
         if decoy is None:
             return None
         writer.write_row(decoy[0])
@@ -343,32 +347,14 @@ class _Exporter:
         wait: shared slots must be the same for every account exporting the records."""
         return canaries == 0 or canaries + self.shared_rows + 1 <= DECOY_SHARE * (index + 1)
 
-    def _python_rows(self, rows: Iterator[list[str]]) -> Iterator[tuple]:
-        """The reference: each row with its marked copy, its anchors and its seed."""
-        for row in rows:
-            anchors = row_anchors(self.plan, row, self.hasher)
-            marked, cells = mark_row(self.plan, row, anchors, self.bits, self.length)
-            self.marked_cells += cells
-            yield row, marked, anchors, self.row_seed(anchors)
-
-    def _native_rows(self, rows: Iterator[list[str]]) -> Iterator[tuple]:
-        """What ``_python_rows`` yields, computed by the native engine a batch at a time (the
-        anchors as their exposure digests: see ``_Exposed``)."""
-        bits = bytes(self.bits)
-        for batch in batches(rows):
-            try:
-                out, cells, exposures, counts, phones, seeds = self.native.mark(batch, bits, self.account.uid)
-            except UnicodeEncodeError:  # a lone surrogate (from a JSON escape) has no UTF-8: the reference marks it
-                yield from self._python_rows(batch)
-                continue
-            self.marked_cells += cells
-            exposures = np.frombuffer(exposures, dtype="<i8").tolist()
-            at = 0
-            for i, row in enumerate(batch):
-                count = counts[i]
-                anchors = _Exposed(exposures[at:at + count], phones[i])
-                at += count
-                yield row, out[i], anchors, seeds[16 * i:16 * i + 16] if count else None
+    def _batches(self, rows: Iterator[list[str]]) -> Iterator[Batch]:
+        """The rows a batch at a time, from the native engine or the Python reference."""
+        def reference(batch: list[list[str]]) -> Batch:
+            return python_batch(batch, self.plan, self.hasher, self.key, self.bits, self.length,
+                                self.row_seed, self.wants_canary)
+        if self.native is None:
+            return map(reference, batches(rows))
+        return native_batches(rows, self.native, self.bits, self.account.uid, CANARY_THRESHOLD, reference)
 
     def takes(self, pending: "_Pending", after: list[str]) -> bool:
         """Whether the pending canary goes between its row and ``after``: with a probability

@@ -69,7 +69,19 @@ def record_digest(key: Key, anchors: RowAnchors) -> bytes | None:
 
 
 def slot_at(key: Key, anchors: RowAnchors, gap: Callable[[], float | None], length: int) -> Slot | None:
-    """The shared slot after this record, if it has one.
+    """The shared slot after this record, if it has one (see ``slot_for``)."""
+    record = record_digest(key, anchors)
+    return None if record is None else slot_for(key, record, gap, length)
+
+
+def may_take_slot(record: bytes) -> bool:
+    """Whether a record could have a slot after it for some gap: the rest never has one, whatever
+    their gaps (the exporter looks closer only at these, ~``SHARED_RATE * GAP_SPREAD`` of them)."""
+    return int.from_bytes(record[:8], "little") < SHARED_THRESHOLD * GAP_SPREAD
+
+
+def slot_for(key: Key, record: bytes, gap: Callable[[], float | None], length: int) -> Slot | None:
+    """The shared slot after the record whose ``record_digest`` is ``record``, if it has one.
 
     Chosen with probability ``SHARED_RATE`` times the gap's weight ``gap()``
     (capped), the gap to the next row as ``canaries.gap_weight`` measures it
@@ -78,12 +90,9 @@ def slot_at(key: Key, anchors: RowAnchors, gap: Callable[[], float | None], leng
     (their neighbours' gaps look like everyone's).  Key and records only: the
     account never enters, so every account exporting the record has the slot.
     """
-    record = record_digest(key, anchors)
-    if record is None:
+    if not may_take_slot(record):
         return None
     draw = int.from_bytes(record[:8], "little")
-    if draw >= SHARED_THRESHOLD * GAP_SPREAD:
-        return None
     weight = gap()
     if draw >= SHARED_THRESHOLD * (1.0 if weight is None else min(weight, GAP_SPREAD)):
         return None

@@ -10,6 +10,7 @@
 pub mod anchors;
 pub mod cn;
 pub mod en;
+pub mod export_io;
 pub mod rows;
 pub mod simple;
 pub mod site;

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::anchors::{id_anchor, phone_anchor, AnchorText};
+use crate::export_io::{record_digest, Candidates};
 use crate::rows::{embed, exposure, word, CellPlan, Hasher, Plan, RowAnchors};
 use crate::site::{Found, Site};
 use crate::slots::{slot_index, Slots, NAMES};
@@ -112,23 +113,31 @@ impl Engine {
     /// Mark a batch for one account: (marked rows, marked cells, exposure digests as
     /// little-endian int64 (every anchor, row by row), anchors per row (uint8), phones
     /// per row (uint8, the first anchors of their row), row seeds (16 bytes a row, zero
-    /// where the row has no anchor)).
+    /// where the row has no anchor), candidate rows (uint32) and their record digests (16 bytes
+    /// each): see `export_io::Candidates` for `canary_below` and `slot_below`).
+    #[pyo3(signature = (rows, bits, uid, canary_below=0, slot_below=0))]
     fn mark<'py>(
         &mut self,
         py: Python<'py>,
         rows: &Bound<'py, PyList>,
         bits: &[u8],
         uid: &[u8],
+        canary_below: u128,
+        slot_below: u128,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let length = bits.len();
         let out_rows = PyList::empty(py);
         let (mut exposures, mut counts, mut phones, mut seeds) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut marked = 0usize;
-        for row in rows.iter() {
+        let mut candidates = Candidates::default();
+        for (r, row) in rows.iter().enumerate() {
             let row = row.downcast::<PyList>()?;
             let anchors = self.anchors(py, row)?;
             put_exposures(&mut exposures, &mut counts, &mut phones, &anchors);
-            seeds.extend_from_slice(&anchors.seed(self.hasher.secret(), uid).unwrap_or([0u8; 16]));
+            let seed = anchors.seed(self.hasher.secret(), uid);
+            let record = record_digest(self.hasher.secret(), &anchors);
+            candidates.consider(r as u32, seed.as_ref(), record.as_ref(), canary_below, slot_below);
+            seeds.extend_from_slice(&seed.unwrap_or([0u8; 16]));
             let out = row.get_slice(0, row.len());
             for cell_plan in &self.plan.cells {
                 let Some(anchor) = anchors.of(cell_plan.anchor) else { continue };
@@ -164,6 +173,8 @@ impl Engine {
                 PyBytes::new(py, &counts).into_any(),
                 PyBytes::new(py, &phones).into_any(),
                 PyBytes::new(py, &seeds).into_any(),
+                PyBytes::new(py, &candidates.rows).into_any(),
+                PyBytes::new(py, &candidates.records).into_any(),
             ],
         )
     }

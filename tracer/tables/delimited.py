@@ -113,6 +113,7 @@ class DelimitedWriter:
                 lineterminator=fmt.lineterminator,
             )
             self.write_row = writer.writerow
+            self.write_rows = writer.writerows
         else:
             self._delimiter, self._end = fmt.delimiter, fmt.lineterminator
             self.write_row = self._write_split

@@ -61,6 +61,22 @@ class TableWriter:
         except _WRITE_ERRORS as exc:
             raise output_error(self.path, f"cannot write row: {exc}") from None
 
+    def write_rows(self, rows: list[list[str]]) -> None:
+        """Write rows as ``write_row`` writes each, the same bytes (the csv module's ``writerows`` for text)."""
+        if not set(map(len, rows)) <= {len(self.columns)}:
+            for row in rows:
+                self.write_row(row)  # the first wrong row's error, after the rows before it
+            return
+        write = getattr(self._impl, "write_rows", None)
+        try:
+            if write is None:
+                for row in rows:
+                    self._impl.write_row(row)
+            else:
+                write(rows)
+        except _WRITE_ERRORS as exc:
+            raise output_error(self.path, f"cannot write row: {exc}") from None
+
     def close(self) -> None:
         """Flush and fsync the file; closing twice is harmless."""
         if self._closed:

@@ -1,0 +1,70 @@
+//! What an export asks of each row beyond its marks: whether the row may be
+//! followed by a decoy.  The exporter looks at a row in Python only when it
+//! may: when its account seed is under the canary rate, or when its record
+//! digest (`shared_canaries.record_digest`, no account in it) is under the
+//! highest shared-slot rate any gap can give.  Every other row is written,
+//! spooled and remembered a batch at a time (`tracer/export_rows.py`).
+
+use crate::rows::RowAnchors;
+
+/// `Key.digest(domain, data, 16)`: keyed BLAKE2b in the `tracer.<domain>` domain.
+pub fn keyed16(secret: &[u8], personal: &[u8], data: &[u8]) -> [u8; 16] {
+    let hash = blake2b_simd::Params::new().hash_length(16).key(secret).personal(personal).hash(data);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(hash.as_bytes());
+    out
+}
+
+/// `shared_canaries.record_digest`: the record's anchors (their first 8 bytes, sorted), keyed
+/// in `tracer.sh.slot`; None without anchors.
+pub fn record_digest(secret: &[u8], anchors: &RowAnchors) -> Option<[u8; 16]> {
+    if anchors.by_column.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<&[u8]> = anchors.by_column.iter().map(|(_, d)| &d[..8]).collect();
+    parts.sort();
+    Some(keyed16(secret, b"tracer.sh.slot", &parts.concat()))
+}
+
+fn draw(digest: &[u8; 16]) -> u128 {
+    u64::from_le_bytes(digest[..8].try_into().unwrap()) as u128
+}
+
+/// The rows of a batch that may be followed by a decoy, and the record digest of each.
+#[derive(Default)]
+pub struct Candidates {
+    pub rows: Vec<u8>,    // row indices in the batch, uint32 little-endian
+    pub records: Vec<u8>, // 16 bytes per candidate: its record digest
+}
+
+impl Candidates {
+    /// Row `index` is a candidate when its seed's draw is under `canary_below` or its record's
+    /// under `slot_below` (rows without anchors never are).
+    pub fn consider(&mut self, index: u32, seed: Option<&[u8; 16]>, record: Option<&[u8; 16]>,
+                    canary_below: u128, slot_below: u128) {
+        let (Some(seed), Some(record)) = (seed, record) else { return };
+        if draw(seed) < canary_below || draw(record) < slot_below {
+            self.rows.extend_from_slice(&index.to_le_bytes());
+            self.records.extend_from_slice(record);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_under_either_bound_is_a_candidate() {
+        let anchors = RowAnchors::new(vec![(0, [7u8; 64])], 1);
+        let record = record_digest(b"k", &anchors).unwrap();
+        let seed = [0xffu8; 16];
+        let mut found = Candidates::default();
+        found.consider(3, Some(&seed), Some(&record), 0, 0);
+        assert!(found.rows.is_empty());
+        found.consider(4, Some(&seed), Some(&record), 0, draw(&record) + 1);
+        found.consider(5, Some(&[0u8; 16]), Some(&record), 1, 0);
+        assert_eq!(found.rows, [4u32.to_le_bytes(), 5u32.to_le_bytes()].concat());
+        assert_eq!(found.records.len(), 32);
+    }
+}

@@ -1,0 +1,70 @@
+"""The exporter handles the rows no decoy can follow a stretch at a time: the same as one by one.
+
+``_Exporter.remember`` keeps the recent rows, the real e-mails (so that no
+canary takes one) and the phone counts (a shop's phone repeats), each in
+bounded memory that is cleared when full.  A stretch is remembered at once
+only when no bound can fill within it; these tests cut rows into stretches
+anywhere, with bounds small enough to fill, and compare with row by row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracer import export
+from tracer.canaries import RECENT
+from tracer.columns import Column, Schema
+from tracer.export_rows import python_batch
+from tracer.keys import Key
+from tracer.marks import AnchorHasher, mark_plan
+
+KINDS = ("id", "phone", "email", "phone", "email")
+SCHEMA = Schema(tuple(Column(i, f"c{i}", kind, None, 1.0, "values") for i, kind in enumerate(KINDS)))
+PHONES = st.sampled_from(["13800138000", "13900139000", "13700137000", "", "x", "+86 138 0013 8001"])
+EMAILS = st.sampled_from(["a@b.cn", " A@B.cn", "c@d.com", "", "e@f.org"])
+ROWS = st.lists(st.tuples(st.from_regex(r"SF[0-9]{10}", fullmatch=True), PHONES, EMAILS, PHONES, EMAILS).map(list),
+                min_size=1, max_size=3 * RECENT // 2)
+
+
+def _batch(rows):
+    key = Key(bytes(32))
+    return python_batch(rows, mark_plan(SCHEMA), AnchorHasher(key), key, [0, 1] * 8, 16,
+                        lambda anchors: None, lambda seed: False)
+
+
+def _memory():
+    return SimpleNamespace(recent=deque(maxlen=RECENT), known=set(), known_columns=[2, 4], phone_counts=Counter())
+
+
+def _state(memory):
+    return list(memory.recent), memory.known, memory.phone_counts
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=ROWS, cuts=st.lists(st.integers(0, 3 * RECENT // 2), max_size=6),
+       known_limit=st.integers(1, 8), phone_limit=st.integers(1, 8))
+def test_remembering_stretches_is_remembering_each_row(rows, cuts, known_limit, phone_limit):
+    batch = _batch(rows)
+    bounds = sorted({0, len(rows), *[c for c in cuts if c <= len(rows)]})
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(export, "KNOWN_LIMIT", known_limit)
+        monkeypatch.setattr(export, "PHONE_COUNT_LIMIT", phone_limit)
+        by_stretch, by_row = _memory(), _memory()
+        for start, stop in zip(bounds, bounds[1:]):
+            export._Exporter.remember(by_stretch, batch, start, stop)
+        for i in range(len(rows)):
+            export._Exporter.remember(by_row, batch, i, i + 1)
+    assert _state(by_stretch) == _state(by_row)
+
+
+def test_phones_are_counted_per_row_in_a_stretch():
+    rows = [["SF0000000001", "13800138000", "", "13800138000", ""], ["SF0000000002", "138 0013 8000", "", "", ""]]
+    memory = _memory()
+    export._Exporter.remember(memory, _batch(rows), 0, 2)
+    assert sorted(memory.phone_counts.values()) == [3]
+    assert list(memory.recent) == rows

@@ -1,0 +1,107 @@
+"""An export's rows a batch at a time, from either engine, with the few rows that may take a decoy named.
+
+Most rows of an export are only marked, written, spooled and remembered; a
+row is looked at alone only when a decoy may follow it: its account seed is
+under the canary rate (``wants``), or its record digest could take a shared
+slot for some gap (``shared_canaries.may_take_slot``), about 2.5% of rows
+together.  A ``Batch`` says which rows those are, so the exporter handles the
+rest a stretch at a time (``_Exporter.run``).  The native engine computes it
+all per batch (``engine/src/export_io.rs``); the Python reference computes the
+same per row, and the two give the same batches (``tests/test_engine.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import batches
+from .keys import Key
+from .marks import AnchorHasher, MarkPlan, mark_row, row_anchors
+from .shared_canaries import GAP_SPREAD, SHARED_THRESHOLD, may_take_slot, record_digest
+
+SLOT_BELOW = math.ceil(SHARED_THRESHOLD * GAP_SPREAD)  # a record draw under it may take a slot (exact for ints)
+
+
+@dataclass
+class Batch:
+    """Rows as read, their marked copies, and what the exporter needs of their anchors."""
+
+    rows: list[list[str]]
+    marked: list[list[str]]
+    marked_cells: int
+    exposures: np.ndarray  # int64: every anchor's exposure digest, row by row, phones first in a row
+    counts: np.ndarray  # anchors per row
+    phones: np.ndarray  # phone anchors per row (its first anchors)
+    seeds: bytes  # 16 bytes a row: the account's row seed (zeros where the row has no anchor)
+    candidates: list[int]  # rows that may be followed by a decoy, in order
+    records: dict[int, bytes]  # each candidate's record digest (shared_canaries.record_digest)
+
+    def __post_init__(self):
+        self.ends = np.cumsum(self.counts, dtype=np.int64)
+        phone_at = np.repeat(self.ends - self.counts, self.phones)
+        phone_at += np.arange(len(phone_at)) - np.repeat(np.cumsum(self.phones) - self.phones, self.phones)
+        self.phone_digests = self.exposures[phone_at]
+        self.phone_ends = np.concatenate(([0], np.cumsum(self.phones, dtype=np.int64)))
+
+    def seed(self, i: int) -> bytes | None:
+        return self.seeds[16 * i:16 * i + 16] if self.counts[i] else None
+
+    def exposure_list(self, i: int) -> list[int]:
+        """Row ``i``'s exposure digests, phones first."""
+        return self.exposures[self.ends[i] - self.counts[i]:self.ends[i]].tolist()
+
+    def phone_list(self, start: int, stop: int) -> list[int]:
+        """The phone exposure digests of rows ``start`` to ``stop``, row by row."""
+        return self.phone_digests[self.phone_ends[start]:self.phone_ends[stop]].tolist()
+
+
+def python_batches(rows: Iterable[list[str]], plan: MarkPlan, hasher: AnchorHasher, key: Key, bits: list[int],
+                   length: int, row_seed: Callable, wants: Callable[[bytes | None], bool]) -> Iterator[Batch]:
+    """The reference: each row's anchors, marks and seed as ``marks`` computes them."""
+    for batch in batches(rows):
+        yield python_batch(batch, plan, hasher, key, bits, length, row_seed, wants)
+
+
+def python_batch(batch: list[list[str]], plan: MarkPlan, hasher: AnchorHasher, key: Key, bits: list[int],
+                 length: int, row_seed: Callable, wants: Callable[[bytes | None], bool]) -> Batch:
+    marked, exposures, counts, phones, seeds, candidates, records = [], [], [], [], [], [], {}
+    cells = 0
+    for i, row in enumerate(batch):
+        anchors = row_anchors(plan, row, hasher)
+        out, marked_here = mark_row(plan, row, anchors, bits, length)
+        marked.append(out)
+        cells += marked_here
+        exposures += [a.exposure for a in anchors.all]
+        counts.append(len(anchors.all))
+        phones.append(len(anchors.phones))
+        seed = row_seed(anchors)
+        seeds.append(seed or bytes(16))
+        record = record_digest(key, anchors)
+        if record is not None and (wants(seed) or may_take_slot(record)):
+            candidates.append(i)
+            records[i] = record
+    return Batch(batch, marked, cells, np.array(exposures, dtype=np.int64), np.array(counts, dtype=np.int64),
+                 np.array(phones, dtype=np.int64), b"".join(seeds), candidates, records)
+
+
+def native_batches(rows: Iterable[list[str]], native, bits: list[int], uid: bytes, canary_below: int,
+                   reference: Callable[[list[list[str]]], Batch]) -> Iterator[Batch]:
+    """What ``python_batches`` yields, computed by the native engine a batch at a time;
+    ``reference`` makes a batch the engine cannot take (a lone surrogate has no UTF-8)."""
+    bits = bytes(bits)
+    for batch in batches(rows):
+        try:
+            out, cells, exposures, counts, phones, seeds, at, records = native.mark(
+                batch, bits, uid, canary_below, SLOT_BELOW)
+        except UnicodeEncodeError:
+            yield reference(batch)
+            continue
+        at = np.frombuffer(at, dtype="<u4").tolist()
+        yield Batch(batch, out, cells, np.frombuffer(exposures, dtype="<i8"),
+                    np.frombuffer(counts, dtype=np.uint8).astype(np.int64),
+                    np.frombuffer(phones, dtype=np.uint8).astype(np.int64), seeds, at,
+                    {i: records[16 * k:16 * k + 16] for k, i in enumerate(at)})
