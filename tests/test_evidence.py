@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import tracemalloc
 
-from tracer.evidence import Evidence, LeakedRow
+from tracer.evidence import Evidence
+from tracer.leak_batch import LeakBatch
 
 
 class FakeRegistry:
@@ -24,13 +25,15 @@ class FakeRegistry:
         return {e: 7 for e in export_ids}
 
 
-def leaked_rows(n: int, seed: int = 1) -> list[LeakedRow]:
+def batch_of(digests: list[tuple[int, ...]], marks: list[list[tuple[int, int, int]]]) -> LeakBatch:
+    """Rows of 'leak.csv': each row's anchor digests, and its marks as (position, symbol, stream)."""
+    return LeakBatch.of_rows("leak.csv", 1, [("cell",) * 4] * len(digests), ("a", "b", "c", "d"), digests, marks)
+
+
+def leaked_rows(n: int, seed: int = 1) -> LeakBatch:
     rng = random.Random(seed)
-    return [
-        LeakedRow((rng.getrandbits(63),), [(rng.randrange(4096), rng.randrange(2), s) for s in range(6)],
-                  "leak.csv", i + 1, ("cell",) * 4, ("a", "b", "c", "d"))
-        for i in range(n)
-    ]
+    return batch_of([(rng.getrandbits(63),) for _ in range(n)],
+                    [[(rng.randrange(4096), rng.randrange(2), s) for s in range(6)] for _ in range(n)])
 
 
 def peak_while_absorbing(rows: int) -> tuple[int, Evidence]:
@@ -41,7 +44,7 @@ def peak_while_absorbing(rows: int) -> tuple[int, Evidence]:
     batch = leaked_rows(2000)  # one batch, fed again and again: only the summed state can grow
     tracemalloc.start()
     tracemalloc.reset_peak()
-    for _ in range(rows // len(batch)):
+    for _ in range(rows // batch.size):
         evidence.absorb(registry, batch, 1)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -59,8 +62,7 @@ def test_memory_does_not_grow_with_rows():
 def test_marks_are_kept_once_per_position_and_symbol():
     evidence = Evidence()
     evidence.stream(("leak.csv", 0, "slot"))
-    rows = [LeakedRow((i,), [(5, 1, 0), (9, i % 2, 0)], "leak.csv", i + 1, (), ()) for i in range(10)]
-    evidence.absorb(FakeRegistry(), rows, 1)
+    evidence.absorb(FakeRegistry(), batch_of([(i,) for i in range(10)], [[(5, 1, 0), (9, i % 2, 0)] for i in range(10)]), 1)
     positions, symbols = evidence.observed(7, erased=[])
     # position 9 was read as 0 and as 1: no symbol can be trusted there
     assert positions.tolist() == [5] and symbols.tolist() == [1]
@@ -74,5 +76,5 @@ def test_rows_nobody_received_judge_no_channel():
 
     evidence = Evidence()
     evidence.stream(("leak.csv", 0, "slot"))
-    evidence.absorb(Nobody(), [LeakedRow((i,), [(i, 0, 0)], "leak.csv", i + 1, (), ()) for i in range(50)], 1)
+    evidence.absorb(Nobody(), batch_of([(i,) for i in range(50)], [[(i, 0, 0)] for i in range(50)]), 1)
     assert evidence.rows == 50 and evidence.readings == [0] and not evidence.accounts()

@@ -258,7 +258,7 @@ def test_masking_rules():
 
 def test_a_leak_file_gone_since_the_match_only_loses_its_preview(tmp_path):
     from tracer.columns import Column, Schema
-    from tracer.evidence import LeakFile
+    from tracer.leak_file import LeakFile
 
     schema = Schema((Column(0, "phone", "phone", None, 1.0, "header"),))
     verdict = fake_verdict([("alice", 0.5)])

@@ -121,6 +121,7 @@ class Verdict:
     registry_id: str = ""  # which registry judged: the report names it
     pool_canaries: list = field(default_factory=list)  # canary-pool numbers found: evidence, no p-value
     unread: list = field(default_factory=list)  # tables.sources.Unread: files of folders and archives left out
+    engine: str = ""  # which row engine read the leaks: 'native', 'python', or 'native+python' (some batches each)
 
     @property
     def suspects(self) -> list[Suspect]:
@@ -138,6 +139,7 @@ class Verdict:
             "files": [f.as_json() for f in self.files],
             "pool_canaries": self.pool_canaries,
             "unread": [u.as_json() for u in self.unread],
+            "engine": self.engine,
         }
 
 

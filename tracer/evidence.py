@@ -16,83 +16,30 @@ of one column of one leak file):
   marks (a cleaning can leave marks read with wrong symbols, and those must
   not drown what the decoys show); its row is not read for marks.
 
-Rows are taken in batches of ``LOOKUP_ROWS``: their anchors are looked up in
-the registry together, the batch is summed in, and dropped.
+Rows are taken in batches of ``LOOKUP_ROWS`` (a ``leak_batch.LeakBatch`` of
+arrays, whichever engine read them): their anchors are looked up in the
+registry together, the batch is summed in with numpy, a loop per distinct
+receiver group and stream rather than per row, and dropped.
 """
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from .canary_pool import POOL_SPACE
 from .channels import ALL_SLOTS
-from .columns import Schema
+from .leak_batch import (FirstSeen, LeakBatch, contains, distinct, distinct_pairs, pairs_array, row_intersections,
+                         same_sets)
+from .leak_file import LeakFile
 from .registry import Registry
 from .shared_canaries import decode_meaning
-from .tables.base import SKIP_CAUSES, skip_words
 
 LOOKUP_ROWS = 2000  # rows whose anchors are looked up in the registry together
 COMPACT_AT = 1 << 14  # codes buffered per (group, stream) before they are made distinct
-
-
-@dataclass(frozen=True)
-class LeakFile:
-    path: str
-    sha256: str
-    size: int
-    rows: int
-    ragged: int
-    schema: Schema
-    skipped: dict[str, int] = field(default_factory=dict)  # cause (SKIP_CAUSES) -> lines or rows skipped
-    archive: tuple[str, str, str] | None = None  # (path, SHA-256, member name) of the archive it came from
-    stopped: str = ""  # why reading stopped early (a file found in a folder or archive), else ""
-    label: str = ""  # the name its rows go by (canary hits): 'leak.csv', 'leaks/sub/a.csv', 'dump.zip/a.csv'
-    columns_not_read: int = 0  # the last columns of a very wide file, past match.MAX_COLUMNS: not looked at
-
-    @property
-    def name(self) -> str:
-        return self.label or Path(self.path).name
-
-    def skip_counts(self) -> dict[str, int]:
-        """Rows or lines skipped per cause, every cause of SKIP_CAUSES (0 when none)."""
-        counts = {cause: self.skipped.get(cause, 0) for cause in SKIP_CAUSES}
-        counts["ragged"] = self.ragged
-        return counts
-
-    def skipped_text(self) -> list[str]:
-        """What was skipped, in words, one entry per cause that occurred: '2 lines with NUL bytes'."""
-        return [skip_words(cause, n) for cause, n in self.skip_counts().items() if n]
-
-    def columns_text(self) -> str:
-        """'columns 501–10,000 of 10,000 not looked at' for a very wide file, else ''."""
-        if not self.columns_not_read:
-            return ""
-        first, last = len(self.schema.columns) + 1, len(self.schema.columns) + self.columns_not_read
-        return f"columns {first:,}–{last:,} of {last:,} not looked at (only the first {first - 1:,} are)"
-
-    def as_json(self) -> dict:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "size": self.size,
-            "rows": self.rows,
-            "ragged_rows_skipped": self.ragged,
-            "skipped": self.skip_counts(),
-            "columns_not_read": self.columns_not_read,
-            **({"archive": {"path": self.archive[0], "sha256": self.archive[1], "member": self.archive[2]}}
-               if self.archive else {}),
-            **({"stopped": self.stopped} if self.stopped else {}),
-            "columns": [
-                {"index": c.index, "header": c.header, "kind": c.kind, "by": c.by, "confidence": c.confidence}
-                for c in self.schema.columns
-            ],
-        }
 
 
 @dataclass(frozen=True)
@@ -117,43 +64,32 @@ class PoolHit:
     export_ids: frozenset[int]
 
 
-@dataclass(frozen=True)
-class LeakedRow:
-    """One row between reading and lookup: its anchors, its marks, where it was read."""
-
-    digests: tuple[int, ...]  # exposure digests of its anchors
-    marks: list[tuple[int, int, int]]  # (code position, symbol, stream)
-    file: str
-    number: int
-    cells: tuple[str, ...]
-    columns: tuple[str, ...]
-
-
 class MarkCodes:
     """The distinct (position, symbol) pairs read in one stream of one receiver group.
 
     Each pair is the integer ``2 * position + symbol``.  New codes are
-    buffered (8 bytes each) and made distinct once the buffer reaches
-    ``COMPACT_AT`` or the size of what is kept (so sorting stays ``n log n``
-    over the leak); what is kept never exceeds twice the code length,
-    whatever the leak's size."""
+    buffered (a batch's array at a time) and made distinct once the buffer
+    reaches ``COMPACT_AT`` codes or the size of what is kept (so sorting stays
+    ``n log n`` over the leak); what is kept never exceeds twice the code
+    length, whatever the leak's size."""
 
-    __slots__ = ("distinct", "buffer")
+    __slots__ = ("distinct", "buffer", "buffered")
 
     def __init__(self) -> None:
         self.distinct = np.zeros(0, dtype=np.int64)
-        self.buffer = array("q")
+        self.buffer: list[np.ndarray] = []
+        self.buffered = 0
 
-    def add(self, code: int) -> None:
-        self.buffer.append(code)
-        if len(self.buffer) >= max(COMPACT_AT, len(self.distinct)):
+    def add(self, codes: np.ndarray) -> None:
+        self.buffer.append(codes)
+        self.buffered += len(codes)
+        if self.buffered >= max(COMPACT_AT, len(self.distinct)):
             self.compact()
 
     def compact(self) -> np.ndarray:
         if self.buffer:
-            fresh = np.frombuffer(self.buffer, dtype=np.int64)
-            self.distinct = np.unique(np.concatenate([self.distinct, fresh]))
-            self.buffer = array("q")
+            self.distinct = distinct(np.concatenate([self.distinct, *self.buffer]))
+            self.buffer, self.buffered = [], 0
         return self.distinct
 
 
@@ -229,33 +165,48 @@ class Evidence:
         return index
 
     # ---- summing rows in ------------------------------------------------
-    def absorb(self, registry: Registry, batch: list[LeakedRow], key_id: int) -> None:
+    def absorb(self, registry: Registry, batch: LeakBatch, key_id: int) -> None:
         """Look a batch of rows up among the exports made with ``key_id``, and sum it in."""
-        self.rows += len(batch)
-        first_seen: dict[int, LeakedRow] = {}
-        for row in batch:
-            self.anchor_values += len(row.digests)
-            for digest in row.digests:
-                first_seen.setdefault(digest, row)
-        if not first_seen:
+        self.rows += batch.size
+        self.anchor_values += len(batch.digests)
+        if not len(batch.digests):
             return
-        exposure: dict[int, set[int]] = defaultdict(set)
-        for digest, export_id in registry.exposure_of(first_seen, key_id):
-            exposure[digest].add(export_id)
-        canaries = self._canaries_in(registry, first_seen, key_id)
-        self._learn_owners(registry, set().union(*exposure.values()) | {e for e, _ in canaries.values()})
-        holders = {d: frozenset(self.owner[e] for e in exports) for d, exports in exposure.items()}
-        for digest, (export_id, _) in canaries.items():
-            holders[digest] = holders.get(digest, frozenset()) | {self.owner[export_id]}
-        shared = self._shared_in(registry, first_seen, exposure, canaries, key_id)
-        for row in batch:
-            if not shared.isdisjoint(row.digests):
-                continue  # a shared decoy: its symbols are counted, its cells are no mark evidence
-            group = receivers_of(row.digests, holders)
-            if group:
-                self._add_row(row, group, exposure, canaries)
+        anchor_rows = batch.anchor_rows
+        looked_up, first = np.unique(batch.digests, return_index=True)
+        first_seen = FirstSeen(batch, looked_up, anchor_rows[first])
+        wanted = looked_up.tolist()
+        exposed_digests, exposed_exports = pairs_array(registry.exposure_of(wanted, key_id))
+        canaries = self._canaries_in(registry, first_seen, wanted, key_id)
+        self._learn_owners(registry, set(distinct(exposed_exports).tolist()) | {e for e, _ in canaries.values()})
+        exposed = distinct(exposed_digests)
+        shared = self._shared_in(registry, first_seen, exposed, canaries, key_id)
+        # a shared decoy's row: its symbols are counted, its cells are no mark evidence
+        decoy_rows = np.zeros(batch.size, dtype=bool)
+        decoy_rows[anchor_rows[contains(np.array(sorted(shared), dtype=np.int64), batch.digests)]] = True
+        canary_digests = np.array(sorted(canaries), dtype=np.int64)
+        holder_digests = np.concatenate([exposed_digests, canary_digests])
+        holder_accounts = self._owners_of(np.concatenate(
+            [exposed_exports, np.array([canaries[d][0] for d in canary_digests.tolist()], dtype=np.int64)]))
+        group_of_row, groups = _rows_sets(batch.digests, anchor_rows, batch.size,
+                                          *distinct_pairs(holder_digests, holder_accounts))
+        group_of_row[decoy_rows] = -1
+        self._add_rows(batch, group_of_row, groups)
+        canary_rows = np.zeros(batch.size, dtype=bool)
+        canary_rows[anchor_rows[contains(canary_digests, batch.digests)]] = True
+        # canary rows are counted apart; rows some account received held records of their exports
+        exports_of_row, export_sets = _rows_sets(batch.digests, anchor_rows, batch.size,
+                                                 *distinct_pairs(exposed_digests, exposed_exports))
+        exports_of_row[(group_of_row < 0) | canary_rows] = -1
+        for index, n in enumerate(np.bincount(exports_of_row[exports_of_row >= 0], minlength=len(export_sets))):
+            for export_id in export_sets[index] if n else ():
+                self.records[(self.owner[export_id], export_id)] += int(n)
 
-    def _canaries_in(self, registry: Registry, first_seen: dict[int, LeakedRow], key_id: int
+    def _owners_of(self, export_ids: np.ndarray) -> np.ndarray:
+        """The account of each export (all learnt)."""
+        exports, inverse = np.unique(export_ids, return_inverse=True)
+        return np.array([self.owner[e] for e in exports.tolist()], dtype=np.int64)[inverse.reshape(-1)]
+
+    def _canaries_in(self, registry: Registry, first_seen: FirstSeen, wanted: list[int], key_id: int
                      ) -> dict[int, tuple[int, int]]:
         """Canary values among the batch's anchors: digest -> (export, space); new ones are kept as hits.
 
@@ -264,7 +215,7 @@ class Evidence:
         bounded; a fitted sequential identifier is no evidence.
         """
         found = {}
-        for digest, export_id, space in registry.canaries_of(first_seen, key_id):
+        for digest, export_id, space in registry.canaries_of(wanted, key_id):
             if space == POOL_SPACE:
                 row, seen = first_seen[digest], self.pool_hits.get(digest)
                 self.pool_hits[digest] = PoolHit(digest, row.file, row.number, tuple(row.cells),
@@ -278,18 +229,18 @@ class Evidence:
                                                      row.columns, space)
         return found
 
-    def _shared_in(self, registry: Registry, first_seen: dict[int, LeakedRow], exposure: dict, canaries: dict,
+    def _shared_in(self, registry: Registry, first_seen: FirstSeen, exposed: np.ndarray, canaries: dict,
                    key_id: int) -> set[int]:
         """Shared decoys among the batch's anchors; each new one's symbols are summed in. Returns their digests.
 
-        A value that is also a real record's or a canary's is no shared decoy
-        (a collision, which the exporter avoids but cannot rule out later).  The
-        symbols count for the accounts that received the record the slot
-        follows (exposure, never codewords), whatever version they were given.
+        A value that is also a real record's (``exposed``, sorted) or a canary's is
+        no shared decoy (a collision, which the exporter avoids but cannot rule out
+        later).  The symbols count for the accounts that received the record the
+        slot follows (exposure, never codewords), whatever version they were given.
         """
         meanings: dict[int, set] = defaultdict(set)
-        for digest, positions, symbols, record in registry.shared_decoys_of(first_seen, key_id):
-            if digest not in exposure and digest not in canaries:
+        for digest, positions, symbols, record in registry.shared_decoys_of(first_seen.distinct.tolist(), key_id):
+            if not contains(exposed, [digest])[0] and digest not in canaries:
                 meanings[digest].add((positions, symbols, record))
         found = {d: decode_meaning(*next(iter(m))) for d, m in meanings.items() if len(m) == 1}
         new = {d: meaning for d, meaning in found.items() if d not in self.shared_seen}
@@ -307,8 +258,7 @@ class Evidence:
                     continue
                 self.shared_groups.setdefault(group, set()).add(tuple(pairs))
                 codes = self.shared_marks.setdefault(group, MarkCodes())
-                for position, symbol in pairs:
-                    codes.add(2 * position + symbol)
+                codes.add(np.array([2 * position + symbol for position, symbol in pairs], dtype=np.int64))
         return set(found)
 
     def _learn_owners(self, registry: Registry, export_ids: set[int]) -> None:
@@ -316,25 +266,38 @@ class Evidence:
         if missing:
             self.owner.update(registry.account_of_export(missing))
 
-    def _add_row(self, row: LeakedRow, group: frozenset[int], exposure: dict[int, set[int]],
-                 canaries: dict) -> None:
-        self.group_rows[group] += 1
-        streams = self.marks.setdefault(group, {})
-        for position, symbol, stream in row.marks:
-            self.readings[stream] += 1
-            self.ones[stream] += symbol
-            roundable = self.roundable[stream]
-            if roundable is not None and not roundable[1].coarse(row.cells[roundable[0]]):
-                self.fine[stream] += 1
-            codes = streams.get(stream)
-            if codes is None:
-                codes = streams[stream] = MarkCodes()
-            codes.add(2 * position + symbol)
-        if any(d in canaries for d in row.digests):
-            return  # canary rows are counted apart
-        known = [exposure[d] for d in row.digests if d in exposure]
-        for export_id in set.intersection(*known) if known else ():
-            self.records[(self.owner[export_id], export_id)] += 1
+    def _add_rows(self, batch: LeakBatch, group_of_row: np.ndarray, groups: list[frozenset[int]]) -> None:
+        """Sum in the rows some account received (``group_of_row`` >= 0: their receiver group) and their marks."""
+        for index, n in enumerate(np.bincount(group_of_row[group_of_row >= 0], minlength=len(groups)).tolist()):
+            if n:
+                self.group_rows[groups[index]] += n
+                self.marks.setdefault(groups[index], {})
+        group = group_of_row[batch.mark_rows]
+        received = group >= 0
+        group, rows = group[received], batch.mark_rows[received]
+        codes, streams = batch.mark_codes[received], batch.mark_streams[received]
+        if not len(codes):
+            return
+        count = len(self.readings)
+        read = np.bincount(streams, minlength=count).tolist()
+        ones = np.bincount(streams[(codes & 1) == 1], minlength=count).tolist()
+        for stream in np.flatnonzero(read).tolist():
+            self.readings[stream] += read[stream]
+            self.ones[stream] += ones[stream]
+            if self.roundable[stream] is not None:
+                column, slot = self.roundable[stream]
+                cells = [batch.rows[r][column] for r in rows[streams == stream].tolist()]
+                coarse = {cell: slot.coarse(cell) for cell in set(cells)}
+                self.fine[stream] += sum(not coarse[cell] for cell in cells)
+        order = np.lexsort((codes, streams, group))
+        group, streams, codes = group[order], streams[order], codes[order]
+        cut = np.flatnonzero((group[1:] != group[:-1]) | (streams[1:] != streams[:-1])) + 1
+        for start, end in zip([0, *cut.tolist()], [*cut.tolist(), len(codes)]):
+            kept = self.marks[groups[int(group[start])]]
+            stream = int(streams[start])
+            if stream not in kept:
+                kept[stream] = MarkCodes()
+            kept[stream].add(codes[start:end])
 
     # ---- what the accusation asks -----------------------------------------
     def accounts(self) -> set[int]:
@@ -379,7 +342,7 @@ class Evidence:
     def positions_read(self, erased: Collection[int]) -> int:
         parts = [codes.compact() for streams in self.marks.values()
                  for stream, codes in streams.items() if stream not in erased]
-        return len(np.unique(np.concatenate(parts) >> 1)) if parts else 0
+        return len(distinct(np.concatenate(parts) >> 1)) if parts else 0
 
     def records_by_account(self) -> dict[int, dict[int, int]]:
         """account -> export -> leaked real records it held."""
@@ -389,6 +352,15 @@ class Evidence:
         return out
 
 
+def _rows_sets(digests: np.ndarray, anchor_rows: np.ndarray, rows: int, keys: np.ndarray, members: np.ndarray
+               ) -> tuple[np.ndarray, list[frozenset[int]]]:
+    """Per row, the intersection over its anchors among ``keys`` of their sets of ``members`` (distinct
+    (key, member) pairs, sorted): each row's index into the intersections (-1: none), and them."""
+    unique, set_of_key, sets = same_sets(keys, members)
+    known = contains(unique, digests)
+    return row_intersections(anchor_rows[known], set_of_key[np.searchsorted(unique, digests[known])], rows, sets)
+
+
 def _consistent(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    codes = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    codes = distinct(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
     return consistent_positions(codes >> 1, (codes & 1).astype(np.int8))

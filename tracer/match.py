@@ -27,7 +27,9 @@ from .accuse import Verdict, accuse, merge_verdicts
 from .columns import recognise
 from .engine import batches, native_engine, native_plan
 from .errors import InputError
-from .evidence import LOOKUP_ROWS, Evidence, LeakedRow, LeakFile
+from .evidence import LOOKUP_ROWS, Evidence
+from .leak_file import LeakFile
+from .leak_batch import LeakBatch
 from .keys import Key, KeyRing
 from .marks import AnchorHasher, MarkPlan, mark_plan, read_row, row_anchors
 from .progress import OnRows, counted
@@ -54,12 +56,12 @@ def file_sha256(path: Path | Member) -> tuple[str, int]:
 
 @dataclass
 class KeyedReading:
-    """The leaks as one key reads them: a batch of rows awaiting lookup, and the evidence summed so far."""
+    """The leaks as one key reads them, and the evidence summed so far."""
 
     key_id: int
     key: Key
     evidence: Evidence = field(default_factory=Evidence)
-    batch: list[LeakedRow] = field(default_factory=list)
+    engines: set[str] = field(default_factory=set)  # which engines read rows: 'native', 'python'
 
     def __post_init__(self) -> None:
         self.hasher = AnchorHasher(self.key)
@@ -74,52 +76,48 @@ class KeyedReading:
             self._engines[spec] = native_engine(self.key, plan)
         return self._engines[spec]
 
-    def add_row(self, plan: MarkPlan, row: list[str], number: int, file: str, columns: tuple[str, ...],
-                length: int, registry: Registry) -> None:
-        """One leaked row's anchors (to look up) and readable marks; a full batch is looked up and summed."""
-        anchors = row_anchors(plan, row, self.hasher)
-        stream = self.evidence.stream
-        marks = [(position, bit, stream((file, column, slot, anchor)))
-                 for position, bit, column, slot, anchor in read_row(plan, row, anchors, length)]
-        self.batch.append(LeakedRow(tuple(a.exposure for a in anchors.all), marks, file, number, tuple(row), columns))
-        if len(self.batch) >= LOOKUP_ROWS:
-            self.flush(registry)
-
     def add_rows(self, plan: MarkPlan, engine, rows: list[list[str]], first: int, file: str,
                  columns: tuple[str, ...], length: int, registry: Registry) -> None:
-        """What ``add_row`` does for each of ``rows`` (numbered from ``first``), by the native
-        ``engine`` when there is one: the same digests, marks and streams, in the same order."""
+        """Read ``rows`` (numbered from ``first``): by the native ``engine`` when there is one, else by
+        the reference; either gives the same batch, which is looked up and summed in."""
         try:
-            found = None if engine is None else engine.read(rows, length)
+            batch = None if engine is None else self._native_batch(plan, engine, rows, first, file, columns, length)
         except UnicodeEncodeError:  # a lone surrogate (from a JSON escape): the reference reads it
-            found = None
-        if found is None:
-            for offset, row in enumerate(rows):
-                self.add_row(plan, row, first + offset, file, columns, length, registry)
-            return
-        exposures, counts, at, positions, symbols, codes = found
-        exposures = np.frombuffer(exposures, dtype="<i8").tolist()
-        at = np.frombuffer(at, dtype="<u4").tolist()
-        positions = np.frombuffer(positions, dtype="<u4").tolist()
-        codes = np.frombuffer(codes, dtype="<u4").tolist()
-        names = {16 * p + s: (file, cell.index, slot.NAME, cell.anchor)
-                 for p, cell in enumerate(plan.cells) for s, (slot, _) in enumerate(cell.slots)}
-        stream = self.evidence.stream
-        start = mark = 0
-        for offset, row in enumerate(rows):
-            end = start + counts[offset]
-            marks = []
-            while mark < len(at) and at[mark] == offset:
-                marks.append((positions[mark], symbols[mark], stream(names[codes[mark]])))
-                mark += 1
-            self.batch.append(LeakedRow(tuple(exposures[start:end]), marks, file, first + offset, tuple(row), columns))
-            start = end
-            if len(self.batch) >= LOOKUP_ROWS:
-                self.flush(registry)
+            batch = None
+        if batch is None:
+            batch = self._python_batch(plan, rows, first, file, columns, length)
+        self.evidence.absorb(registry, batch, self.key_id)
 
-    def flush(self, registry: Registry) -> None:
-        self.evidence.absorb(registry, self.batch, self.key_id)
-        self.batch = []
+    def _python_batch(self, plan: MarkPlan, rows: list[list[str]], first: int, file: str,
+                      columns: tuple[str, ...], length: int) -> LeakBatch:
+        """The reference: ``row_anchors`` and ``read_row`` row by row."""
+        stream, digests, marks = self.evidence.stream, [], []
+        for row in rows:
+            anchors = row_anchors(plan, row, self.hasher)
+            digests.append([a.exposure for a in anchors.all])
+            marks.append([(position, bit, stream((file, column, slot, anchor)))
+                          for position, bit, column, slot, anchor in read_row(plan, row, anchors, length)])
+        self.engines.add("python")
+        return LeakBatch.of_rows(file, first, rows, columns, digests, marks)
+
+    def _native_batch(self, plan: MarkPlan, engine, rows: list[list[str]], first: int, file: str,
+                      columns: tuple[str, ...], length: int) -> LeakBatch:
+        """The engine's arrays for ``rows``: the same digests and marks, streams named in the same order."""
+        exposures, counts, at, positions, symbols, codes = engine.read(rows, length)
+        codes = np.frombuffer(codes, dtype="<u4").astype(np.int64)
+        names = [(file, cell.index, slot.NAME, cell.anchor) for cell in plan.cells for slot, _ in cell.slots]
+        places = [16 * p + s for p, cell in enumerate(plan.cells) for s in range(len(cell.slots))]
+        # streams are numbered as the reference numbers them: in the order first read
+        used, first_read = np.unique(codes, return_index=True)
+        lookup = np.zeros(16 * len(plan.cells), dtype=np.int64)
+        for code in used[np.argsort(first_read, kind="stable")].tolist():
+            lookup[code] = self.evidence.stream(names[places.index(code)])
+        symbol = np.frombuffer(symbols, dtype=np.uint8).astype(np.int64)
+        self.engines.add("native")
+        return LeakBatch(file, first, rows, columns, np.frombuffer(exposures, dtype="<i8").astype(np.int64),
+                         np.frombuffer(counts, dtype="<u4").astype(np.int64),
+                         np.frombuffer(at, dtype="<u4").astype(np.int64),
+                         2 * np.frombuffer(positions, dtype="<u4").astype(np.int64) + symbol, lookup[codes])
 
 
 def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], encoding: str | None = None,
@@ -153,7 +151,7 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
         engines = [reading.engine(plan) for reading in readings]
         count, stopped = 0, ""
         try:
-            for batch in batches(counted(chain(head, rows), on_rows, max(1, PROGRESS_CELLS // width))):
+            for batch in batches(counted(chain(head, rows), on_rows, max(1, PROGRESS_CELLS // width)), LOOKUP_ROWS):
                 for reading, engine in zip(readings, engines):
                     reading.add_rows(plan, engine, batch, count + 1, label, columns, length, registry)
                 count += len(batch)
@@ -166,7 +164,6 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
                              dict(table.skipped), archive=archive, stopped=stopped, label=label,
                              columns_not_read=len(table.columns) - width)
         for reading in readings:
-            reading.flush(registry)
             reading.evidence.files.append(leak_file)
 
 
@@ -201,6 +198,7 @@ def match_leaks(registry: Registry, ring: KeyRing, paths: Sequence[Path], fpr: f
     share = fpr / len(readings)
     verdict = merge_verdicts([accuse(registry, r.key_id, r.key, r.evidence, share) for r in readings], fpr)
     verdict.unread = unread
+    verdict.engine = "+".join(sorted(set().union(*(r.engines for r in readings))))
     return verdict
 
 

@@ -179,16 +179,20 @@ impl Engine {
         )
     }
 
-    /// Read a batch of leaked rows: (exposure digests (int64), anchors per row (uint8), and
+    /// Read a batch of leaked rows: (exposure digests (int64), anchors per row (uint32: a wide
+    /// leak may hold hundreds of phone columns), and
     /// per readable mark: its row in the batch (uint32), code position (uint32), symbol
     /// (uint8), and which (cell plan, slot) read it as cell plan * 16 + slot place (uint32)).
     fn read<'py>(&mut self, py: Python<'py>, rows: &Bound<'py, PyList>, length: u32) -> PyResult<Bound<'py, PyTuple>> {
-        let (mut exposures, mut counts, mut phones) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut exposures, mut counts) = (Vec::new(), Vec::new());
         let (mut at, mut positions, mut symbols, mut streams) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (r, row) in rows.iter().enumerate() {
             let row = row.downcast::<PyList>()?;
             let anchors = self.anchors(py, row)?;
-            put_exposures(&mut exposures, &mut counts, &mut phones, &anchors);
+            for (_, d) in &anchors.by_column {
+                exposures.extend_from_slice(&exposure(d).to_le_bytes());
+            }
+            counts.extend_from_slice(&(anchors.by_column.len() as u32).to_le_bytes());
             for (p, cell_plan) in self.plan.cells.iter().enumerate() {
                 let Some(anchor) = anchors.of(cell_plan.anchor) else { continue };
                 let item = row.get_item(cell_plan.index)?;
