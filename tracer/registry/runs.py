@@ -27,6 +27,7 @@ gone has seen a merge commit and reads again.
 from __future__ import annotations
 
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -35,9 +36,12 @@ import numpy as np
 
 FANOUT = 4  # runs of one level merged into one
 BASE_ROWS = 1 << 16  # a run below FANOUT * BASE_ROWS rows is level 0
-FINAL_ROWS = 1 << 22  # a run this large is merged no more (the largest merge: FANOUT runs just below it)
+FINAL_ROWS = 1 << 21  # a run of this level is merged no more: the largest merge, FANOUT runs below it, stays
+# a few seconds; the filters keep a lookup's cost per run small, so many final runs cost little
+BLOCK_BYTES = int(__import__("os").environ.get("TRACER_BLOCK_BYTES", 1024))
 FETCH = 500  # block keys per IN list
 READ_ROWS = 1 << 15  # digests a merge input holds in memory at a time
+BLOOM_BITS = 12  # at least this many filter bits per digest (a power of two of words in all): ~2% false positives
 EMPTY = np.empty(0, dtype=np.int64)
 
 
@@ -74,6 +78,50 @@ class Run:
         return self.id << 32, (self.id << 32) | 0xFFFFFFFF
 
 
+class Bloom:
+    """A run's filter: which digests it may hold (a blocked Bloom filter: one 64-bit word per digest, three bits
+    in it).  Digests are keyed hashes, uniform already: the word is the digest's top bits, the three bits its
+    low bits, no further hashing; sorted digests set their words in order, so building it is a few passes."""
+
+    def __init__(self, words: bytes | np.ndarray):
+        self.words = np.frombuffer(words, dtype="<u8") if isinstance(words, bytes) else words
+        native = words if sys.byteorder == "little" or not isinstance(words, bytes) else self.words.byteswap().tobytes()
+        self.raw = memoryview(native).cast("Q") if isinstance(words, bytes) else None  # for ``may_hold_one``
+        self.shift = 65 - len(self.words).bit_length()  # 64 - log2(words)
+
+    @classmethod
+    def sized(cls, rows: int) -> "Bloom":
+        return cls(np.zeros(1 << max(0, (rows * BLOOM_BITS // 64).bit_length()), dtype="<u8"))
+
+    def _at(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        u = digests.view(np.uint64)
+        one, six = np.uint64(1), np.uint64(63)
+        masks = (one << (u & six)) | (one << ((u >> np.uint64(6)) & six)) | (one << ((u >> np.uint64(12)) & six))
+        return (u >> np.uint64(self.shift)) if self.shift < 64 else np.zeros(len(u), np.uint64), masks
+
+    def add(self, digests: np.ndarray) -> None:
+        """Add sorted digests."""
+        if not len(digests):
+            return
+        words, masks = self._at(digests)
+        starts = np.flatnonzero(np.diff(words)) + 1
+        starts = np.concatenate([[0], starts])
+        self.words[words[starts]] |= np.bitwise_or.reduceat(masks, starts)
+
+    def may_hold(self, digests: np.ndarray) -> np.ndarray:
+        words, masks = self._at(digests)
+        return (self.words[words] & masks) == masks
+
+    def may_hold_one(self, digest: int) -> bool:
+        """The same for one digest, in plain integers (a canary's check: numpy's overhead would dominate)."""
+        u = digest & 0xFFFFFFFFFFFFFFFF
+        mask = (1 << (u & 63)) | (1 << ((u >> 6) & 63)) | (1 << ((u >> 12) & 63))
+        return self.raw[u >> self.shift if self.shift < 64 else 0] & mask == mask
+
+    def tobytes(self) -> bytes:
+        return self.words.tobytes()
+
+
 class StaleRuns(Exception):
     """A block of a run read a moment ago is gone: a merge committed meanwhile."""
 
@@ -83,31 +131,41 @@ class ExposureRuns:
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
-        self._fences: dict[int, np.ndarray] = {}  # run id -> fences; run ids are never reused
+        self._index: dict[int, tuple[np.ndarray, Bloom]] = {}  # run id -> fences, filter; ids are never reused
+        self._runs: list[Run] = []
+        self._ids: str | None = None
         page = conn.execute("PRAGMA page_size").fetchone()[0]
-        self.budget = page - 200  # a block's bytes, so that one block fills one page
+        self.budget = min(BLOCK_BYTES, page - 200)  # a block's bytes: no more than a page
 
     def runs(self) -> list[Run]:
-        return [Run(*row) for row in self.conn.execute(
-            "SELECT id, level, rows, per_block, first_export, last_export FROM exposure_runs ORDER BY id")]
+        """The runs now; read again only when their ids changed (a run never does)."""
+        ids = self.conn.execute("SELECT group_concat(id) FROM exposure_runs").fetchone()[0] or ""
+        if ids != self._ids:
+            runs = [Run(*row) for row in self.conn.execute(
+                "SELECT id, level, rows, per_block, first_export, last_export FROM exposure_runs ORDER BY id")]
+            self._runs, self._ids = runs, ",".join(str(r.id) for r in runs)
+        return self._runs
 
     # ---- writing ----------------------------------------------------------
     def add(self, export_id: int, chunks: Iterable[Iterable[int]]) -> int:
         """Write one export's distinct digests as a run, then merge what has accumulated; how many."""
         with tempfile.TemporaryFile() as spill:
-            streams = list(_spilled(spill, chunks, export_id))
-            rows = self._write(merge(streams), export_id, export_id)
+            spans = _spill(spill, chunks)
+            streams = [_spilled(spill, offset, n, export_id) for offset, n in spans]
+            rows = self._write(merge(streams, one_export=True), export_id, export_id, sum(n for _, n in spans))
         self._compact()
         return rows
 
-    def _write(self, pieces: Iterator[tuple[np.ndarray, np.ndarray]], first: int, last: int) -> int:
-        """Write sorted (digest, export id) pieces as a new run; its row count (0: no run written)."""
+    def _write(self, pieces: Iterator[tuple[np.ndarray, np.ndarray]], first: int, last: int, expected: int) -> int:
+        """Write sorted (digest, export id) pieces (about ``expected`` rows) as a new run; its row count (0: no
+        run written)."""
         single = first == last
         per_block = self.budget // (8 if single else 12)
         # Under the write lock; an id is never used twice: a merge deletes only runs older than its own.
         run_id = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM exposure_runs").fetchone()[0]
         base, rows, fences, block = run_id << 32, 0, [], 0
-        for digests, exports in _reblock(pieces, per_block):
+        bloom = Bloom.sized(expected)
+        for digests, exports in _reblock(_adding_to(bloom, pieces), per_block):
             fences.append(digests[:1])
             ids = None if single else exports.astype("<i4").tobytes()
             self.conn.execute("INSERT INTO exposure_blocks(id, digests, export_ids) VALUES (?, ?, ?)",
@@ -117,8 +175,9 @@ class ExposureRuns:
         if rows:  # the run's row last: its blocks are all there before anything reads it
             fence_bytes = np.concatenate(fences).astype("<i8").tobytes()
             self.conn.execute(
-                "INSERT INTO exposure_runs(id, level, rows, per_block, first_export, last_export, fences)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)", (run_id, level_of(rows), rows, per_block, first, last, fence_bytes))
+                "INSERT INTO exposure_runs(id, level, rows, per_block, first_export, last_export, fences, bloom)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, level_of(rows), rows, per_block, first, last, fence_bytes, bloom.tobytes()))
         return rows
 
     def _compact(self) -> None:
@@ -135,7 +194,7 @@ class ExposureRuns:
 
     def merge_runs(self, runs: list[Run]) -> int:
         first, last = min(r.first_export for r in runs), max(r.last_export for r in runs)
-        rows = self._write(merge([self._read(run) for run in runs]), first, last)
+        rows = self._write(merge([self._read(run) for run in runs]), first, last, sum(r.rows for r in runs))
         for run in runs:  # the merged run holds their exports: the triggers let them go now, not before
             self.conn.execute("DELETE FROM exposure_runs WHERE id = ?", (run.id,))
             self.conn.execute("DELETE FROM exposure_blocks WHERE id BETWEEN ? AND ?", run.keys)
@@ -156,13 +215,14 @@ class ExposureRuns:
             return digests, np.full(len(digests), run.first_export, dtype=np.int64)
         return digests, np.frombuffer(b"".join(b[1] for b in blocks), dtype="<i4").astype(np.int64)
 
-    def fences(self, run: Run) -> np.ndarray:
-        if run.id not in self._fences:
-            row = self.conn.execute("SELECT fences FROM exposure_runs WHERE id = ?", (run.id,)).fetchone()
+    def index(self, run: Run) -> tuple[np.ndarray, Bloom]:
+        """The run's fences (each block's first digest) and filter, read once per process."""
+        if run.id not in self._index:
+            row = self.conn.execute("SELECT fences, bloom FROM exposure_runs WHERE id = ?", (run.id,)).fetchone()
             if row is None:
                 raise StaleRuns
-            self._fences[run.id] = np.frombuffer(row[0], dtype="<i8")
-        return self._fences[run.id]
+            self._index[run.id] = (np.frombuffer(row[0], dtype="<i8"), Bloom(row[1]))
+        return self._index[run.id]
 
     def lookup(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(digest, export id) of every run row holding one of ``digests`` (sorted, distinct)."""
@@ -175,8 +235,18 @@ class ExposureRuns:
                 return EMPTY, EMPTY
             return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
+    def holds(self, digest: int) -> bool:
+        """Whether some run holds this digest: one look at each run's filter, a block read where it says maybe."""
+        while True:
+            try:
+                return any(self.index(run)[1].may_hold_one(digest) and len(self._probe(run, np.array([digest]))[0])
+                           for run in self.runs())
+            except StaleRuns:
+                continue
+
     def _probe(self, run: Run, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        fences = self.fences(run)
+        fences, bloom = self.index(run)
+        wanted = wanted[bloom.may_hold(wanted)]
         lo = np.searchsorted(fences, wanted, "left") - 1
         hi = np.searchsorted(fences, wanted, "right") - 1  # a digest equal to fences may span blocks
         inside = hi >= 0
@@ -224,17 +294,18 @@ class ExposureRuns:
         """What is wrong with the runs: order, fences, sizes (the blocks read whole)."""
         problems = []
         for run in self.runs():
-            rows, firsts, previous = 0, [], None
+            rows, firsts, previous, ordered = 0, [], None, True
             for digests, _ in self._read(run):
-                if len(digests) and (np.any(np.diff(digests) < 0) or (previous is not None and digests[0] < previous)):
-                    problems.append(f"exposure run {run.id} is out of order")
-                    break
+                if len(digests) and (np.any(digests[1:] < digests[:-1]) or (previous is not None and digests[0] < previous)):
+                    ordered = False
                 firsts.append(digests[::run.per_block])
                 previous = digests[-1] if len(digests) else previous
                 rows += len(digests)
-            if rows != run.rows:
+            if not ordered:
+                problems.append(f"exposure run {run.id} is out of order")
+            elif rows != run.rows:
                 problems.append(f"exposure run {run.id} holds {rows} digests, its row says {run.rows}")
-            elif not np.array_equal(np.concatenate(firsts or [EMPTY]), self.fences(run)):
+            elif not np.array_equal(np.concatenate(firsts or [EMPTY]), self.index(run)[0]):
                 problems.append(f"exposure run {run.id}: its fences do not match its blocks")
         return problems
 
@@ -245,26 +316,39 @@ class ExposureRuns:
 
 
 # ---- sorted streams -----------------------------------------------------------
-def _spilled(spill, chunks: Iterable[Iterable[int]], export_id: int) -> Iterator[Iterator]:
-    """Each chunk sorted and distinct into a temporary file; one stream over each, read a piece at a time."""
+def distinct(digests: np.ndarray, merging: bool = False) -> np.ndarray:
+    """Sorted, each once (a sort and a mask: several times faster than ``np.unique`` on 64-bit hashes).
+    ``merging``: the input is a few sorted runs end to end, which a stable sort (timsort) merges."""
+    digests = np.sort(digests, kind="stable" if merging else None)
+    if len(digests) < 2:
+        return digests
+    keep = np.empty(len(digests), dtype=bool)
+    keep[0] = True
+    np.not_equal(digests[1:], digests[:-1], out=keep[1:])
+    return digests[keep]
+
+
+def _spill(spill, chunks: Iterable[Iterable[int]]) -> list[tuple[int, int]]:
+    """Each chunk sorted and distinct into a temporary file: (offset, digests) of each."""
     spans = []
     for chunk in chunks:
-        digests = np.unique(np.asarray(chunk, dtype=np.int64))
+        digests = distinct(np.asarray(chunk, dtype=np.int64))
         if len(digests):
             spans.append((spill.tell(), len(digests)))
             spill.write(digests.astype("<i8").tobytes())
-
-    def stream(offset: int, n: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for start in range(0, n, READ_ROWS):
-            spill.seek(offset + 8 * start)
-            digests = np.frombuffer(spill.read(8 * min(READ_ROWS, n - start)), dtype="<i8")
-            yield digests, np.full(len(digests), export_id, dtype=np.int64)
-
-    for offset, n in spans:
-        yield stream(offset, n)
+    return spans
 
 
-def merge(streams: list[Iterator[tuple[np.ndarray, np.ndarray]]]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _spilled(spill, offset: int, n: int, export_id: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """One spilled chunk, a piece at a time."""
+    for start in range(0, n, READ_ROWS):
+        spill.seek(offset + 8 * start)
+        digests = np.frombuffer(spill.read(8 * min(READ_ROWS, n - start)), dtype="<i8")
+        yield digests, np.full(len(digests), export_id, dtype=np.int64)
+
+
+def merge(streams: list[Iterator[tuple[np.ndarray, np.ndarray]]], one_export: bool = False
+          ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """K-way merge of streams sorted by (digest, export id), each a piece at a time; equal rows once.
 
     Each round emits every held row below the smallest last digest among the
@@ -272,6 +356,8 @@ def merge(streams: list[Iterator[tuple[np.ndarray, np.ndarray]]]) -> Iterator[tu
     stream: what is emitted is below anything still unread, and memory stays
     about one piece per stream.
     """
+    if not streams:
+        return
     held = [(EMPTY, EMPTY)] * len(streams)
     more = [True] * len(streams)
 
@@ -294,7 +380,10 @@ def merge(streams: list[Iterator[tuple[np.ndarray, np.ndarray]]]) -> Iterator[tu
             out_e.append(e[:cut])
             held[i] = (d[cut:], e[cut:])
         digests, exports = np.concatenate(out_d), np.concatenate(out_e)
-        if len(digests):
+        if len(digests) and one_export:  # every row the same export's: the digests alone order them
+            digests = distinct(digests, merging=True)
+            yield digests, np.full(len(digests), exports[0], dtype=np.int64)
+        elif len(digests):
             order = np.lexsort((exports, digests))
             digests, exports = digests[order], exports[order]
             keep = np.ones(len(digests), dtype=bool)
@@ -304,6 +393,13 @@ def merge(streams: list[Iterator[tuple[np.ndarray, np.ndarray]]]) -> Iterator[tu
             return
         lowest = min(open_, key=lambda i: held[i][0][-1] if len(held[i][0]) else np.iinfo(np.int64).min)
         pull(lowest)
+
+
+def _adding_to(bloom: Bloom, pieces: Iterator[tuple[np.ndarray, np.ndarray]]
+               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    for digests, exports in pieces:
+        bloom.add(digests)
+        yield digests, exports
 
 
 def _reblock(pieces: Iterator[tuple[np.ndarray, np.ndarray]], per_block: int

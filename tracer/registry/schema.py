@@ -128,7 +128,7 @@ CREATE TABLE canary_pool (
 ) WITHOUT ROWID;
 """,
     # Exposure as sorted runs (issue 15, ``runs``): an export's distinct digests sorted into blocks of one page,
-    # the first digest of each block in the run's row; runs are merged as they accumulate.  A run never changes;
+    # the first digest of each block and a filter in the run's row; runs are merged as they accumulate.  A run never changes;
     # a merge deletes its inputs once the merged run (newer, holding their exports) is in.  Exposure rows of
     # older tracers stay in ``exposure`` and are read as before.
     5: f"""
@@ -139,7 +139,8 @@ CREATE TABLE exposure_runs (
     per_block INTEGER NOT NULL,
     first_export INTEGER NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
     last_export INTEGER NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
-    fences BLOB NOT NULL
+    fences BLOB NOT NULL,  -- each block's first digest, little-endian int64
+    bloom BLOB NOT NULL  -- a filter of the run's digests (runs.Bloom): most runs are skipped unread
 );
 CREATE TABLE exposure_blocks (
     id INTEGER PRIMARY KEY,  -- run << 32 | block number

@@ -252,19 +252,15 @@ class SqliteRegistry(SqlitePool, Registry):
         # A pool number (space < 0) is every account's canary: only a real record clashes with it.
         drawn = [digest for digest, space in self._staged if space]
         clashes = {d for d, e in self._exposure_rows(drawn) if e != export_id}
-        for digest, space in self._staged:
-            if space > 0 and digest not in clashes and self.conn.execute(
-                "SELECT 1 FROM canaries c JOIN exports e ON e.id = c.export_id"
-                " WHERE c.digest = ? AND e.account_id != ? LIMIT 1", (digest, account_id),
-            ).fetchone():
-                clashes.add(digest)
+        for batch in _batches([digest for digest, space in self._staged if space > 0], LOOKUP_BATCH):
+            clashes.update(row[0] for row in self.conn.execute(
+                f"SELECT c.digest FROM canaries c JOIN exports e ON e.id = c.export_id"
+                f" WHERE c.digest IN ({','.join('?' * len(batch))}) AND e.account_id != ?", [*batch, account_id]))
         return clashes
 
     def _insert_canaries(self, export_id: int, clashes: set[int]) -> None:
-        self.db["canaries"].insert_all(
-            ({"digest": d, "export_id": export_id, "space": 0 if d in clashes else space} for d, space in self._staged),
-            batch_size=1000,
-        )
+        self.conn.executemany("INSERT INTO canaries(digest, export_id, space) VALUES (?, ?, ?)",
+                              [(d, export_id, 0 if d in clashes else space) for d, space in self._staged])
 
     def _insert_shared(self, export_id: int, shared: Iterable[tuple[int, str, str, bytes]]) -> None:
         self.conn.executemany(
@@ -422,7 +418,9 @@ class SqliteRegistry(SqlitePool, Registry):
 
     def exported(self, digest: int) -> bool:
         """Whether some export contained a record with this anchor."""
-        return next(self._exposure_rows([digest]), None) is not None
+        if self.legacy and self.conn.execute("SELECT 1 FROM exposure WHERE digest = ? LIMIT 1", (digest,)).fetchone():
+            return True
+        return self.runs.holds(digest)
 
     def canary_conflicts(self, digest: int, account: Account) -> bool:
         """Whether a new canary anchor clashes with a real exported record or another account's canary.
