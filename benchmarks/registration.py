@@ -154,7 +154,8 @@ def run_engine(location: str, key: Path, engine: type | None, rows: int, anchors
             stage.indexed = plan_indexed(registry, wanted, ring.current_id)
             stages.append(stage)
             log(f"  {location.rpartition('/')[2]}: {stage.size:,} rows: registration "
-                f"{statistics.median(stage.seconds):.3f} s (max {max(stage.seconds):.3f}), lookup {stage.lookup_ms:.1f} ms")
+                f"{statistics.median(stage.seconds):.3f} s (max {max(stage.seconds):.3f}),"
+                f" lookup {stage.lookup_ms:.1f} ms")
     return stages
 
 

@@ -11,16 +11,18 @@ from hypothesis import strategies as st
 from tracer import api
 from tracer.errors import RegistryError
 from tracer.registry import runs as runs_module
+from tracer.registry import streams
 
 
 @pytest.fixture
 def small_runs(monkeypatch):
-    """Runs small enough that a handful of exports fill blocks, levels and merges: 6-digest blocks, a
+    """Runs small enough that a handful of exports fill blocks, levels and merges: blocks of 5 digests (3 merged), a
     level every 2x from 4 digests, no merging from 64 on."""
-    monkeypatch.setattr(runs_module, "BLOCK_BYTES", 48)
+    monkeypatch.setattr(runs_module, "BLOCKS_PER_PAGE", 60)  # 4096-byte pages: 43-byte blocks
+    monkeypatch.setattr(runs_module, "MERGED_BLOCKS_PER_PAGE", 60)
     monkeypatch.setattr(runs_module, "FANOUT", 2)
     monkeypatch.setattr(runs_module, "BASE_ROWS", 4)
-    monkeypatch.setattr(runs_module, "READ_ROWS", 5)  # merge inputs read a few digests at a time
+    monkeypatch.setattr(streams, "READ_ROWS", 5)  # merge inputs read a few digests at a time
     monkeypatch.setattr(runs_module, "FINAL_LEVEL", runs_module.level_of(64))
 
 

@@ -4,9 +4,9 @@ Why: a B-tree of (digest, export_id) rows takes an export's digests at
 random places, so each export rewrites about every page of the table (a
 200k-row export's 530k digests into a 10^7-row table: ~180 MB of
 write-ahead log, ~5 µs a digest, more as the registry grows).  A run is the
-export's distinct digests sorted and cut into blocks of one page each
+export's distinct digests sorted and cut into blocks of a quarter page
 (``exposure_blocks``, keyed run << 32 | block), with the first digest of each
-block in the run's row (``exposure_runs.fences``): writing one costs the
+block and a filter (``bloom``) in the run's row: writing one costs about the
 digests' own bytes, whatever the registry's size.
 
 Runs of one level (by size: a level is ``FANOUT`` times the one below) are
@@ -16,9 +16,10 @@ merge, so memory stays a few blocks per input.  Each digest is rewritten
 once per level, a few times in all; a run of ``FINAL_ROWS`` or more is never
 merged again, so no export pays for rewriting the whole registry.
 
-A lookup reads, in each run, the blocks whose range holds a wanted digest
-(the fences say which: an index search by the block's key, never a scan of
-the run) or, when most of the run's blocks are wanted, the run in order.
+A lookup asks each run's filter first (1-2% of absent digests pass), then
+reads the blocks whose range holds a passing digest (the fences say which:
+a search by the block's key, never a scan of the run) or, when most of the
+run's blocks are wanted, the run in order.
 Runs never change; a merge adds the merged run and deletes its inputs
 (triggers refuse any other delete or update), so a lookup that finds a block
 gone has seen a merge commit and reads again.
@@ -27,22 +28,25 @@ gone has seen a merge commit and reads again.
 from __future__ import annotations
 
 import sqlite3
-import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import streams
+from .bloom import Bloom
+from .streams import EMPTY, adding_to, merge, reblock, spill, spilled
+
 FANOUT = 4  # runs of one level merged into one
 BASE_ROWS = 1 << 16  # a run below FANOUT * BASE_ROWS rows is level 0
 FINAL_ROWS = 1 << 21  # a run of this level is merged no more: the largest merge, FANOUT runs below it, stays
 # a few seconds; the filters keep a lookup's cost per run small, so many final runs cost little
-BLOCK_BYTES = int(__import__("os").environ.get("TRACER_BLOCK_BYTES", 1024))
+# Blocks per page: an export's run, four (a lookup reads a block whole: a quarter page read faster than a
+# page); a merged run, one (its blocks are written, and deleted by the next merge, in fewer rows).
+BLOCKS_PER_PAGE = 4
+MERGED_BLOCKS_PER_PAGE = 1
 FETCH = 500  # block keys per IN list
-READ_ROWS = 1 << 15  # digests a merge input holds in memory at a time
-BLOOM_BITS = 12  # at least this many filter bits per digest (a power of two of words in all): ~2% false positives
-EMPTY = np.empty(0, dtype=np.int64)
 
 
 def level_of(rows: int) -> int:
@@ -78,50 +82,6 @@ class Run:
         return self.id << 32, (self.id << 32) | 0xFFFFFFFF
 
 
-class Bloom:
-    """A run's filter: which digests it may hold (a blocked Bloom filter: one 64-bit word per digest, three bits
-    in it).  Digests are keyed hashes, uniform already: the word is the digest's top bits, the three bits its
-    low bits, no further hashing; sorted digests set their words in order, so building it is a few passes."""
-
-    def __init__(self, words: bytes | np.ndarray):
-        self.words = np.frombuffer(words, dtype="<u8") if isinstance(words, bytes) else words
-        native = words if sys.byteorder == "little" or not isinstance(words, bytes) else self.words.byteswap().tobytes()
-        self.raw = memoryview(native).cast("Q") if isinstance(words, bytes) else None  # for ``may_hold_one``
-        self.shift = 65 - len(self.words).bit_length()  # 64 - log2(words)
-
-    @classmethod
-    def sized(cls, rows: int) -> "Bloom":
-        return cls(np.zeros(1 << max(0, (rows * BLOOM_BITS // 64).bit_length()), dtype="<u8"))
-
-    def _at(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        u = digests.view(np.uint64)
-        one, six = np.uint64(1), np.uint64(63)
-        masks = (one << (u & six)) | (one << ((u >> np.uint64(6)) & six)) | (one << ((u >> np.uint64(12)) & six))
-        return (u >> np.uint64(self.shift)) if self.shift < 64 else np.zeros(len(u), np.uint64), masks
-
-    def add(self, digests: np.ndarray) -> None:
-        """Add sorted digests."""
-        if not len(digests):
-            return
-        words, masks = self._at(digests)
-        starts = np.flatnonzero(np.diff(words)) + 1
-        starts = np.concatenate([[0], starts])
-        self.words[words[starts]] |= np.bitwise_or.reduceat(masks, starts)
-
-    def may_hold(self, digests: np.ndarray) -> np.ndarray:
-        words, masks = self._at(digests)
-        return (self.words[words] & masks) == masks
-
-    def may_hold_one(self, digest: int) -> bool:
-        """The same for one digest, in plain integers (a canary's check: numpy's overhead would dominate)."""
-        u = digest & 0xFFFFFFFFFFFFFFFF
-        mask = (1 << (u & 63)) | (1 << ((u >> 6) & 63)) | (1 << ((u >> 12) & 63))
-        return self.raw[u >> self.shift if self.shift < 64 else 0] & mask == mask
-
-    def tobytes(self) -> bytes:
-        return self.words.tobytes()
-
-
 class StaleRuns(Exception):
     """A block of a run read a moment ago is gone: a merge committed meanwhile."""
 
@@ -135,7 +95,8 @@ class ExposureRuns:
         self._runs: list[Run] = []
         self._ids: str | None = None
         page = conn.execute("PRAGMA page_size").fetchone()[0]
-        self.budget = min(BLOCK_BYTES, page - 200)  # a block's bytes: no more than a page
+        # A block's bytes: the page's share less the cell's own.
+        self.budget = {True: (page - 64) // BLOCKS_PER_PAGE - 24, False: (page - 64) // MERGED_BLOCKS_PER_PAGE - 24}
 
     def runs(self) -> list[Run]:
         """The runs now; read again only when their ids changed (a run never does)."""
@@ -149,9 +110,9 @@ class ExposureRuns:
     # ---- writing ----------------------------------------------------------
     def add(self, export_id: int, chunks: Iterable[Iterable[int]]) -> int:
         """Write one export's distinct digests as a run, then merge what has accumulated; how many."""
-        with tempfile.TemporaryFile() as spill:
-            spans = _spill(spill, chunks)
-            streams = [_spilled(spill, offset, n, export_id) for offset, n in spans]
+        with tempfile.TemporaryFile() as spilled_to:
+            spans = spill(spilled_to, chunks)
+            streams = [spilled(spilled_to, offset, n, export_id) for offset, n in spans]
             rows = self._write(merge(streams, one_export=True), export_id, export_id, sum(n for _, n in spans))
         self._compact()
         return rows
@@ -160,18 +121,24 @@ class ExposureRuns:
         """Write sorted (digest, export id) pieces (about ``expected`` rows) as a new run; its row count (0: no
         run written)."""
         single = first == last
-        per_block = self.budget // (8 if single else 12)
+        per_block = self.budget[single] // (8 if single else 12)
         # Under the write lock; an id is never used twice: a merge deletes only runs older than its own.
         run_id = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM exposure_runs").fetchone()[0]
-        base, rows, fences, block = run_id << 32, 0, [], 0
-        bloom = Bloom.sized(expected)
-        for digests, exports in _reblock(_adding_to(bloom, pieces), per_block):
-            fences.append(digests[:1])
-            ids = None if single else exports.astype("<i4").tobytes()
-            self.conn.execute("INSERT INTO exposure_blocks(id, digests, export_ids) VALUES (?, ?, ?)",
-                              (base | block, digests.astype("<i8").tobytes(), ids))
-            rows += len(digests)
-            block += 1
+        bloom, fences, counted = Bloom.sized(expected), [], [0]
+
+        def blocks() -> Iterator[tuple[int, bytes, bytes | None]]:
+            key = run_id << 32
+            for digests, exports in reblock(adding_to(bloom, pieces), per_block):
+                fences.append(digests[::per_block])
+                counted[0] += len(digests)
+                d = digests.astype("<i8").tobytes()
+                e = None if single else exports.astype("<i4").tobytes()
+                for start in range(0, len(digests), per_block):
+                    yield key, d[8 * start:8 * (start + per_block)], e and e[4 * start:4 * (start + per_block)]
+                    key += 1
+
+        self.conn.executemany("INSERT INTO exposure_blocks(id, digests, export_ids) VALUES (?, ?, ?)", blocks())
+        rows = counted[0]
         if rows:  # the run's row last: its blocks are all there before anything reads it
             fence_bytes = np.concatenate(fences).astype("<i8").tobytes()
             self.conn.execute(
@@ -205,7 +172,7 @@ class ExposureRuns:
         """The run in order, a few blocks at a time."""
         cur = self.conn.execute("SELECT digests, export_ids FROM exposure_blocks WHERE id BETWEEN ? AND ?"
                                 " ORDER BY id", run.keys)
-        while batch := cur.fetchmany(max(1, READ_ROWS // run.per_block)):
+        while batch := cur.fetchmany(max(1, streams.READ_ROWS // run.per_block)):
             yield self._decode(run, batch)
 
     @staticmethod
@@ -296,7 +263,8 @@ class ExposureRuns:
         for run in self.runs():
             rows, firsts, previous, ordered = 0, [], None, True
             for digests, _ in self._read(run):
-                if len(digests) and (np.any(digests[1:] < digests[:-1]) or (previous is not None and digests[0] < previous)):
+                if np.any(digests[1:] < digests[:-1]) or (previous is not None and len(digests)
+                                                          and digests[0] < previous):
                     ordered = False
                 firsts.append(digests[::run.per_block])
                 previous = digests[-1] if len(digests) else previous
@@ -313,104 +281,3 @@ class ExposureRuns:
         """Every (digest, export id) row of every run, a few blocks at a time (a migration's copy)."""
         for run in self.runs():
             yield from self._read(run)
-
-
-# ---- sorted streams -----------------------------------------------------------
-def distinct(digests: np.ndarray, merging: bool = False) -> np.ndarray:
-    """Sorted, each once (a sort and a mask: several times faster than ``np.unique`` on 64-bit hashes).
-    ``merging``: the input is a few sorted runs end to end, which a stable sort (timsort) merges."""
-    digests = np.sort(digests, kind="stable" if merging else None)
-    if len(digests) < 2:
-        return digests
-    keep = np.empty(len(digests), dtype=bool)
-    keep[0] = True
-    np.not_equal(digests[1:], digests[:-1], out=keep[1:])
-    return digests[keep]
-
-
-def _spill(spill, chunks: Iterable[Iterable[int]]) -> list[tuple[int, int]]:
-    """Each chunk sorted and distinct into a temporary file: (offset, digests) of each."""
-    spans = []
-    for chunk in chunks:
-        digests = distinct(np.asarray(chunk, dtype=np.int64))
-        if len(digests):
-            spans.append((spill.tell(), len(digests)))
-            spill.write(digests.astype("<i8").tobytes())
-    return spans
-
-
-def _spilled(spill, offset: int, n: int, export_id: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """One spilled chunk, a piece at a time."""
-    for start in range(0, n, READ_ROWS):
-        spill.seek(offset + 8 * start)
-        digests = np.frombuffer(spill.read(8 * min(READ_ROWS, n - start)), dtype="<i8")
-        yield digests, np.full(len(digests), export_id, dtype=np.int64)
-
-
-def merge(streams: list[Iterator[tuple[np.ndarray, np.ndarray]]], one_export: bool = False
-          ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """K-way merge of streams sorted by (digest, export id), each a piece at a time; equal rows once.
-
-    Each round emits every held row below the smallest last digest among the
-    streams that have more to come, then reads the next piece of that
-    stream: what is emitted is below anything still unread, and memory stays
-    about one piece per stream.
-    """
-    if not streams:
-        return
-    held = [(EMPTY, EMPTY)] * len(streams)
-    more = [True] * len(streams)
-
-    def pull(i: int) -> None:
-        piece = next(streams[i], None)
-        if piece is None:
-            more[i] = False
-        else:
-            held[i] = (np.concatenate([held[i][0], piece[0]]), np.concatenate([held[i][1], piece[1]]))
-
-    for i in range(len(streams)):
-        pull(i)
-    while True:
-        open_ = [i for i in range(len(streams)) if more[i]]
-        bound = min((held[i][0][-1] if len(held[i][0]) else np.iinfo(np.int64).min for i in open_), default=None)
-        out_d, out_e = [], []
-        for i, (d, e) in enumerate(held):
-            cut = len(d) if bound is None else int(np.searchsorted(d, bound, "left"))
-            out_d.append(d[:cut])
-            out_e.append(e[:cut])
-            held[i] = (d[cut:], e[cut:])
-        digests, exports = np.concatenate(out_d), np.concatenate(out_e)
-        if len(digests) and one_export:  # every row the same export's: the digests alone order them
-            digests = distinct(digests, merging=True)
-            yield digests, np.full(len(digests), exports[0], dtype=np.int64)
-        elif len(digests):
-            order = np.lexsort((exports, digests))
-            digests, exports = digests[order], exports[order]
-            keep = np.ones(len(digests), dtype=bool)
-            keep[1:] = (digests[1:] != digests[:-1]) | (exports[1:] != exports[:-1])
-            yield digests[keep], exports[keep]
-        if bound is None:
-            return
-        lowest = min(open_, key=lambda i: held[i][0][-1] if len(held[i][0]) else np.iinfo(np.int64).min)
-        pull(lowest)
-
-
-def _adding_to(bloom: Bloom, pieces: Iterator[tuple[np.ndarray, np.ndarray]]
-               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    for digests, exports in pieces:
-        bloom.add(digests)
-        yield digests, exports
-
-
-def _reblock(pieces: Iterator[tuple[np.ndarray, np.ndarray]], per_block: int
-             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Sorted pieces of any size as blocks of ``per_block`` rows (the last one shorter)."""
-    held_d, held_e = EMPTY, EMPTY
-    for digests, exports in pieces:
-        held_d, held_e = np.concatenate([held_d, digests]), np.concatenate([held_e, exports])
-        full = len(held_d) // per_block * per_block
-        for start in range(0, full, per_block):
-            yield held_d[start:start + per_block], held_e[start:start + per_block]
-        held_d, held_e = held_d[full:], held_e[full:]
-    if len(held_d):
-        yield held_d, held_e
