@@ -1,6 +1,6 @@
 """Registration against a plain csv copy of the same rows, as the registry grows (issue 15, point 4).
 
-    python benchmarks/registration.py [--rows 200000] [--sizes 0,1e6,1e7] [--legacy] [--postgres URL]
+    python benchmarks/registration.py [--rows 200000] [--sizes 0,1e6,1e7] [--legacy] [--postgres URL] [--no-runs]
 
 One run, ratios within it (the machine is shared).  The plain copy is
 ``csv.reader`` -> ``csv.writer`` of ``--rows`` ten-column waybills (speed.py's
@@ -199,6 +199,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--sizes", default="0,1e6,1e7", help="registry sizes in exposure rows, comma-separated")
     parser.add_argument("--legacy", action="store_true", help="the schema-4 B-tree store beside it (slow at 1e7+)")
+    parser.add_argument("--no-runs", action="store_true", help="leave out SQLite's sorted runs (the other stores only)")
     parser.add_argument("--postgres", default=os.environ.get("TRACER_BENCH_POSTGRES"),
                         help="an administrator's URL of a PostgreSQL server: its engine too")
     args = parser.parse_args()
@@ -209,8 +210,8 @@ def main() -> None:
         anchors = registry_bench.anchors_per_record(work)
         src = write_waybills(work, args.rows)
         log(f"plain csv copy of {args.rows:,} rows: {plain_copy_seconds(src, 3):.3f} s; {anchors:.2f} anchors per row")
-        engines = [("sqlite runs", "sqlite", None)] + ([("sqlite B-tree (schema 4)", "sqlite", LegacyRegistry)]
-                                                     if args.legacy else [])
+        engines = [] if args.no_runs else [("sqlite runs", "sqlite", None)]
+        engines += [("sqlite B-tree (schema 4)", "sqlite", LegacyRegistry)] if args.legacy else []
         engines += [("postgresql", "postgresql", None)] if args.postgres else []
         results = {}
         for i, (name, engine, cls) in enumerate(engines):

@@ -89,6 +89,7 @@ def test_a_merge_cut_off_leaves_the_registry_as_it_was(tmp_path, small_runs, mon
         with pytest.raises(OSError):
             record(registry, ring, "bob", [[5, 6, 7, 8, 9]])
         assert (registry.runs.runs(), registry.exposure_counts()) == before
+        assert registry.exposure_of([6], ring.current_id) == []  # nothing of the rolled-back run is remembered
         assert registry.summary()["exports"] == 1 and registry.check(ring) == []
         monkeypatch.setattr(runs_module.ExposureRuns, "merge_runs", original)
         second = record(registry, ring, "bob", [[5, 6, 7, 8, 9]])
@@ -148,3 +149,29 @@ def test_digests_are_stored_sorted_and_once(tmp_path):
 
 def entry_rows(registry) -> int:
     return registry.summary()["exposure"]
+
+
+def test_a_rolled_back_export_leaves_nothing_remembered(tmp_path, monkeypatch):
+    """An export that fails after its run was written and read (the canary check reads the runs) is rolled
+    back; the next export takes the same run id with other digests, and lookups see those."""
+    from tracer.registry.store import SqliteRegistry
+
+    registry, ring = fresh(tmp_path)
+    with registry:
+        first = registry.record_export(registry.account("alice"), ring.current_id, ring.current, source="s.csv",
+                                       output="o.csv", rows=1, marked_cells=0, exposure=[[1, 2, 3]],
+                                       canary_rows=1, canaries={4: 1000})
+
+        def lost(self, *args):
+            raise OSError("disk gone at the last step")
+
+        monkeypatch.setattr(SqliteRegistry, "_insert_export", lost)
+        with pytest.raises(OSError):
+            registry.record_export(registry.account("bob"), ring.current_id, ring.current, source="s.csv",
+                                   output="o.csv", rows=1, marked_cells=0, exposure=[list(range(10, 60))],
+                                   canary_rows=1, canaries={2: 1000})
+        monkeypatch.undo()
+        second = record(registry, ring, "bob", [list(range(100, 150))])
+        assert sorted(registry.exposure_of([1, 10, 100, 149], ring.current_id)) == [
+            (1, first.id), (100, second.id), (149, second.id)]
+        assert registry.check(ring) == []

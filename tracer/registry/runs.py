@@ -98,6 +98,10 @@ class ExposureRuns:
         # A block's bytes: the page's share less the cell's own.
         self.budget = {True: (page - 64) // BLOCKS_PER_PAGE - 24, False: (page - 64) // MERGED_BLOCKS_PER_PAGE - 24}
 
+    def forget(self) -> None:
+        """Drop what was read of the runs: a rolled-back transaction's run id is taken again by the next."""
+        self._index, self._runs, self._ids = {}, [], None
+
     def runs(self) -> list[Run]:
         """The runs now; read again only when their ids changed (a run never does)."""
         ids = self.conn.execute("SELECT group_concat(id) FROM exposure_runs").fetchone()[0] or ""

@@ -229,9 +229,13 @@ class SqliteRegistry(SqlitePool, Registry):
     @contextlib.contextmanager
     def _export_transaction(self) -> Iterator[None]:
         self._staged: list[tuple[int, int]] = []
-        with self.conn:
-            self._begin_write()  # the write lock: one writer at a time holds the file
-            yield
+        try:
+            with self.conn:
+                self._begin_write()  # the write lock: one writer at a time holds the file
+                yield
+        except BaseException:
+            self.runs.forget()  # what this transaction wrote is gone: its run ids will be taken again
+            raise
 
     def _next_export_id(self) -> int:
         # Under the file's write lock no other writer can take the same id.
