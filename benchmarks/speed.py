@@ -53,6 +53,7 @@ synthetic digests (10^6 and 10^7 exposure rows; ``--big`` adds 10^8).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -624,9 +625,13 @@ def lookup_plans(path: Path) -> list[Plan]:
                         r"\b(exposure|exposure_blocks|canaries)\b", sql):  # exposure_blocks: SQLite's sorted runs
                     details = [row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
                     plans.append(Plan(name, re.sub(r"\s+", " ", sql)[:90], details))
-        if not plans:  # fall back on the query the schema invites
-            sql = "SELECT digest, export_id FROM exposure WHERE digest IN (11, 22, 33)"
-            plans.append(Plan("generic", sql, [row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]))
+        if not any(re.search(r"\bexposure(_blocks)?\b", p.sql) for p in plans):
+            # The probes read no exposure (a run's filter turns absent digests away before any block is read):
+            # the queries the schema invites, the old table's and the runs' blocks'.
+            for sql in ("SELECT digest, export_id FROM exposure WHERE digest IN (11, 22, 33)",
+                        "SELECT digests, export_ids FROM exposure_blocks WHERE id IN (11, 22, 33)"):
+                with contextlib.suppress(sqlite3.OperationalError):  # a registry before the runs has no blocks
+                    plans.append(Plan("generic", sql, [row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]))
     finally:
         registry.close()
     return plans

@@ -36,7 +36,7 @@ import numpy as np
 
 from . import streams
 from .bloom import Bloom
-from .streams import EMPTY, adding_to, merge, reblock, spill, spilled
+from .streams import EMPTY, adding_to, distinct, merge, reblock, spill, spilled
 
 FANOUT = 4  # runs of one level merged into one
 BASE_ROWS = 1 << 16  # a run below FANOUT * BASE_ROWS rows is level 0
@@ -199,7 +199,7 @@ class ExposureRuns:
         """(digest, export id) of every run row holding one of ``digests`` (sorted, distinct)."""
         while True:
             try:
-                found = [self._probe(run, digests) for run in self.runs()]
+                found = self._lookup(self.runs(), digests)
             except StaleRuns:
                 continue
             if not found:
@@ -210,43 +210,41 @@ class ExposureRuns:
         """Whether some run holds this digest: one look at each run's filter, a block read where it says maybe."""
         while True:
             try:
-                return any(self.index(run)[1].may_hold_one(digest) and len(self._probe(run, np.array([digest]))[0])
-                           for run in self.runs())
+                maybe = [run for run in self.runs() if self.index(run)[1].may_hold_one(digest)]
+                return any(len(f[0]) for f in self._lookup(maybe, np.array([digest], dtype=np.int64)))
             except StaleRuns:
                 continue
 
-    def _probe(self, run: Run, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        fences, bloom = self.index(run)
-        wanted = wanted[bloom.may_hold(wanted)]
-        lo = np.searchsorted(fences, wanted, "left") - 1
-        hi = np.searchsorted(fences, wanted, "right") - 1  # a digest equal to fences may span blocks
-        inside = hi >= 0
-        lo, hi = np.maximum(lo[inside], 0), hi[inside]
-        if not len(hi):
-            return EMPTY, EMPTY
-        blocks = np.union1d(lo, hi)
-        for i in np.nonzero(hi - lo > 1)[0]:
-            blocks = np.union1d(blocks, np.arange(lo[i], hi[i] + 1))
-        if len(blocks) * 4 >= run.blocks:  # most of the run: read it in order
-            rows = self.conn.execute("SELECT digests, export_ids FROM exposure_blocks WHERE id BETWEEN ? AND ?"
-                                     " ORDER BY id", run.keys).fetchall()
-            expected = run.blocks
-        else:
-            keys = ((run.id << 32) | blocks).tolist()
-            rows = []
-            for start in range(0, len(keys), FETCH):
-                batch = keys[start:start + FETCH]
-                rows += self.conn.execute(
-                    f"SELECT digests, export_ids FROM exposure_blocks WHERE id IN ({','.join('?' * len(batch))})"
-                    " ORDER BY id", batch).fetchall()
-            expected = len(keys)
-        if len(rows) != expected:
+    def _lookup(self, runs: list[Run], wanted: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The rows of ``runs`` holding wanted digests: a run mostly wanted is read in order; of the others,
+        the blocks the filters and fences name, in one IN list for all of them (not a query per run)."""
+        found, sparse = [], []
+        for run in runs:
+            fences, bloom = self.index(run)
+            mine = wanted[bloom.may_hold(wanted)]
+            blocks = _blocks_holding(fences, mine)
+            if len(blocks) * 4 >= run.blocks and len(blocks):
+                rows = self.conn.execute("SELECT digests, export_ids FROM exposure_blocks WHERE id BETWEEN ? AND ?"
+                                         " ORDER BY id", run.keys).fetchall()
+                if len(rows) != run.blocks:
+                    raise StaleRuns
+                found.append(_matching(*self._decode(run, rows), mine))
+            elif len(blocks):
+                sparse.append((run, mine, ((run.id << 32) | blocks).tolist()))
+        keys = [key for _, _, run_keys in sparse for key in run_keys]  # in order: runs by id, blocks sorted
+        rows = []
+        for start in range(0, len(keys), FETCH):
+            batch = keys[start:start + FETCH]
+            rows += self.conn.execute(
+                f"SELECT digests, export_ids FROM exposure_blocks WHERE id IN ({','.join('?' * len(batch))})"
+                " ORDER BY id", batch).fetchall()
+        if len(rows) != len(keys):
             raise StaleRuns
-        digests, exports = self._decode(run, rows)  # the blocks in order: sorted
-        start = np.searchsorted(digests, wanted, "left")
-        count = np.searchsorted(digests, wanted, "right") - start
-        at = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
-        return digests[at], exports[at]
+        at = 0
+        for run, mine, run_keys in sparse:
+            found.append(_matching(*self._decode(run, rows[at:at + len(run_keys)]), mine))  # blocks in order: sorted
+            at += len(run_keys)
+        return found
 
     def counts(self) -> dict[int, int]:
         """Export id -> digests stored for it, from the runs themselves."""
@@ -285,3 +283,21 @@ class ExposureRuns:
         """Every (digest, export id) row of every run, a few blocks at a time (a migration's copy)."""
         for run in self.runs():
             yield from self._read(run)
+
+
+def _blocks_holding(fences: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The blocks whose range may hold a wanted digest (one equal to fences may span blocks), sorted."""
+    lo = np.searchsorted(fences, wanted, "left") - 1
+    hi = np.searchsorted(fences, wanted, "right") - 1
+    inside = hi >= 0
+    lo, hi = np.maximum(lo[inside], 0), hi[inside]
+    wide = [np.arange(lo[i], hi[i] + 1) for i in np.nonzero(hi - lo > 1)[0]]
+    return distinct(np.concatenate([lo, hi, *wide]))
+
+
+def _matching(digests: np.ndarray, exports: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of sorted ``digests`` (and their ``exports``) whose digest is wanted, every row of each."""
+    start = np.searchsorted(digests, wanted, "left")
+    count = np.searchsorted(digests, wanted, "right") - start
+    at = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
+    return digests[at], exports[at]

@@ -37,6 +37,7 @@ from .base import Registry, refuse_moved
 from .pool import SqlitePool
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
 from .runs import ExposureRuns
+from .streams import distinct
 from .schema import SCHEMA, SCHEMA_VERSION, TABLES, migrate, statements
 
 BUSY_TIMEOUT_MS = 30_000
@@ -389,7 +390,7 @@ class SqliteRegistry(SqlitePool, Registry):
 
     def _exposure_rows(self, digests: Iterable[int]) -> Iterator[tuple[int, int]]:
         """(digest, export_id) of every export, whatever its key, that contained one of these anchors."""
-        wanted = np.unique(np.fromiter(digests, dtype=np.int64))
+        wanted = distinct(np.fromiter(digests, dtype=np.int64))
         if self.legacy:
             for batch in _batches(wanted.tolist(), LOOKUP_BATCH):
                 yield from self.conn.execute(
