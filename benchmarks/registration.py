@@ -27,6 +27,7 @@ import argparse
 import csv
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -220,6 +221,7 @@ def main() -> None:
         report(args.rows, anchors, results)
     finally:
         places.drop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
