@@ -83,9 +83,10 @@ def _copy(source: SqliteRegistry, conn) -> None:
             cur.execute("UPDATE chain_head SET position = %s, chain = %s", (len(exports), exports[-1][9]))
         if exports:  # the next export id is the one after the file's last
             cur.execute("SELECT setval('export_ids', %s)", (max(row[0] for row in exports),))
-        for table, columns in (("exposure", "digest, export_id"), ("canaries", "digest, export_id, space")):
-            with cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy_binary(copy, _batches(source, table, columns))
+        with cur.copy("COPY exposure (digest, export_id) FROM STDIN (FORMAT BINARY)") as copy:
+            copy_binary(copy, source.exposure_batches())
+        with cur.copy("COPY canaries (digest, export_id, space) FROM STDIN (FORMAT BINARY)") as copy:
+            copy_binary(copy, _batches(source, "canaries", "digest, export_id, space"))
         cur.executemany("INSERT INTO canary_pool(digest, key_id, sealed, added) VALUES (%s, %s, %s, %s)",
                         source.conn.execute("SELECT digest, key_id, sealed, added FROM canary_pool"))
         shared = source.conn.execute("SELECT digest, export_id, positions, symbols, record FROM shared_decoys")

@@ -153,6 +153,9 @@ CREATE TABLE canary_pool (
     PRIMARY KEY (digest, key_id)
 );
 """,
+    # Schema 5 stores SQLite's exposure as sorted runs; the server keeps its partitioned table, which a binary
+    # COPY fills (see postgres._load_exposure).  Nothing changes here but the version.
+    5: "COMMENT ON TABLE exposure IS 'one row per distinct record anchor per export'",
 }
 assert sorted(MIGRATIONS) == list(range(FIRST_VERSION + 1, SCHEMA_VERSION + 1)), \
     "each SQLite schema version needs its PostgreSQL migration (pg_schema.MIGRATIONS)"

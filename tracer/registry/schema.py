@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # The tables every schema version has: a database without them is no tracer registry.
 TABLES = ("meta", "accounts", "exports", "exposure", "canaries")
@@ -126,6 +126,36 @@ CREATE TABLE canary_pool (
     added TEXT NOT NULL,
     PRIMARY KEY (digest, key_id)
 ) WITHOUT ROWID;
+""",
+    # Exposure as sorted runs (issue 15, ``runs``): an export's distinct digests sorted into blocks of one page,
+    # the first digest of each block and a filter in the run's row; runs are merged as they accumulate.  A run never changes;
+    # a merge deletes its inputs once the merged run (newer, holding their exports) is in.  Exposure rows of
+    # older tracers stay in ``exposure`` and are read as before.
+    5: f"""
+CREATE TABLE exposure_runs (
+    id INTEGER PRIMARY KEY,
+    level INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    per_block INTEGER NOT NULL,
+    first_export INTEGER NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
+    last_export INTEGER NOT NULL REFERENCES exports(id) DEFERRABLE INITIALLY DEFERRED,
+    fences BLOB NOT NULL,  -- each block's first digest, little-endian int64
+    bloom BLOB NOT NULL  -- a filter of the run's digests (runs.Bloom): most runs are skipped unread
+);
+CREATE TABLE exposure_blocks (
+    id INTEGER PRIMARY KEY,  -- run << 32 | block number
+    digests BLOB NOT NULL,  -- little-endian int64, sorted
+    export_ids BLOB  -- little-endian int32 per digest; NULL in a run of one export
+);
+CREATE TRIGGER exposure_runs_no_update BEFORE UPDATE ON exposure_runs {APPEND_ONLY};
+CREATE TRIGGER exposure_blocks_no_update BEFORE UPDATE ON exposure_blocks {APPEND_ONLY};
+CREATE TRIGGER exposure_runs_merged_only BEFORE DELETE ON exposure_runs
+    WHEN NOT EXISTS (SELECT 1 FROM exposure_runs m WHERE m.id > OLD.id AND m.rows >= OLD.rows
+                     AND m.first_export <= OLD.first_export AND m.last_export >= OLD.last_export)
+    {APPEND_ONLY};
+CREATE TRIGGER exposure_blocks_merged_only BEFORE DELETE ON exposure_blocks
+    WHEN EXISTS (SELECT 1 FROM exposure_runs WHERE id = OLD.id >> 32)
+    {APPEND_ONLY};
 """,
 }
 assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))

@@ -15,7 +15,9 @@ the same way (the first schema, then every migration), so both end identical.
 SQLite runs in WAL mode with a busy timeout, so several exporting processes
 and a matcher can share one file.  Each export is recorded in one transaction
 (export row, its exposure digests, its canary digests): a crash leaves either
-all of it or none of it.
+all of it or none of it.  Exposure is written as one sorted run per export
+(``runs``: the cost of the digests' bytes, whatever the registry's size);
+rows an older tracer wrote into ``exposure`` stay there and are read too.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import contextlib
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,8 @@ from ..keys import Key, KeyRing
 from .base import Registry, refuse_moved
 from .pool import SqlitePool
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
+from .runs import ExposureRuns
+from .streams import distinct
 from .schema import SCHEMA, SCHEMA_VERSION, TABLES, migrate, statements
 
 BUSY_TIMEOUT_MS = 30_000
@@ -61,6 +64,9 @@ class SqliteRegistry(SqlitePool, Registry):
             raise KeyError("a registry has at least one key")  # reported as a corrupt registry
         self.id = meta["registry_id"]
         self.code = CodeParams(length=int(meta["code_length"]), cutoff=float(meta["code_cutoff"]))
+        self.runs = ExposureRuns(conn)
+        # Rows in the table only an older tracer wrote (no tracer of this schema adds any).
+        self.legacy = conn.execute("SELECT 1 FROM exposure LIMIT 1").fetchone() is not None
 
     # ---- opening -------------------------------------------------------
     @staticmethod
@@ -224,24 +230,20 @@ class SqliteRegistry(SqlitePool, Registry):
     @contextlib.contextmanager
     def _export_transaction(self) -> Iterator[None]:
         self._staged: list[tuple[int, int]] = []
-        with self.conn:
-            self._begin_write()  # the write lock: one writer at a time holds the file
-            yield
+        try:
+            with self.conn:
+                self._begin_write()  # the write lock: one writer at a time holds the file
+                yield
+        except BaseException:
+            self.runs.forget()  # what this transaction wrote is gone: its run ids will be taken again
+            raise
 
     def _next_export_id(self) -> int:
         # Under the file's write lock no other writer can take the same id.
         return self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM exports").fetchone()[0]
 
     def _load_exposure(self, export_id: int, chunks: Iterable[Iterable[int]]) -> int:
-        anchors = 0  # distinct anchors: what a later check can count again
-        for chunk in chunks:
-            cur = self.conn.executemany(
-                "INSERT OR IGNORE INTO exposure(digest, export_id) VALUES (?, ?)",
-                # Sorted and distinct: a B-tree takes keys in order several times faster.
-                zip(np.unique(np.asarray(chunk, dtype=np.int64)).tolist(), repeat(export_id)),
-            )
-            anchors += cur.rowcount
-        return anchors
+        return self.runs.add(export_id, chunks)  # distinct anchors: what a later check can count again
 
     def _stage_canaries(self, export_id: int, canaries: dict[int, int]) -> None:
         self._staged = sorted(canaries.items())
@@ -253,22 +255,17 @@ class SqliteRegistry(SqlitePool, Registry):
 
     def _canary_clashes(self, export_id: int, account_id: int) -> set[int]:
         # A pool number (space < 0) is every account's canary: only a real record clashes with it.
-        clashes = set()
-        for digest, space in self._staged:
-            if space and self.conn.execute(
-                "SELECT 1 FROM exposure WHERE digest = ? AND export_id != ? UNION ALL"
-                " SELECT 1 FROM canaries c JOIN exports e ON e.id = c.export_id"
-                " WHERE ? > 0 AND c.digest = ? AND e.account_id != ? LIMIT 1",
-                (digest, export_id, space, digest, account_id),
-            ).fetchone():
-                clashes.add(digest)
+        drawn = [digest for digest, space in self._staged if space]
+        clashes = {d for d, e in self._exposure_rows(drawn) if e != export_id}
+        for batch in _batches([digest for digest, space in self._staged if space > 0], LOOKUP_BATCH):
+            clashes.update(row[0] for row in self.conn.execute(
+                f"SELECT c.digest FROM canaries c JOIN exports e ON e.id = c.export_id"
+                f" WHERE c.digest IN ({','.join('?' * len(batch))}) AND e.account_id != ?", [*batch, account_id]))
         return clashes
 
     def _insert_canaries(self, export_id: int, clashes: set[int]) -> None:
-        self.db["canaries"].insert_all(
-            ({"digest": d, "export_id": export_id, "space": 0 if d in clashes else space} for d, space in self._staged),
-            batch_size=1000,
-        )
+        self.conn.executemany("INSERT INTO canaries(digest, export_id, space) VALUES (?, ?, ?)",
+                              [(d, export_id, 0 if d in clashes else space) for d, space in self._staged])
 
     def _insert_shared(self, export_id: int, shared: Iterable[tuple[int, str, str, bytes]]) -> None:
         self.conn.executemany(
@@ -291,7 +288,7 @@ class SqliteRegistry(SqlitePool, Registry):
         problems += [f"{row[0]} row {row[1]} points at a missing {row[2]}"
                      for row in self.conn.execute("PRAGMA foreign_key_check")]
         problems += [f"table {t} is missing" for t in TABLES if t not in self.db.table_names()]
-        return problems
+        return problems + self.runs.problems()
 
     def history(self) -> Iterator[tuple[tuple, str, int, list[tuple[int, int]]]]:
         for row in self.conn.execute(
@@ -304,7 +301,18 @@ class SqliteRegistry(SqlitePool, Registry):
             yield tuple(row[:9]), row[9], row[10], canaries
 
     def exposure_counts(self) -> dict[int, int]:
-        return dict(self.conn.execute("SELECT export_id, count(*) FROM exposure GROUP BY export_id"))
+        counts = dict(self.conn.execute("SELECT export_id, count(*) FROM exposure GROUP BY export_id"))
+        for export_id, n in self.runs.counts().items():
+            counts[export_id] = counts.get(export_id, 0) + n
+        return counts
+
+    def exposure_batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every exposure row as (digests, export ids) arrays, a batch at a time (``registry migrate``)."""
+        rows = self.conn.execute("SELECT digest, export_id FROM exposure")
+        while batch := rows.fetchmany(LOOKUP_BATCH * 100):
+            values = np.asarray(batch, dtype=np.int64)
+            yield values[:, 0], values[:, 1]
+        yield from self.runs.batches()
 
     def meta(self) -> dict[str, str]:
         return self._meta()
@@ -380,9 +388,23 @@ class SqliteRegistry(SqlitePool, Registry):
                 [*batch, key_id],
             )
 
+    def _exposure_rows(self, digests: Iterable[int]) -> Iterator[tuple[int, int]]:
+        """(digest, export_id) of every export, whatever its key, that contained one of these anchors."""
+        wanted = distinct(np.fromiter(digests, dtype=np.int64))
+        if self.legacy:
+            for batch in _batches(wanted.tolist(), LOOKUP_BATCH):
+                yield from self.conn.execute(
+                    f"SELECT digest, export_id FROM exposure WHERE digest IN ({','.join('?' * len(batch))})", batch)
+        found, exports = self.runs.lookup(wanted)
+        yield from zip(found.tolist(), exports.tolist())
+
     def exposure_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int]]:
         """(digest, export_id) for every export made with ``key_id`` that contained one of these anchors."""
-        return list(self._lookup("exposure", "x.digest, x.export_id", digests, key_id))
+        rows = list(self._exposure_rows(digests))
+        if not rows or list(self.key_checks()) == [key_id]:  # one key: every export was made with it
+            return rows
+        made = {row[0] for row in self.conn.execute("SELECT id FROM exports WHERE key_id = ?", (key_id,))}
+        return [(d, e) for d, e in rows if e in made]
 
     def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:
         """(digest, export_id, space) for every canary value among these anchors, in exports made with ``key_id``."""
@@ -401,7 +423,9 @@ class SqliteRegistry(SqlitePool, Registry):
 
     def exported(self, digest: int) -> bool:
         """Whether some export contained a record with this anchor."""
-        return self.conn.execute("SELECT 1 FROM exposure WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
+        if self.legacy and self.conn.execute("SELECT 1 FROM exposure WHERE digest = ? LIMIT 1", (digest,)).fetchone():
+            return True
+        return self.runs.holds(digest)
 
     def canary_conflicts(self, digest: int, account: Account) -> bool:
         """Whether a new canary anchor clashes with a real exported record or another account's canary.

@@ -1,0 +1,177 @@
+"""SQLite's exposure as sorted runs (registry/runs.py): what any sequence of exports stores, merged or not,
+is what a plain set of (digest, export) pairs holds; a merge cut off leaves the runs as they were."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tracer import api
+from tracer.errors import RegistryError
+from tracer.registry import runs as runs_module
+from tracer.registry import streams
+
+
+@pytest.fixture
+def small_runs(monkeypatch):
+    """Runs small enough that a handful of exports fill blocks, levels and merges: blocks of 5 digests (3 merged), a
+    level every 2x from 4 digests, no merging from 64 on."""
+    monkeypatch.setattr(runs_module, "BLOCKS_PER_PAGE", 60)  # 4096-byte pages: 43-byte blocks
+    monkeypatch.setattr(runs_module, "MERGED_BLOCKS_PER_PAGE", 60)
+    monkeypatch.setattr(runs_module, "FANOUT", 2)
+    monkeypatch.setattr(runs_module, "BASE_ROWS", 4)
+    monkeypatch.setattr(streams, "READ_ROWS", 5)  # merge inputs read a few digests at a time
+    monkeypatch.setattr(runs_module, "FINAL_LEVEL", runs_module.level_of(64))
+
+
+def fresh(tmp_path, name: str = "r"):
+    path, key = tmp_path / f"{name}.db", tmp_path / f"{name}.key"
+    api.init(path, key)
+    for account in ("alice", "bob"):
+        api.add_account(path, account)
+    return api.open_with_key(path, key)
+
+
+def record(registry, ring, account: str, chunks: list[list[int]]):
+    return registry.record_export(registry.account(account), ring.current_id, ring.current, source="s.csv",
+                                  output="o.csv", rows=1, marked_cells=0, exposure=chunks, canary_rows=0,
+                                  canaries={})
+
+
+# A small pool of values, so that exports share digests (a record exported to many accounts) and a
+# digest's rows span blocks; the extremes of int64 are in it.
+DIGESTS = st.sampled_from([-(2**63), -5, -1, 0, 1, 2, 3, 7, 8, 40, 41, 1000, 2**62, 2**63 - 1] + list(range(100, 160)))
+EXPORTS = st.lists(st.lists(st.lists(DIGESTS, max_size=30), max_size=3), min_size=1, max_size=14)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(exports=EXPORTS)
+def test_runs_hold_what_a_set_of_pairs_holds(tmp_path_factory, small_runs, exports):
+    registry, ring = fresh(tmp_path_factory.mktemp("runs"))
+    model: set[tuple[int, int]] = set()
+    with registry:
+        for i, chunks in enumerate(exports):
+            entry = record(registry, ring, "alice" if i % 2 else "bob", chunks)
+            mine = {d for chunk in chunks for d in chunk}
+            assert entry.id and registry.summary()["exposure"] == len(model) + len(mine)
+            model |= {(d, entry.id) for d in mine}
+            probe = [-(2**63), 0, 41, 2**63 - 1, 99, 150, 12345]
+            assert sorted(registry.exposure_of(probe, ring.current_id)) == sorted(p for p in model if p[0] in probe)
+        everything = sorted({d for d, _ in model} | {4, 999})
+        assert sorted(registry.exposure_of(everything, ring.current_id)) == sorted(model)
+        assert all(registry.exported(d) == any(d == m for m, _ in model) for d in everything)
+        counts: dict[int, int] = {}
+        for _, e in model:
+            counts[e] = counts.get(e, 0) + 1
+        assert registry.exposure_counts() == counts
+        assert registry.check(ring) == []
+        below_final = [r for r in registry.runs.runs() if r.level < runs_module.FINAL_LEVEL]
+        for level in {r.level for r in below_final}:  # merged as they accumulate: fewer than FANOUT a level
+            assert sum(r.level == level for r in below_final) < runs_module.FANOUT
+
+
+def test_a_merge_cut_off_leaves_the_registry_as_it_was(tmp_path, small_runs, monkeypatch):
+    """The merge runs inside the export's transaction: an error in it (a crash) leaves no half entry, no half
+    run; the runs as they were answer as before, and the next export merges them."""
+    registry, ring = fresh(tmp_path)
+    with registry:
+        record(registry, ring, "alice", [[1, 2, 3, 4, 5]])
+        before = (registry.runs.runs(), registry.exposure_counts())
+        original = runs_module.ExposureRuns.merge_runs
+
+        def dying(self, runs):
+            original(self, runs)
+            raise OSError("power lost mid-merge")
+
+        monkeypatch.setattr(runs_module.ExposureRuns, "merge_runs", dying)
+        with pytest.raises(OSError):
+            record(registry, ring, "bob", [[5, 6, 7, 8, 9]])
+        assert (registry.runs.runs(), registry.exposure_counts()) == before
+        assert registry.exposure_of([6], ring.current_id) == []  # nothing of the rolled-back run is remembered
+        assert registry.summary()["exports"] == 1 and registry.check(ring) == []
+        monkeypatch.setattr(runs_module.ExposureRuns, "merge_runs", original)
+        second = record(registry, ring, "bob", [[5, 6, 7, 8, 9]])
+        assert len(registry.runs.runs()) == 1  # the two merged
+        assert sorted(registry.exposure_of([5, 9], ring.current_id)) == [(5, 1), (5, second.id), (9, second.id)]
+        assert registry.check(ring) == []
+
+
+def test_a_run_goes_only_when_a_merged_run_holds_its_exports(tmp_path, small_runs):
+    registry, ring = fresh(tmp_path)
+    with registry:
+        for account in ("alice", "bob", "alice"):
+            record(registry, ring, account, [list(range(0, 40, 3))])
+        for statement in ("DELETE FROM exposure_runs", "DELETE FROM exposure_blocks",
+                          "UPDATE exposure_blocks SET digests = x''", "UPDATE exposure_runs SET bloom = x''"):
+            with pytest.raises(RegistryError, match="append-only"):
+                registry.execute(statement)
+        assert registry.check(ring) == []
+
+
+def test_a_lookup_that_meets_a_merge_reads_again(tmp_path, small_runs, monkeypatch):
+    """A matcher that listed the runs just before another process merged them finds their blocks gone, and
+    reads the runs again."""
+    registry, ring = fresh(tmp_path)
+    with registry:
+        first = record(registry, ring, "alice", [[10, 20, 30, 40, 50]])
+        reader, _ = api.open_with_key(registry.path, tmp_path / "r.key")
+        with reader:
+            assert reader.exposure_of([20], ring.current_id) == [(20, first.id)]  # its runs and filters read
+            listed = reader.runs.runs()
+            second = record(registry, ring, "bob", [[20, 60, 70, 80, 90]])  # a merge: the first run is gone
+            assert [r.first_export for r in registry.runs.runs()] == [first.id]
+            listings = []
+            real = runs_module.ExposureRuns.runs
+
+            def racing(self):
+                listings.append(1)
+                return listed if len(listings) == 1 else real(self)
+
+            monkeypatch.setattr(runs_module.ExposureRuns, "runs", racing)
+            assert sorted(reader.exposure_of([20], ring.current_id)) == [(20, first.id), (20, second.id)]
+            assert len(listings) == 2
+
+
+def test_digests_are_stored_sorted_and_once(tmp_path):
+    registry, ring = fresh(tmp_path)
+    rng = np.random.default_rng(3)
+    digests = rng.integers(-(2**63), 2**63 - 1, size=70_000, dtype=np.int64)
+    chunks = [digests[:40_000], digests[30_000:]]  # 10,000 digests in both chunks
+    with registry:
+        entry = record(registry, ring, "alice", chunks)
+        assert registry.exposure_counts() == {entry.id: 70_000} == {entry.id: entry_rows(registry)}
+        stored = np.concatenate([d for d, _ in registry.exposure_batches()])
+        assert np.array_equal(stored, np.unique(digests))
+        assert registry.check(ring) == []
+
+
+def entry_rows(registry) -> int:
+    return registry.summary()["exposure"]
+
+
+def test_a_rolled_back_export_leaves_nothing_remembered(tmp_path, monkeypatch):
+    """An export that fails after its run was written and read (the canary check reads the runs) is rolled
+    back; the next export takes the same run id with other digests, and lookups see those."""
+    from tracer.registry.store import SqliteRegistry
+
+    registry, ring = fresh(tmp_path)
+    with registry:
+        first = registry.record_export(registry.account("alice"), ring.current_id, ring.current, source="s.csv",
+                                       output="o.csv", rows=1, marked_cells=0, exposure=[[1, 2, 3]],
+                                       canary_rows=1, canaries={4: 1000})
+
+        def lost(self, *args):
+            raise OSError("disk gone at the last step")
+
+        monkeypatch.setattr(SqliteRegistry, "_insert_export", lost)
+        with pytest.raises(OSError):
+            registry.record_export(registry.account("bob"), ring.current_id, ring.current, source="s.csv",
+                                   output="o.csv", rows=1, marked_cells=0, exposure=[list(range(10, 60))],
+                                   canary_rows=1, canaries={2: 1000})
+        monkeypatch.undo()
+        second = record(registry, ring, "bob", [list(range(100, 150))])
+        assert sorted(registry.exposure_of([1, 10, 100, 149], ring.current_id)) == [
+            (1, first.id), (100, second.id), (149, second.id)]
+        assert registry.check(ring) == []

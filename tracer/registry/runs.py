@@ -1,0 +1,303 @@
+"""SQLite's exposure as sorted runs: one export's digests written as one run, runs merged as they accumulate.
+
+Why: a B-tree of (digest, export_id) rows takes an export's digests at
+random places, so each export rewrites about every page of the table (a
+200k-row export's 530k digests into a 10^7-row table: ~180 MB of
+write-ahead log, ~5 µs a digest, more as the registry grows).  A run is the
+export's distinct digests sorted and cut into blocks of a quarter page
+(``exposure_blocks``, keyed run << 32 | block), with the first digest of each
+block and a filter (``bloom``) in the run's row: writing one costs about the
+digests' own bytes, whatever the registry's size.
+
+Runs of one level (by size: a level is ``FANOUT`` times the one below) are
+merged into one when ``FANOUT`` of them accumulate, inside the export's
+transaction (a crash leaves the runs as they were), by a streaming k-way
+merge, so memory stays a few blocks per input.  Each digest is rewritten
+once per level, a few times in all; a run of ``FINAL_ROWS`` or more is never
+merged again, so no export pays for rewriting the whole registry.
+
+A lookup asks each run's filter first (1-2% of absent digests pass), then
+reads the blocks whose range holds a passing digest (the fences say which:
+a search by the block's key, never a scan of the run) or, when most of the
+run's blocks are wanted, the run in order.
+Runs never change; a merge adds the merged run and deletes its inputs
+(triggers refuse any other delete or update), so a lookup that finds a block
+gone has seen a merge commit and reads again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import streams
+from .bloom import Bloom
+from .streams import EMPTY, adding_to, distinct, merge, reblock, spill, spilled
+
+FANOUT = 4  # runs of one level merged into one
+BASE_ROWS = 1 << 16  # a run below FANOUT * BASE_ROWS rows is level 0
+FINAL_ROWS = 1 << 21  # a run of this level is merged no more: the largest merge, FANOUT runs below it, stays
+# a few seconds; the filters keep a lookup's cost per run small, so many final runs cost little
+# Blocks per page: an export's run, four (a lookup reads a block whole: a quarter page read faster than a
+# page); a merged run, one (its blocks are written, and deleted by the next merge, in fewer rows).
+BLOCKS_PER_PAGE = 4
+MERGED_BLOCKS_PER_PAGE = 1
+FETCH = 500  # block keys per IN list
+
+
+def level_of(rows: int) -> int:
+    level = 0
+    while rows >= BASE_ROWS * FANOUT ** (level + 1):
+        level += 1
+    return level
+
+
+FINAL_LEVEL = level_of(FINAL_ROWS)
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    level: int
+    rows: int
+    per_block: int
+    first_export: int
+    last_export: int
+
+    @property
+    def single(self) -> bool:
+        """One export's run: its blocks hold no export ids."""
+        return self.first_export == self.last_export
+
+    @property
+    def blocks(self) -> int:
+        return -(-self.rows // self.per_block)
+
+    @property
+    def keys(self) -> tuple[int, int]:
+        return self.id << 32, (self.id << 32) | 0xFFFFFFFF
+
+
+class StaleRuns(Exception):
+    """A block of a run read a moment ago is gone: a merge committed meanwhile."""
+
+
+class ExposureRuns:
+    """The runs of one registry file (``conn`` in autocommit; writes inside the caller's transaction)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._index: dict[int, tuple[np.ndarray, Bloom]] = {}  # run id -> fences, filter; ids are never reused
+        self._runs: list[Run] = []
+        self._ids: str | None = None
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        # A block's bytes: the page's share less the cell's own.
+        self.budget = {True: (page - 64) // BLOCKS_PER_PAGE - 24, False: (page - 64) // MERGED_BLOCKS_PER_PAGE - 24}
+
+    def forget(self) -> None:
+        """Drop what was read of the runs: a rolled-back transaction's run id is taken again by the next."""
+        self._index, self._runs, self._ids = {}, [], None
+
+    def runs(self) -> list[Run]:
+        """The runs now; read again only when their ids changed (a run never does)."""
+        ids = self.conn.execute("SELECT group_concat(id) FROM exposure_runs").fetchone()[0] or ""
+        if ids != self._ids:
+            runs = [Run(*row) for row in self.conn.execute(
+                "SELECT id, level, rows, per_block, first_export, last_export FROM exposure_runs ORDER BY id")]
+            self._runs, self._ids = runs, ",".join(str(r.id) for r in runs)
+        return self._runs
+
+    # ---- writing ----------------------------------------------------------
+    def add(self, export_id: int, chunks: Iterable[Iterable[int]]) -> int:
+        """Write one export's distinct digests as a run, then merge what has accumulated; how many."""
+        with tempfile.TemporaryFile() as spilled_to:
+            spans = spill(spilled_to, chunks)
+            streams = [spilled(spilled_to, offset, n, export_id) for offset, n in spans]
+            rows = self._write(merge(streams, one_export=True), export_id, export_id, sum(n for _, n in spans))
+        self._compact()
+        return rows
+
+    def _write(self, pieces: Iterator[tuple[np.ndarray, np.ndarray]], first: int, last: int, expected: int) -> int:
+        """Write sorted (digest, export id) pieces (about ``expected`` rows) as a new run; its row count (0: no
+        run written)."""
+        single = first == last
+        per_block = self.budget[single] // (8 if single else 12)
+        # Under the write lock; an id is never used twice: a merge deletes only runs older than its own.
+        run_id = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM exposure_runs").fetchone()[0]
+        bloom, fences, counted = Bloom.sized(expected), [], [0]
+
+        def blocks() -> Iterator[tuple[int, bytes, bytes | None]]:
+            key = run_id << 32
+            for digests, exports in reblock(adding_to(bloom, pieces), per_block):
+                fences.append(digests[::per_block])
+                counted[0] += len(digests)
+                d = digests.astype("<i8").tobytes()
+                e = None if single else exports.astype("<i4").tobytes()
+                for start in range(0, len(digests), per_block):
+                    yield key, d[8 * start:8 * (start + per_block)], e and e[4 * start:4 * (start + per_block)]
+                    key += 1
+
+        self.conn.executemany("INSERT INTO exposure_blocks(id, digests, export_ids) VALUES (?, ?, ?)", blocks())
+        rows = counted[0]
+        if rows:  # the run's row last: its blocks are all there before anything reads it
+            fence_bytes = np.concatenate(fences).astype("<i8").tobytes()
+            self.conn.execute(
+                "INSERT INTO exposure_runs(id, level, rows, per_block, first_export, last_export, fences, bloom)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, level_of(rows), rows, per_block, first, last, fence_bytes, bloom.tobytes()))
+        return rows
+
+    def _compact(self) -> None:
+        """Merge the runs of the lowest level that holds ``FANOUT`` of them, until none does."""
+        while True:
+            by_level: dict[int, list[Run]] = {}
+            for run in self.runs():
+                if run.level < FINAL_LEVEL:
+                    by_level.setdefault(run.level, []).append(run)
+            full = sorted(level for level, runs in by_level.items() if len(runs) >= FANOUT)
+            if not full:
+                return
+            self.merge_runs(by_level[full[0]])
+
+    def merge_runs(self, runs: list[Run]) -> int:
+        first, last = min(r.first_export for r in runs), max(r.last_export for r in runs)
+        rows = self._write(merge([self._read(run) for run in runs]), first, last, sum(r.rows for r in runs))
+        for run in runs:  # the merged run holds their exports: the triggers let them go now, not before
+            self.conn.execute("DELETE FROM exposure_runs WHERE id = ?", (run.id,))
+            self.conn.execute("DELETE FROM exposure_blocks WHERE id BETWEEN ? AND ?", run.keys)
+        return rows
+
+    # ---- reading ----------------------------------------------------------
+    def _read(self, run: Run) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The run in order, a few blocks at a time."""
+        cur = self.conn.execute("SELECT digests, export_ids FROM exposure_blocks WHERE id BETWEEN ? AND ?"
+                                " ORDER BY id", run.keys)
+        while batch := cur.fetchmany(max(1, streams.READ_ROWS // run.per_block)):
+            yield self._decode(run, batch)
+
+    @staticmethod
+    def _decode(run: Run, blocks: list[tuple[bytes, bytes | None]]) -> tuple[np.ndarray, np.ndarray]:
+        digests = np.frombuffer(b"".join(b[0] for b in blocks), dtype="<i8")
+        if run.single:
+            return digests, np.full(len(digests), run.first_export, dtype=np.int64)
+        return digests, np.frombuffer(b"".join(b[1] for b in blocks), dtype="<i4").astype(np.int64)
+
+    def index(self, run: Run) -> tuple[np.ndarray, Bloom]:
+        """The run's fences (each block's first digest) and filter, read once per process."""
+        if run.id not in self._index:
+            row = self.conn.execute("SELECT fences, bloom FROM exposure_runs WHERE id = ?", (run.id,)).fetchone()
+            if row is None:
+                raise StaleRuns
+            self._index[run.id] = (np.frombuffer(row[0], dtype="<i8"), Bloom(row[1]))
+        return self._index[run.id]
+
+    def lookup(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(digest, export id) of every run row holding one of ``digests`` (sorted, distinct)."""
+        while True:
+            try:
+                found = self._lookup(self.runs(), digests)
+            except StaleRuns:
+                continue
+            if not found:
+                return EMPTY, EMPTY
+            return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+
+    def holds(self, digest: int) -> bool:
+        """Whether some run holds this digest: one look at each run's filter, a block read where it says maybe."""
+        while True:
+            try:
+                maybe = [run for run in self.runs() if self.index(run)[1].may_hold_one(digest)]
+                return any(len(f[0]) for f in self._lookup(maybe, np.array([digest], dtype=np.int64)))
+            except StaleRuns:
+                continue
+
+    def _lookup(self, runs: list[Run], wanted: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The rows of ``runs`` holding wanted digests: a run mostly wanted is read in order; of the others,
+        the blocks the filters and fences name, in one IN list for all of them (not a query per run)."""
+        found, sparse = [], []
+        for run in runs:
+            fences, bloom = self.index(run)
+            mine = wanted[bloom.may_hold(wanted)]
+            blocks = _blocks_holding(fences, mine)
+            if len(blocks) * 4 >= run.blocks and len(blocks):
+                rows = self.conn.execute("SELECT digests, export_ids FROM exposure_blocks WHERE id BETWEEN ? AND ?"
+                                         " ORDER BY id", run.keys).fetchall()
+                if len(rows) != run.blocks:
+                    raise StaleRuns
+                found.append(_matching(*self._decode(run, rows), mine))
+            elif len(blocks):
+                sparse.append((run, mine, ((run.id << 32) | blocks).tolist()))
+        keys = [key for _, _, run_keys in sparse for key in run_keys]  # in order: runs by id, blocks sorted
+        rows = []
+        for start in range(0, len(keys), FETCH):
+            batch = keys[start:start + FETCH]
+            rows += self.conn.execute(
+                f"SELECT digests, export_ids FROM exposure_blocks WHERE id IN ({','.join('?' * len(batch))})"
+                " ORDER BY id", batch).fetchall()
+        if len(rows) != len(keys):
+            raise StaleRuns
+        at = 0
+        for run, mine, run_keys in sparse:
+            found.append(_matching(*self._decode(run, rows[at:at + len(run_keys)]), mine))  # blocks in order: sorted
+            at += len(run_keys)
+        return found
+
+    def counts(self) -> dict[int, int]:
+        """Export id -> digests stored for it, from the runs themselves."""
+        out: dict[int, int] = {}
+        for run in self.runs():
+            if run.single:
+                out[run.first_export] = out.get(run.first_export, 0) + run.rows
+                continue
+            for _, exports in self._read(run):
+                ids, n = np.unique(exports, return_counts=True)
+                for i, c in zip(ids.tolist(), n.tolist()):
+                    out[i] = out.get(i, 0) + c
+        return out
+
+    def problems(self) -> list[str]:
+        """What is wrong with the runs: order, fences, sizes (the blocks read whole)."""
+        problems = []
+        for run in self.runs():
+            rows, firsts, previous, ordered = 0, [], None, True
+            for digests, _ in self._read(run):
+                if np.any(digests[1:] < digests[:-1]) or (previous is not None and len(digests)
+                                                          and digests[0] < previous):
+                    ordered = False
+                firsts.append(digests[::run.per_block])
+                previous = digests[-1] if len(digests) else previous
+                rows += len(digests)
+            if not ordered:
+                problems.append(f"exposure run {run.id} is out of order")
+            elif rows != run.rows:
+                problems.append(f"exposure run {run.id} holds {rows} digests, its row says {run.rows}")
+            elif not np.array_equal(np.concatenate(firsts or [EMPTY]), self.index(run)[0]):
+                problems.append(f"exposure run {run.id}: its fences do not match its blocks")
+        return problems
+
+    def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every (digest, export id) row of every run, a few blocks at a time (a migration's copy)."""
+        for run in self.runs():
+            yield from self._read(run)
+
+
+def _blocks_holding(fences: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The blocks whose range may hold a wanted digest (one equal to fences may span blocks), sorted."""
+    lo = np.searchsorted(fences, wanted, "left") - 1
+    hi = np.searchsorted(fences, wanted, "right") - 1
+    inside = hi >= 0
+    lo, hi = np.maximum(lo[inside], 0), hi[inside]
+    wide = [np.arange(lo[i], hi[i] + 1) for i in np.nonzero(hi - lo > 1)[0]]
+    return distinct(np.concatenate([lo, hi, *wide]))
+
+
+def _matching(digests: np.ndarray, exports: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of sorted ``digests`` (and their ``exports``) whose digest is wanted, every row of each."""
+    start = np.searchsorted(digests, wanted, "left")
+    count = np.searchsorted(digests, wanted, "right") - start
+    at = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
+    return digests[at], exports[at]
