@@ -19,7 +19,6 @@ import pytest
 from tracer import api
 from tracer.errors import KeyError_, OutputError, RegistryError
 from tracer.registry import is_url, redacted
-from tracer.tables import TableWriter
 
 from .conftest import read_csv, write_csv
 
@@ -65,19 +64,29 @@ def test_export_killed_at_any_moment_leaves_nothing_or_a_registered_whole(reg, b
     assert read_csv(again)[1]
 
 
+class _FillingDisk:
+    """A text file on a disk that fills up after ``room`` characters: every writer's bytes go through it."""
+
+    def __init__(self, handle, room: int):
+        self.handle, self.room = handle, room
+
+    def write(self, text: str) -> int:
+        self.room -= len(text)
+        if self.room < 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return self.handle.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
+
 def test_a_full_disk_leaves_no_file_and_no_entry(reg, tmp_path, waybills, monkeypatch):
+    from tracer.tables import delimited, textio
+
     header, rows = waybills
     source = write_csv(tmp_path / "src.csv", header, rows[:500])
-    written = {"n": 0}
-    original = TableWriter.write_row
-
-    def failing(self, row):
-        written["n"] += 1
-        if written["n"] > 200:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return original(self, row)
-
-    monkeypatch.setattr(TableWriter, "write_row", failing)
+    create = textio.create_text
+    monkeypatch.setattr(delimited.textio, "create_text", lambda path, encoding: _FillingDisk(create(path, encoding), 20_000))
     before = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(OutputError, match="No space left on device"):
         reg.export(source, account="alice", output=tmp_path / "out.csv")
