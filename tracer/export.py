@@ -37,7 +37,7 @@ from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
-from .export_rows import Batch, native_batches, python_batch
+from .export_rows import Batch, collecting_rarely, native_batches, python_batch
 from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_for, version_seed
 from .tables import TableFormat, TableWriter, open_table
 from .tables.base import kind_for, skip_words, writable_kind
@@ -440,7 +440,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
         try:
             with tempfile.TemporaryFile() as spool:
                 try:
-                    with TableWriter(temp, out_format, table.columns) as writer:
+                    with TableWriter(temp, out_format, table.columns) as writer, collecting_rarely():
                         canaries = exporter.run(counted(chain(head, rows), on_rows), head_complete, head, writer, spool)
                 except OSError as exc:
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
