@@ -7,6 +7,7 @@ is there, see conftest).
 from __future__ import annotations
 
 import errno
+import io
 import os
 import signal
 import sqlite3
@@ -19,7 +20,7 @@ import pytest
 from tracer import api
 from tracer.errors import KeyError_, OutputError, RegistryError
 from tracer.registry import is_url, redacted
-from tracer.tables import TableWriter
+from tracer.tables import textio
 
 from .conftest import read_csv, write_csv
 
@@ -66,18 +67,20 @@ def test_export_killed_at_any_moment_leaves_nothing_or_a_registered_whole(reg, b
 
 
 def test_a_full_disk_leaves_no_file_and_no_entry(reg, tmp_path, waybills, monkeypatch):
+    """The output file's writes fail past 20 kB, as on a full disk (rows are written in stretches, not one by one)."""
     header, rows = waybills
     source = write_csv(tmp_path / "src.csv", header, rows[:500])
-    written = {"n": 0}
-    original = TableWriter.write_row
 
-    def failing(self, row):
-        written["n"] += 1
-        if written["n"] > 200:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return original(self, row)
+    class FullDisk(io.FileIO):
+        def write(self, data):
+            if self.tell() + len(data) > 20_000:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().write(data)
 
-    monkeypatch.setattr(TableWriter, "write_row", failing)
+    def create_text(path, encoding):
+        return io.TextIOWrapper(io.BufferedWriter(FullDisk(path, "w")), encoding=encoding, newline="")
+
+    monkeypatch.setattr(textio, "create_text", create_text)
     before = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(OutputError, match="No space left on device"):
         reg.export(source, account="alice", output=tmp_path / "out.csv")
