@@ -207,6 +207,35 @@ def test_rows_mark_as_the_reference(rows, secret, seed, below):
     assert got == _reference_rows(plan, key, rows, bits, b"uid-1", *below)
 
 
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(*[_cell(k) for k in KINDS], st.text(alphabet=',\t;|"\r\n \x85\u2028a\x00', max_size=5))
+                     .map(list), min_size=1, max_size=12),
+       secret=st.binary(min_size=32, max_size=32), delimiter=st.sampled_from([",", "\t", ";", "|", "a"]),
+       quote_all=st.booleans(), terminator=st.sampled_from(["\r\n", "\n", "\r"]))
+def test_marked_rows_as_csv_text_are_what_the_csv_module_writes(rows, secret, delimiter, quote_all, terminator):
+    """The engine's csv text of a batch is the csv writer's text of its marked rows, row by row."""
+    import csv
+    import io
+    import numpy as np
+    plan = mark_plan(Schema(SCHEMA.columns + (Column(len(KINDS), "note", "text", None, 1.0, "values"),)))
+    native_engine = engine.native_engine(Key(secret), plan)
+    marked = native_engine.mark(rows, bytes(97), b"u")[0]
+    (text, starts), *_ = native_engine.mark(rows, bytes(97), b"u", 0, 0, (delimiter, quote_all, terminator))
+    starts = np.frombuffer(starts, "<u4").tolist()
+    quoting = csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    for row, start, stop in zip(marked, starts, starts[1:]):
+        want = io.StringIO()
+        csv.writer(want, delimiter=delimiter, quoting=quoting, lineterminator=terminator).writerow(row)
+        assert text[start:stop] == want.getvalue()
+    assert starts[-1] == len(text)
+
+
+def test_one_empty_field_is_quoted():
+    plan = MarkPlan((), (0,), ())
+    (text, _), *_ = engine.native_engine(Key(bytes(32)), plan).mark([[""]], bytes(97), b"u", 0, 0, (",", False, "\n"))
+    assert text == '""\n'
+
+
 def test_the_slot_bound_is_the_exact_float_comparison():
     """The engine is told an integer bound; a record draw under it is one under the float threshold."""
     for draw in (SLOT_BELOW - 2, SLOT_BELOW - 1, SLOT_BELOW, SLOT_BELOW + 1, 0, 2**64 - 1):

@@ -37,7 +37,7 @@ from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
-from .export_rows import Batch, native_batches, python_batch
+from .export_rows import Batch, collecting_rarely, native_batches, python_batch
 from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_for, version_seed
 from .tables import TableFormat, TableWriter, open_table
 from .tables.base import kind_for, skip_words, writable_kind
@@ -278,7 +278,7 @@ class _Exporter:
         self.decoys = 0
         self.pending: _Pending | None = None  # a canary waiting for its gap
         self.previous: tuple[list[str], bytes, list[int]] | None = None  # a candidate row, which a shared slot may follow
-        for batch in self._batches(rows):
+        for batch in self._batches(rows, writer.csv_dialect):
             spool.write(batch.exposures.astype("<i8", copy=False).tobytes())
             self.marked_cells += batch.marked_cells
             base, n = self.rows, len(batch.rows)
@@ -289,7 +289,7 @@ class _Exporter:
             i = 0
             while i < n:
                 if self.pending is None and self.previous is None and i < event:
-                    writer.write_rows(batch.marked[i:event])
+                    batch.write(writer, i, event)
                     self.remember(batch, i, event)
                     self.rows = base + event
                     i = event
@@ -319,7 +319,7 @@ class _Exporter:
             self.decoys += 1
             self.pending = pending = None
         self.remember(batch, i, i + 1)
-        writer.write_row(batch.marked[i])
+        batch.write(writer, i, i + 1)
         self.rows = index + 1
         if pending is not None:
             pending.before = row  # not this gap: the next one is tried
@@ -347,14 +347,15 @@ class _Exporter:
         wait: shared slots must be the same for every account exporting the records."""
         return canaries == 0 or canaries + self.shared_rows + 1 <= DECOY_SHARE * (index + 1)
 
-    def _batches(self, rows: Iterator[list[str]]) -> Iterator[Batch]:
-        """The rows a batch at a time, from the native engine or the Python reference."""
+    def _batches(self, rows: Iterator[list[str]], csv: tuple[str, bool, str] | None) -> Iterator[Batch]:
+        """The rows a batch at a time, from the native engine (the marked rows as ``csv`` text, when the
+        writer has a ``csv_dialect``) or the Python reference."""
         def reference(batch: list[list[str]]) -> Batch:
             return python_batch(batch, self.plan, self.hasher, self.key, self.bits, self.length,
                                 self.row_seed, self.wants_canary)
         if self.native is None:
             return map(reference, batches(rows))
-        return native_batches(rows, self.native, self.bits, self.account.uid, CANARY_THRESHOLD, reference)
+        return native_batches(rows, self.native, self.bits, self.account.uid, CANARY_THRESHOLD, reference, csv)
 
     def takes(self, pending: "_Pending", after: list[str]) -> bool:
         """Whether the pending canary goes between its row and ``after``: with a probability
@@ -440,7 +441,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
         try:
             with tempfile.TemporaryFile() as spool:
                 try:
-                    with TableWriter(temp, out_format, table.columns) as writer:
+                    with TableWriter(temp, out_format, table.columns) as writer, collecting_rarely():
                         canaries = exporter.run(counted(chain(head, rows), on_rows), head_complete, head, writer, spool)
                 except OSError as exc:
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None

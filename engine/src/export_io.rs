@@ -50,6 +50,60 @@ impl Candidates {
     }
 }
 
+/// Rows as Python's csv writer writes them (`tracer/tables/delimited.py`'s `DelimitedWriter`), into
+/// one text with each row's start in characters, so the exporter writes stretches of it whole.
+/// A field is quoted (its quotes doubled) under `quote_all`, or when it holds the delimiter, a
+/// quote or a character of the line terminator; a row of one empty field is `""`.
+pub struct CsvText {
+    delimiter: char,
+    quote_all: bool,
+    terminator: String,
+    pub text: String,
+    chars: u32,
+    pub starts: Vec<u8>, // uint32 little-endian: where each row starts, in characters, then the end
+}
+
+impl CsvText {
+    pub fn new(delimiter: char, quote_all: bool, terminator: String) -> CsvText {
+        CsvText { delimiter, quote_all, terminator, text: String::new(), chars: 0, starts: Vec::new() }
+    }
+
+    fn push(&mut self, piece: &str) {
+        self.text.push_str(piece);
+        self.chars += piece.chars().count() as u32;
+    }
+
+    pub fn row<'a>(&mut self, cells: impl ExactSizeIterator<Item = &'a str>) {
+        self.starts.extend_from_slice(&self.chars.to_le_bytes());
+        let single = cells.len() == 1;
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                let mut d = [0u8; 4];
+                self.push(self.delimiter.encode_utf8(&mut d));
+            }
+            let quote = self.quote_all
+                || (single && cell.is_empty())
+                || cell.chars().any(|c| c == self.delimiter || c == '"' || self.terminator.contains(c));
+            if quote {
+                self.push("\"");
+                self.push(&cell.replace('"', "\"\""));
+                self.push("\"");
+            } else {
+                self.push(cell);
+            }
+        }
+        let terminator = std::mem::take(&mut self.terminator);
+        self.push(&terminator);
+        self.terminator = terminator;
+    }
+
+    /// The starts, closed by the text's end.
+    pub fn finish(mut self) -> (String, Vec<u8>) {
+        self.starts.extend_from_slice(&self.chars.to_le_bytes());
+        (self.text, self.starts)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +120,17 @@ mod tests {
         found.consider(5, Some(&[0u8; 16]), Some(&record), 1, 0);
         assert_eq!(found.rows, [4u32.to_le_bytes(), 5u32.to_le_bytes()].concat());
         assert_eq!(found.records.len(), 32);
+    }
+
+    #[test]
+    fn rows_are_written_as_pythons_csv_module_writes_them() {
+        let mut csv = CsvText::new(',', false, "\r\n".into());
+        csv.row(["a\rb", "c\"d", " e ", "f,g", "\u{85}"].into_iter());
+        csv.row([""].into_iter());
+        csv.row(["", ""].into_iter());
+        let (text, starts) = csv.finish();
+        assert_eq!(text, "\"a\rb\",\"c\"\"d\", e ,\"f,g\",\u{85}\r\n\"\"\r\n,\r\n");
+        let end = text.chars().count() as u32;
+        assert_eq!(starts, [0u32, 26, 30, end].iter().flat_map(|s| s.to_le_bytes()).collect::<Vec<u8>>());
     }
 }

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::anchors::{id_anchor, phone_anchor, AnchorText};
-use crate::export_io::{record_digest, Candidates};
+use crate::export_io::{record_digest, Candidates, CsvText};
 use crate::rows::{embed, exposure, word, CellPlan, Hasher, Plan, RowAnchors};
 use crate::site::{Found, Site};
 use crate::slots::{slot_index, Slots, NAMES};
@@ -76,6 +76,22 @@ fn put_exposures(out: &mut Vec<u8>, counts: &mut Vec<u8>, phones: &mut Vec<u8>, 
     phones.push(anchors.phones as u8);
 }
 
+/// A copy of `row` with the marked cells in it (a str subclass's cell stays of its class).
+fn marked_row<'py>(py: Python<'py>, row: &Bound<'py, PyList>, changes: Vec<(usize, String)>) -> PyResult<Bound<'py, PyList>> {
+    let out = row.get_slice(0, row.len());
+    for (index, cell) in changes {
+        let original = out.get_item(index)?;
+        let text = PyString::new(py, &cell);
+        let value = if original.is_exact_instance_of::<PyString>() {
+            text.into_any()
+        } else {
+            original.get_type().call1((text,))?
+        };
+        out.set_item(index, value)?;
+    }
+    Ok(out)
+}
+
 #[pymethods]
 impl Engine {
     /// `plan`: (phone columns, id columns, [(column, anchor column or None, [(slot NAME, word)])]);
@@ -115,7 +131,9 @@ impl Engine {
     /// per row (uint8, the first anchors of their row), row seeds (16 bytes a row, zero
     /// where the row has no anchor), candidate rows (uint32) and their record digests (16 bytes
     /// each): see `export_io::Candidates` for `canary_below` and `slot_below`).
-    #[pyo3(signature = (rows, bits, uid, canary_below=0, slot_below=0))]
+    /// With `csv` (delimiter, quote all, line terminator) the marked rows come as (their csv text,
+    /// each row's start in characters then the end, uint32): see `export_io::CsvText`.
+    #[pyo3(signature = (rows, bits, uid, canary_below=0, slot_below=0, csv=None))]
     fn mark<'py>(
         &mut self,
         py: Python<'py>,
@@ -124,9 +142,20 @@ impl Engine {
         uid: &[u8],
         canary_below: u128,
         slot_below: u128,
+        csv: Option<(String, bool, String)>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let length = bits.len();
         let out_rows = PyList::empty(py);
+        let mut text = match csv {
+            Some((delimiter, quote_all, terminator)) => {
+                let mut chars = delimiter.chars();
+                let (Some(d), None) = (chars.next(), chars.next()) else {
+                    return Err(PyValueError::new_err("a csv delimiter is one character"));
+                };
+                Some(CsvText::new(d, quote_all, terminator))
+            }
+            None => None,
+        };
         let (mut exposures, mut counts, mut phones, mut seeds) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut marked = 0usize;
         let mut candidates = Candidates::default();
@@ -138,11 +167,14 @@ impl Engine {
             let record = record_digest(self.hasher.secret(), &anchors);
             candidates.consider(r as u32, seed.as_ref(), record.as_ref(), canary_below, slot_below);
             seeds.extend_from_slice(&seed.unwrap_or([0u8; 16]));
-            let out = row.get_slice(0, row.len());
+            let mut changes: Vec<(usize, String)> = Vec::new();
             for cell_plan in &self.plan.cells {
                 let Some(anchor) = anchors.of(cell_plan.anchor) else { continue };
-                let original = out.get_item(cell_plan.index)?;
-                let mut cell = original.downcast::<PyString>()?.to_str()?.to_string();
+                let earlier = changes.iter().position(|(i, _)| *i == cell_plan.index);
+                let mut cell = match earlier {
+                    Some(k) => changes.remove(k).1, // a column of two cell plans: the second marks the first's result
+                    None => row.get_item(cell_plan.index)?.downcast::<PyString>()?.to_str()?.to_string(),
+                };
                 let mut carried = false;
                 for &(slot, w) in &cell_plan.slots {
                     if let Some(site) = self.site(py, slot, &cell)? {
@@ -151,23 +183,37 @@ impl Engine {
                         carried = true;
                     }
                 }
-                if carried {
-                    marked += 1;
-                    let text = PyString::new(py, &cell);
-                    let value = if original.is_exact_instance_of::<PyString>() {
-                        text.into_any()
-                    } else {
-                        original.get_type().call1((text,))?
-                    };
-                    out.set_item(cell_plan.index, value)?;
+                marked += carried as usize;
+                if carried || earlier.is_some() {
+                    changes.push((cell_plan.index, cell));
                 }
             }
-            out_rows.append(out)?;
+            match text.as_mut() {
+                Some(text) => {
+                    let items: Vec<Bound<'py, PyAny>> = row.iter().collect();
+                    let mut cells = Vec::with_capacity(items.len());
+                    for (j, item) in items.iter().enumerate() {
+                        cells.push(match changes.iter().find(|(i, _)| *i == j) {
+                            Some((_, cell)) => cell.as_str(),
+                            None => item.downcast::<PyString>()?.to_str()?,
+                        });
+                    }
+                    text.row(cells.into_iter());
+                }
+                None => out_rows.append(marked_row(py, row, changes)?)?,
+            }
         }
+        let out = match text {
+            Some(text) => {
+                let (text, starts) = text.finish();
+                (PyString::new(py, &text), PyBytes::new(py, &starts)).into_pyobject(py)?.into_any()
+            }
+            None => out_rows.into_any(),
+        };
         PyTuple::new(
             py,
             [
-                out_rows.into_any(),
+                out,
                 marked.into_pyobject(py)?.into_any(),
                 PyBytes::new(py, &exposures).into_any(),
                 PyBytes::new(py, &counts).into_any(),

@@ -114,7 +114,10 @@ class DelimitedWriter:
             )
             self.write_row = writer.writerow
             self.write_rows = writer.writerows
+            self.write_text = self._handle.write
+            self.dialect = (fmt.delimiter, fmt.quoting == csv.QUOTE_ALL, fmt.lineterminator)
         else:
+            self.dialect = None
             self._delimiter, self._end = fmt.delimiter, fmt.lineterminator
             self.write_row = self._write_split
         if fmt.has_header:

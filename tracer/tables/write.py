@@ -77,6 +77,22 @@ class TableWriter:
         except _WRITE_ERRORS as exc:
             raise output_error(self.path, f"cannot write row: {exc}") from None
 
+    @property
+    def csv_dialect(self) -> tuple[str, bool, str] | None:
+        """(delimiter, quote every field, line terminator) when rows are written by Python's csv module with
+        one of the two quotings the sniffer gives (minimal, all): what ``write_text`` takes text of."""
+        dialect = getattr(self._impl, "dialect", None)
+        if dialect is None or self.format.quoting not in (csv.QUOTE_MINIMAL, csv.QUOTE_ALL):
+            return None
+        return dialect
+
+    def write_text(self, text: str) -> None:
+        """Write rows already as the csv module writes them in ``csv_dialect`` (the native engine's)."""
+        try:
+            self._impl.write_text(text)
+        except _WRITE_ERRORS as exc:
+            raise output_error(self.path, f"cannot write row: {exc}") from None
+
     def close(self) -> None:
         """Flush and fsync the file; closing twice is harmless."""
         if self._closed:
