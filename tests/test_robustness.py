@@ -166,15 +166,20 @@ def test_registry_check_verifies_a_sound_history(reg, tmp_path, waybills, cli):
 
 
 APPEND_ONLY = ["DELETE FROM exports WHERE id = 1", "UPDATE exports SET rows = 1 WHERE id = 1",
-               "UPDATE exports SET released = NULL WHERE id = 1", "DELETE FROM exposure", "DELETE FROM canaries",
-               "UPDATE canaries SET export_id = 2", "UPDATE exposure SET export_id = 2"]
+               "UPDATE exports SET released = NULL WHERE id = 1", "DELETE FROM canaries",
+               "UPDATE canaries SET export_id = 2"]
+# Where each engine keeps exposure: the server's table; the file's sorted runs (a run goes only in a merge).
+EXPOSURE_APPEND_ONLY = {
+    "postgresql": ["DELETE FROM exposure", "UPDATE exposure SET export_id = 2", "TRUNCATE exports CASCADE",
+                   "TRUNCATE exposure", "TRUNCATE exposure_p3", "TRUNCATE canaries", "TRUNCATE keys CASCADE"],
+    "sqlite": ["DELETE FROM exposure_runs", "DELETE FROM exposure_blocks", "UPDATE exposure_runs SET rows = 1",
+               "UPDATE exposure_blocks SET export_ids = NULL", "UPDATE exposure_blocks SET digests = x'00'"],
+}
 
 
 def test_history_is_append_only(reg, tmp_path, waybills, backend):
     _exported(reg, tmp_path, waybills)
-    truncate = ["TRUNCATE exports CASCADE", "TRUNCATE exposure", "TRUNCATE exposure_p3", "TRUNCATE canaries",
-                "TRUNCATE keys CASCADE"] if backend == "postgresql" else []
-    for statement in APPEND_ONLY + truncate:
+    for statement in APPEND_ONLY + EXPOSURE_APPEND_ONLY[backend]:
         with pytest.raises(RegistryError, match="append-only"):
             reg.rows(statement)
     assert reg.check_registry()[0] == []
