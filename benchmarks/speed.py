@@ -528,7 +528,8 @@ def match_rounds(bench: Bench, n: int, export: Path, account: str, repeat: int) 
             suspects = verdict.get("suspects", [])
             if suspects and suspects[0].get("account") == account:
                 s = suspects[0]
-                m.note = (f"accused {account}, p={s.get('p_value'):.1e}, {s.get('canary_hits')} canaries, "
+                m.note = (f"{verdict.get('engine', '?')} engine, accused {account}, p={s.get('p_value'):.1e}, "
+                          f"{s.get('canary_hits')} canaries, "
                           f"{s.get('marks_observed')} marks")
                 if len(suspects) > 1:
                     m.note += f"; {len(suspects) - 1} more accused"

@@ -25,7 +25,7 @@ from tracer.columns import Column, Schema, id_anchor, phone_anchor, recognise
 from tracer.keys import Key
 from tracer.marks import AnchorHasher, CellPlan, MarkPlan, mark_plan, mark_row, read_row, row_anchors
 
-from .conftest import FIXTURES, read_csv, write_csv
+from .conftest import FIXTURES, flip_marks, read_csv, write_csv
 from .test_channels import cells
 
 pytestmark = pytest.mark.skipif(engine._engine is None, reason="native engine not built")
@@ -281,7 +281,16 @@ def test_rows_read_as_the_reference(rows, secret):
             s = [sl.NAME for sl, _ in plan.cells[p].slots].index(slot)
             want.append((r, position, bit, 16 * p + s))
     assert (np.frombuffer(exposures, "<i8").tolist(), got) == (digests, want)
+    assert np.frombuffer(counts, "<u4").tolist() == [len(row_anchors(plan, row, hasher).all) for row in rows]
     assert all((p, s) in names for p, s in ((c // 16, c % 16) for *_, c in got))
+
+
+def test_a_row_of_hundreds_of_anchors_is_counted_whole():
+    """A wide leak (up to match.MAX_COLUMNS columns) may hold more phones a row than a byte counts."""
+    import numpy as np
+    row = [f"138{i:08d}" for i in range(300)]
+    exposures, counts, *_ = engine.native_engine(Key(bytes(32)), MarkPlan(tuple(range(300)), (), ())).read([row], 97)
+    assert np.frombuffer(counts, "<u4").tolist() == [300] and len(exposures) == 8 * 300
 
 
 # ---- the rule: a plan with any slot the engine lacks runs in Python ------------------------
@@ -379,13 +388,51 @@ def test_exports_and_verdicts_are_identical(tmp_path, monkeypatch, fixture):
     _both(tmp_path, monkeypatch, FIXTURES / f"{fixture}.csv")
     header, rows = read_csv(tmp_path / "native.csv")
     leak = write_csv(tmp_path / "leak.csv", header, random.Random(3).sample(rows, min(len(rows), 700)))
+    _verdicts(tmp_path / "tracer.db", [leak], monkeypatch)
+
+
+def _verdicts(registry: Path, leaks: list[Path], monkeypatch) -> str:
+    """``match --json`` of ``leaks`` by each engine: the same text but for the engine it names."""
     verdicts = {}
     for name in ("native", "python"):
         monkeypatch.setenv("TRACER_ENGINE", name)
-        verdict = api.match(tmp_path / "tracer.db", [leak]).as_json()
+        verdict = api.match(registry, leaks).as_json()
         assert verdict.pop("engine") == name
         verdicts[name] = json.dumps(verdict, sort_keys=True)
     assert verdicts["native"] == verdicts["python"]
+    return verdicts["native"]
+
+
+def _whole_and_digits(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+    """A cleaning: weights rounded to whole units, phones to their digits."""
+    kinds = {c.index: c.kind for c in recognise(header, rows).columns}
+    clean = {"number": lambda c: c.split(".")[0], "phone": lambda c: "".join(ch for ch in c if ch.isdigit())}
+    return [[clean.get(kinds[i], str)(cell) for i, cell in enumerate(row)] for row in rows]
+
+
+def test_attacked_leaks_get_identical_verdicts(tmp_path, monkeypatch):
+    """Flipped marks, a cleaning, two insiders merged, a headerless dump and a folder of them all."""
+    registry = tmp_path / "tracer.db"
+    api.init(registry)
+    copies = {}
+    for name in ("wang", "li", "zhao"):
+        api.add_account(registry, name)
+        api.export(registry, FIXTURES / "waybills.csv", account=name, output=tmp_path / f"{name}.csv")
+        copies[name] = read_csv(tmp_path / f"{name}.csv")
+    header, rows = copies["wang"]
+    draw = random.Random(5)
+    sample = draw.sample(rows, 600)
+    leaks = tmp_path / "leaks"
+    leaks.mkdir()
+    tables = {"flipped": flip_marks(header, sample), "cleaned": _whole_and_digits(header, sample),
+              "merged": draw.sample(sample[:300] + draw.sample(copies["li"][1], 300), 600)}
+    for name, table in tables.items():
+        write_csv(leaks / f"{name}.csv", header, table)
+    (leaks / "dump.txt").write_text("".join("----".join(row) + "\n" for row in sample), encoding="utf-8")
+    for leak in sorted(leaks.iterdir()):
+        assert json.loads(_verdicts(registry, [leak], monkeypatch))["suspects"]
+    found = json.loads(_verdicts(registry, [leaks], monkeypatch))
+    assert {s["account"] for s in found["suspects"]} >= {"wang", "li"}
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

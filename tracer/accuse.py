@@ -253,7 +253,7 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
         fpr=fpr,
         files=evidence.files,
         candidates=results,
-        accounts_registered=len(registry.accounts()),
+        accounts_registered=len(accounts),  # every registered account, by id
         positions_read=evidence.positions_read(erased),
         channels_erased=sorted({f"{names[i][0]}:{names[i][1]}:{names[i][2]}" for i in erased}),
         registry_id=registry.id,

@@ -132,14 +132,16 @@ def same_sets(keys: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.nda
     the sets in Python)."""
     if not len(keys):
         return keys, np.zeros(0, dtype=np.int64), []
-    unique, start, size = np.unique(keys, return_index=True, return_counts=True)
-    fingerprint = np.add.reduceat(_mix(members), start).view(np.int64)
-    _, representative, of_key = np.unique(np.column_stack([fingerprint, size]), axis=0, return_index=True,
-                                          return_inverse=True)
+    start = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    unique, size = keys[start], np.diff(np.append(start, len(keys)))
+    fingerprint = (np.add.reduceat(_mix(members), start) ^ _mix(size)).view(np.int64)
+    _, representative, of_key = np.unique(fingerprint, return_index=True, return_inverse=True)
     of_key = of_key.reshape(-1)
     owner = np.repeat(np.arange(len(unique)), size)
     rank = np.arange(len(keys)) - start[owner]
-    if not np.array_equal(members, members[start[representative[of_key[owner]]] + rank]):
+    twin = representative[of_key]
+    if not (np.array_equal(size, size[twin])
+            and np.array_equal(members, members[np.minimum(start[twin[owner]] + rank, len(members) - 1)])):
         return _same_sets_exactly(unique, start, size, members)
     sets = [frozenset(members[start[r]:start[r] + size[r]].tolist()) for r in representative.tolist()]
     return unique, of_key.astype(np.int64), sets
