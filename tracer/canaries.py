@@ -177,7 +177,7 @@ def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[
     for column in party.members:
         i = column.index
         if column.kind == "email" and "@" in kin[i]:
-            emails = {e.lower() for e in draw.taken([i])}
+            emails = draw.taken([i])
             old_name = kin[name_column.index] if name_column is not None else ""
             row[i] = (email_from_rows(person, i, name_column.index if name_column else None, draw, emails)
                       or _fallback(draw, new_email(kin[i], old_name, person, draw.rng)))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 
 from .columns import CN_NAME, EN_NAME
@@ -45,7 +45,14 @@ EN_NUMBER = re.compile(r"(#?)\b(\d+(?:[A-Za-z]\b)?)(?!\d)(?!(?:st|nd|rd|th)\b)",
 
 
 class Draw:
-    """The rows a canary is drawn from, its rng, and whether a built-in list had to stand in."""
+    """The rows a canary is drawn from, its rng, and whether a built-in list had to stand in.
+
+    A canary takes a few of the window's rows, so the window is never shuffled
+    whole: ``order`` draws positions one at a time (a Fisher-Yates shuffle
+    stopped where the caller stops), whose first k are distributed exactly as
+    the first k of a full shuffle.  A canary costs the rows it looks at, not
+    the window (a full shuffle per party was most of an export's time).
+    """
 
     def __init__(self, recent: Sequence[Sequence[str]], rng: random.Random,
                  known: Callable[[str], bool] | None = None, pool: Mapping[str, Sequence[str]] | None = None):
@@ -55,6 +62,7 @@ class Draw:
         self.pool = {kind: list(numbers) for kind, numbers in (pool or {}).items()}  # kind -> unused pool numbers
         self.pooled: set[int] = set()  # columns given a pool number
         self.fallback = False
+        self._columns: dict[int, list[str]] = {}
 
     def pool_number(self, kind: str) -> str | None:
         """An unused pool number of this kind ('cn', 'us'), taken out of the pool; None if none is left."""
@@ -66,25 +74,44 @@ class Draw:
     def row(self) -> Sequence[str]:
         return self.recent[self.rng.randrange(len(self.recent))]
 
-    def cells(self, index: int) -> list[str]:
-        """Every recent row's cell in one column, in a random order (the draw's own)."""
-        cells = [row[index] for row in self.recent]
-        self.rng.shuffle(cells)
+    def column(self, index: int) -> list[str]:
+        """Every recent row's cell in one column, in the rows' order."""
+        cells = self._columns.get(index)
+        if cells is None:
+            cells = self._columns[index] = [row[index] for row in self.recent]
         return cells
 
-    def rows(self) -> list[Sequence[str]]:
-        rows = list(self.recent)
-        self.rng.shuffle(rows)
-        return rows
+    def order(self) -> Iterator[int]:
+        """The recent rows' positions in a uniformly random order, drawn as they are taken."""
+        n, moved, randrange = len(self.recent), {}, self.rng.randrange
+        for i in range(n):
+            j = randrange(i, n)
+            yield moved.get(j, j)
+            moved[j] = moved.pop(i, i)
+
+    def cells(self, index: int) -> Iterator[str]:
+        """Every recent row's cell in one column, in a random order (the draw's own)."""
+        column = self.column(index)
+        return (column[k] for k in self.order())
+
+    def rows(self) -> Iterator[Sequence[str]]:
+        return (self.recent[k] for k in self.order())
 
     def taken(self, columns: Sequence[int]) -> set[str]:
-        return {row[i].strip() for row in self.recent for i in columns}
+        """The recent rows' values in these columns, stripped and in lower case."""
+        return {cell for i in columns for cell in map(_folded, self.column(i))}
+
+
+@lru_cache(maxsize=1 << 14)
+def _folded(text: str) -> str:
+    return text.strip().lower()
 
 
 # ---------------------------------------------------------------------------
 # names
 # ---------------------------------------------------------------------------
 
+@lru_cache(maxsize=1 << 14)
 def split_name(text: str) -> tuple[str, str] | None:
     """(surname, given name) of a plausible name, else None: 王浩 -> (王, 浩), Amy Lee -> (Lee, Amy)."""
     t = text.strip()
@@ -95,6 +122,13 @@ def split_name(text: str) -> tuple[str, str] | None:
         parts = t.split()
         return parts[-1], " ".join(parts[:-1])
     return None
+
+
+@lru_cache(maxsize=1 << 14)
+def _name_parts(text: str) -> tuple[bool, str, str] | None:
+    """(written in Chinese, surname, given name) of a cell holding a name, else None."""
+    parts = split_name(text)
+    return None if parts is None else (bool(CJK.search(text)), *parts)
 
 
 SURNAME_TRIES = 16  # other surnames tried when the kin's makes no new person with any given name around
@@ -109,18 +143,34 @@ def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str]) -> st
     as often as real people are each other's: forbidding every real name
     leaves canaries only the rare ones (in a large export every common name
     is taken), and a classifier found them by that (AUC 0.61 on names).
-    When the kin's surname makes no new person, other rows' surnames are tried.
+    The given name is that of the first row, in a random order of the rows,
+    which gives a new person: each such row as likely (a given name as often
+    as rows carry it).  When the kin's surname makes no new person, other
+    rows' surnames are tried, in the order their rows came.
     """
     kin = split_name(kin_name)
     if kin is None:
         return None
     cjk = bool(CJK.search(kin_name))
-    cells = [c for c in draw.cells(index) if split_name(c) is not None and bool(CJK.search(c)) == cjk]
-    parts = [split_name(c) for c in cells]
-    for surname in [kin[0]] + list(dict.fromkeys(p[0] for p in parts))[:SURNAME_TRIES]:
-        for cell, (_, given) in zip(cells, parts):
-            full = surname + given if cjk else f"{given} {surname}"
-            if full not in avoid and full != cell.strip():
+
+    def new(surname: str, cell: str, given: str) -> str | None:
+        full = surname + given if cjk else f"{given} {surname}"
+        return full if full not in avoid and full != cell.strip() else None
+
+    seen: list[tuple[str, str, str]] = []  # (cell, surname, given) of the rows drawn so far, in order
+    for cell in draw.cells(index):
+        parts = _name_parts(cell)
+        if parts is None or parts[0] != cjk:
+            continue
+        seen.append((cell, parts[1], parts[2]))
+        full = new(kin[0], cell, parts[2])
+        if full is not None:
+            return kin_name.replace(kin_name.strip(), full)
+    # Every row was drawn (the kin's surname made nobody new): ``seen`` is a whole random order of them.
+    for surname in list(dict.fromkeys(s for _, s, _ in seen))[:SURNAME_TRIES]:
+        for cell, _, given in seen:
+            full = new(surname, cell, given)
+            if full is not None:
                 return kin_name.replace(kin_name.strip(), full)
     return None
 
@@ -175,43 +225,48 @@ def address_shape(text: str) -> str:
     return ("".join(parts) + text[last:]).strip()
 
 
+@lru_cache(maxsize=1 << 14)
+def _address_parts(text: str) -> tuple[tuple[bool, str, int], tuple[tuple[str, str], ...]]:
+    """An address's kind (written in Chinese, shape, how many numbers) and its numbers as (role, number)."""
+    numbers = address_numbers(text)
+    return (bool(CJK.search(text)), address_shape(text), len(numbers)), tuple(
+        (role, text[start:end]) for start, end, role in numbers)
+
+
 def address_from_rows(home: str, index: int, draw: Draw) -> str:
     """``home`` with each number replaced by the same role's number of another row, taken whole.
 
     Rows of the same shape (same estate, same street, same layout) are drawn
     from first, number by number; without one, any row's number of that role.
+    Each distinct address counts once (a shop's address on many rows as one).
     A number no other row has a role-mate for stays ``home``'s.
     """
     mine = address_numbers(home)
     if not any(role != "other" for _, _, role in mine):
         return home
-    shape, cjk = address_shape(home), bool(CJK.search(home))
-    same: list[tuple[str, tuple]] = []
+    kind = _address_parts(home)[0]
+    cells = dict.fromkeys(draw.column(index))  # distinct, in the rows' order
+    cells.pop(home, None)
+    parts = list(map(_address_parts, cells))
+    same = [numbers for shape, numbers in parts if shape == kind]
     by_role: dict[str, list[str]] = {}
-    for cell in {row[index] for row in draw.recent}:
-        if cell == home or not cell.strip() or bool(CJK.search(cell)) != cjk:
-            continue
-        numbers = address_numbers(cell)
-        if address_shape(cell) == shape and len(numbers) == len(mine):
-            same.append((cell, numbers))
-        for start, end, role in numbers:
-            by_role.setdefault(role, []).append(cell[start:end])
-    same.sort()
-    for values in by_role.values():
-        values.sort()
+    if not same:
+        for shape, numbers in parts:
+            if shape[0] == kind[0]:
+                for role, value in numbers:
+                    by_role.setdefault(role, []).append(value)
     result = home
     for _ in range(8):
-        parts, last = [], 0
+        pieces, last = [], 0
         for k, (start, end, role) in enumerate(mine):
             value = home[start:end]
             if role != "other" and same:
-                cell, numbers = same[draw.rng.randrange(len(same))]
-                value = cell[numbers[k][0]:numbers[k][1]]
+                value = same[draw.rng.randrange(len(same))][k][1]
             elif role != "other" and by_role.get(role):
                 value = draw.rng.choice(by_role[role])
-            parts += [home[last:start], value]
+            pieces += [home[last:start], value]
             last = end
-        result = "".join(parts) + home[last:]
+        result = "".join(pieces) + home[last:]
         if result != home:
             return result
     return result
@@ -271,8 +326,8 @@ def email_from_rows(name: str, index: int, name_index: int | None, draw: Draw,
     A name without Latin letters (a Chinese name) takes another row's local
     part with its digits drawn anew in shape: no pinyin is made up.
     """
-    domains = [c.strip().rsplit("@", 1)[1] for c in draw.cells(index) if "@" in c]
-    if not domains:
+    column = draw.column(index)
+    if not any("@" in c for c in column):
         return None
     words = _latin(name)
     for row in draw.rows():
@@ -289,7 +344,29 @@ def email_from_rows(name: str, index: int, name_index: int | None, draw: Draw,
             local = re.sub(r"\d", lambda m: str(draw.rng.randrange(10)), cell.rsplit("@", 1)[0])
         else:
             continue
-        email = local + "@" + draw.rng.choice(domains)
+        email = local + "@" + _domain(draw, column)
         if email.lower() not in taken and not draw.known(email):
             return email
     return None
+
+
+DOMAIN_TRIES = 16  # rows picked for an email domain before every row is looked at
+
+
+@lru_cache(maxsize=1 << 14)
+def _domain_of(cell: str) -> str | None:
+    return cell.strip().rsplit("@", 1)[1] if "@" in cell else None
+
+
+def _domain(draw: Draw, column: Sequence[str]) -> str:
+    """The domain of a random row holding an email (each such row as likely), ``column`` holding one.
+
+    Rows are picked until one holds an email; after ``DOMAIN_TRIES`` misses
+    (few rows hold one), one of all those that do: either way each of them
+    is as likely as the others.
+    """
+    for _ in range(DOMAIN_TRIES):
+        domain = _domain_of(column[draw.rng.randrange(len(column))])
+        if domain is not None:
+            return domain
+    return draw.rng.choice([d for d in map(_domain_of, column) if d is not None])
