@@ -24,6 +24,8 @@ import random
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
 
 from .columns import CN_NAME, EN_NAME
 
@@ -134,7 +136,8 @@ def _name_parts(text: str) -> tuple[bool, str, str] | None:
 SURNAME_TRIES = 16  # other surnames tried when the kin's makes no new person with any given name around
 
 
-def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str]) -> str | None:
+def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str],
+                   donor: Callable[[Sequence[str]], bool] | None = None) -> str | None:
     """``kin_name``'s surname with another row's given name; None if no new person can be made.
 
     The full name is never that of a row the canary is built from (``avoid``:
@@ -146,7 +149,8 @@ def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str]) -> st
     The given name is that of the first row, in a random order of the rows,
     which gives a new person: each such row as likely (a given name as often
     as rows carry it).  When the kin's surname makes no new person, other
-    rows' surnames are tried, in the order their rows came.
+    rows' surnames are tried, in the order their rows came.  ``donor`` (when
+    given) tells the rows a given name may come from.
     """
     kin = split_name(kin_name)
     if kin is None:
@@ -158,9 +162,10 @@ def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str]) -> st
         return full if full not in avoid and full != cell.strip() else None
 
     seen: list[tuple[str, str, str]] = []  # (cell, surname, given) of the rows drawn so far, in order
-    for cell in draw.cells(index):
+    for row in draw.rows():
+        cell = row[index]
         parts = _name_parts(cell)
-        if parts is None or parts[0] != cjk:
+        if parts is None or parts[0] != cjk or (donor is not None and not donor(row)):
             continue
         seen.append((cell, parts[1], parts[2]))
         full = new(kin[0], cell, parts[2])
@@ -225,12 +230,87 @@ def address_shape(text: str) -> str:
     return ("".join(parts) + text[last:]).strip()
 
 
-@lru_cache(maxsize=1 << 14)
-def _address_parts(text: str) -> tuple[tuple[bool, str, int], tuple[tuple[str, str], ...]]:
-    """An address's kind (written in Chinese, shape, how many numbers) and its numbers as (role, number)."""
-    numbers = address_numbers(text)
-    return (bool(CJK.search(text)), address_shape(text), len(numbers)), tuple(
-        (role, text[start:end]) for start, end, role in numbers)
+def _words(words: Sequence[str]) -> str:
+    return "|".join(map(re.escape, words))
+
+
+# address_numbers' Chinese numbers in one pass of the regex engine: the group that matched last (an empty
+# one after each role's words, tried in _cn_role's order) tells the role, with no Python per number.
+CN_PARTS = re.compile(
+    r"(\d+)-(\d+)-(\d+)|(\d+)-(\d+)(?=室|$)|(\d+)(?:" + "|".join(
+        f"(?={_words(words)})()" for words in (CN_UNIT_WORDS, CN_BUILDING_WORDS, CN_HOUSE_WORDS, CN_ROOM_WORDS,
+                                                CN_FLOOR_WORDS)) + ")?")
+CN_PART_ROLES = {3: ("building", "unit", "room"), 5: ("building", "room"), 6: ("other",), 7: ("unit",),
+                 8: ("building",), 9: ("house",), 10: ("room",), 11: ("floor",)}
+CN_PART_GROUPS = {3: (1, 2, 3), 5: (4, 5)}
+DIGITS = re.compile(r"\d+")  # a Chinese address's numbers are its digit runs, each whole (CN_NUMBER)
+
+
+def _read_address(text: str) -> tuple[str, tuple[tuple[str, str], ...],
+                                       dict[tuple[bool, str], tuple[str, ...]]]:
+    """What ``address_numbers`` and ``address_shape`` tell of an address, as a draw uses it: its kind
+    (written in Chinese, how many numbers, shape: one string, quick to compare), its numbers as (role,
+    number) in order, and its numbers by (written in Chinese, role)."""
+    cjk = CJK.search(text) is not None
+    if cjk:
+        numbers: list[tuple[str, str]] = []
+        for m in CN_PARTS.finditer(text):
+            last = m.lastindex
+            groups = CN_PART_GROUPS.get(last)
+            numbers += zip(CN_PART_ROLES[last], m.group(*groups)) if groups else [(CN_PART_ROLES[last][0], m.group(6))]
+        shape = DIGITS.sub("#", text).strip()
+    else:
+        numbers = [(role, text[start:end]) for start, end, role in address_numbers(text)]
+        shape = address_shape(text)
+    by_role: dict[tuple[bool, str], list[str]] = {}
+    for role, value in numbers:
+        by_role.setdefault((cjk, role), []).append(value)
+    return (f"{cjk:d}{len(numbers)}|{shape}", tuple(numbers), {key: tuple(values) for key, values in by_role.items()})
+
+
+PARTS: dict[str, tuple] = {}  # address -> _read_address(address), read when a draw looks at its numbers
+KINDS: dict[str, tuple[str, int]] = {}  # address -> its kind and how many numbers it has
+CACHE_LIMIT = 1 << 16  # addresses kept (then forgotten at once: bounded memory)
+
+
+def _address_parts(text: str) -> tuple[str, tuple[tuple[str, str], ...], dict[tuple[bool, str], tuple[str, ...]]]:
+    parts = PARTS.get(text)
+    if parts is None:
+        if len(PARTS) >= CACHE_LIMIT:
+            PARTS.clear()
+        parts = PARTS[text] = _read_address(text)
+    return parts
+
+
+def _address_kind(text: str) -> tuple[str, int]:
+    """``_address_parts(text)``'s kind and number count, without reading the roles when it can:
+    a Chinese address's numbers are its digit runs, so one ``subn`` gives both."""
+    kind = KINDS.get(text)
+    if kind is None:
+        if len(KINDS) >= CACHE_LIMIT:
+            KINDS.clear()
+        if CJK.search(text):
+            shape, count = DIGITS.subn("#", text)
+            kind = (f"1{count}|{shape.strip()}", count)
+        else:
+            kind = _address_parts(text)[0], len(_address_parts(text)[1])
+        KINDS[text] = kind
+    return kind
+
+
+def _column_kinds(column: list[str]) -> list[tuple[str, int]]:
+    """``_address_kind`` of every cell: known ones looked up at C speed, the new ones made."""
+    kinds = list(map(KINDS.get, column))
+    at = 0
+    try:
+        while True:  # the rows that came since the last canary
+            at = kinds.index(None, at)
+            kinds[at] = _address_kind(column[at])
+    except ValueError:
+        return kinds
+
+
+ROLE_TRIES = 64  # rows picked for a number of a role before every row is looked at
 
 
 def address_from_rows(home: str, index: int, draw: Draw) -> str:
@@ -244,17 +324,17 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
     mine = address_numbers(home)
     if not any(role != "other" for _, _, role in mine):
         return home
-    kind = _address_parts(home)[0]
-    cells = dict.fromkeys(draw.column(index))  # distinct, in the rows' order
-    cells.pop(home, None)
-    parts = list(map(_address_parts, cells))
-    same = [numbers for shape, numbers in parts if shape == kind]
-    by_role: dict[str, list[str]] = {}
-    if not same:
-        for shape, numbers in parts:
-            if shape[0] == kind[0]:
-                for role, value in numbers:
-                    by_role.setdefault(role, []).append(value)
+    kind = _address_kind(home)[0]
+    column = draw.column(index)
+    counted = _column_kinds(column)
+    kinds = list(map(itemgetter(0), counted))
+    same: list[tuple[tuple[str, str], ...]] = []
+    if kinds.count(kind) > column.count(home):  # an address of the home's shape other than the home
+        cells = dict.fromkeys(c for c, k in zip(column, kinds) if k == kind)
+        cells.pop(home, None)
+        same = [_address_parts(c)[1] for c in cells]
+    counts = list(map(itemgetter(1), counted))
+    role_number = _RoleNumbers(home, kind[0] == "1", column, counts, max(1, max(counts, default=0)), draw)
     result = home
     for _ in range(8):
         pieces, last = [], 0
@@ -262,14 +342,47 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
             value = home[start:end]
             if role != "other" and same:
                 value = same[draw.rng.randrange(len(same))][k][1]
-            elif role != "other" and by_role.get(role):
-                value = draw.rng.choice(by_role[role])
+            elif role != "other":
+                value = role_number(role) or value
             pieces += [home[last:start], value]
             last = end
         result = "".join(pieces) + home[last:]
         if result != home:
             return result
     return result
+
+
+class _RoleNumbers:
+    """One number of a role, each number of that role in a distinct address (not the home, same script)
+    as likely as the others; None when there is none.
+
+    A row is picked at random and kept if it is its address's first row (so
+    every distinct address is as likely), then one of ``most`` places (no
+    address has more numbers), kept if the address has a number of the role
+    there: each (address, number) pair is as likely, as in the list of them
+    all, which is made only when ``ROLE_TRIES`` picks found nothing.
+    """
+
+    def __init__(self, home: str, cjk: bool, column: Sequence[str], counts: Sequence[int], most: int, draw: Draw):
+        self.home, self.cjk, self.column, self.counts, self.most, self.draw = home, cjk, column, counts, most, draw
+        self.every: dict[str, list[str]] = {}
+
+    def __call__(self, role: str) -> str | None:
+        key, rng, column = (self.cjk, role), self.draw.rng, self.column
+        if role not in self.every:
+            for _ in range(ROLE_TRIES):
+                k, place = divmod(rng.randrange(len(column) * self.most), self.most)
+                if place >= self.counts[k]:  # fewer numbers than that: none of this role there either
+                    continue
+                cell = column[k]
+                numbers = _address_parts(cell)[2].get(key, ())
+                if place < len(numbers) and cell != self.home and column.index(cell) == k:
+                    return numbers[place]
+            cells = dict.fromkeys(column)
+            cells.pop(self.home, None)
+            self.every[role] = list(chain.from_iterable(_address_parts(c)[2].get(key, ()) for c in cells))
+        numbers = self.every[role]
+        return rng.choice(numbers) if numbers else None
 
 
 # ---------------------------------------------------------------------------
