@@ -75,7 +75,7 @@ def profile_stats(path: Path) -> tuple[float, int, float, list[tuple[str, int, f
         return 0.0, 0, total, []
     (_, (_, calls, _, cum, _)), = target
     heavy = sorted(((f"{Path(k[0]).name}:{k[2]}", v[1], v[3]) for k, v in entries.items()
-                    if Path(k[0]).name in ("canary_draws.py", "canaries.py", "canary_values.py")
+                    if Path(k[0]).name in ("canary_draws.py", "address_reading.py", "canaries.py", "canary_values.py")
                     and k[2] != TARGET[1]), key=lambda t: -t[2])
     return cum, calls, total, heavy[:8]
 

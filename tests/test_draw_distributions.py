@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2
 
-from tracer import canary_draws
+from tracer import address_reading
 from tracer.canary_draws import Draw, address_from_rows, email_from_rows, name_from_rows
 
 SEEDS = range(4000)
@@ -135,10 +135,10 @@ ADDRESS_PIECES = st.sampled_from(["1", "12", "301", "１２", "-", "号", "号�
 @given(st.lists(ADDRESS_PIECES, max_size=12).map("".join))
 def test_an_address_is_read_once_as_address_numbers_and_address_shape_read_it(text):
     """The draw reads each distinct address once, in one regex pass: the same numbers, roles and shape."""
-    kind, numbers, by_role = canary_draws._address_parts(text)
-    reference = canary_draws.address_numbers(text)
-    cjk = canary_draws.CJK.search(text) is not None
-    assert kind == f"{cjk:d}{len(reference)}|{canary_draws.address_shape(text)}"
-    assert canary_draws._address_kind(text) == (kind, len(reference))  # the quick reading of the kind agrees
+    kind, numbers, by_role = address_reading.address_parts(text)
+    reference = address_reading.address_numbers(text)
+    cjk = address_reading.CJK.search(text) is not None
+    assert kind == f"{cjk:d}{len(reference)}|{address_reading.address_shape(text)}"
+    assert address_reading.address_kind(text) == (kind, len(reference))  # the quick reading of the kind agrees
     assert numbers == tuple((role, text[start:end]) for start, end, role in reference)
     assert by_role == {(cjk, role): tuple(v for r, v in numbers if r == role) for role, _ in numbers}

@@ -27,23 +27,14 @@ from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
 
+from .address_reading import CJK, address_kind, address_numbers, address_parts, address_shape, column_kinds
 from .columns import CN_NAME, EN_NAME
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
 # Two-character surnames: only to tell where a name's surname ends (欧阳娜娜), never drawn from.
 COMPOUND_SURNAMES = frozenset((
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 夏侯 轩辕 令狐 宇文 司徒 端木 "
     "独孤 南宫 西门 万俟 闻人 东郭 呼延 澹台 公冶 申屠 太史 钟离 百里 左丘 赫连 单于").split())
 
-# Chinese address numbers and their roles, told by the word after them.
-CN_HOUSE_WORDS = ("号院", "弄", "号")
-CN_BUILDING_WORDS = ("号楼", "栋", "幢", "座")
-CN_UNIT_WORDS = ("单元",)
-CN_ROOM_WORDS = ("室", "房", "户")
-CN_FLOOR_WORDS = ("层", "楼")
-CN_NUMBER = re.compile(r"(\d+)-(\d+)-(\d+)|(\d+)-(\d+)(?=室|$)|(\d+)")
-EN_UNIT_WORDS = frozenset(("apt", "apt.", "apartment", "suite", "ste", "ste.", "unit", "room", "rm", "fl", "floor"))
-EN_NUMBER = re.compile(r"(#?)\b(\d+(?:[A-Za-z]\b)?)(?!\d)(?!(?:st|nd|rd|th)\b)", re.IGNORECASE)  # 12, 4C; not 21st
 
 
 class Draw:
@@ -184,132 +175,6 @@ def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str],
 # addresses
 # ---------------------------------------------------------------------------
 
-def _cn_role(text: str, end: int) -> str:
-    after = text[end:end + 2]
-    for role, words in (("unit", CN_UNIT_WORDS), ("building", CN_BUILDING_WORDS), ("house", CN_HOUSE_WORDS),
-                        ("room", CN_ROOM_WORDS), ("floor", CN_FLOOR_WORDS)):
-        if after.startswith(words):
-            return role
-    return "other"
-
-
-def _en_role(text: str, start: int, mark: str) -> str:
-    if not text[:start].strip():
-        return "house"
-    before = text[:start].split()
-    if mark or (before and before[-1].lower().rstrip(",") in EN_UNIT_WORDS):
-        return "unit"
-    return "other"  # Route 9, a PO box: kept as the donor's
-
-
-@lru_cache(maxsize=8192)
-def address_numbers(text: str) -> tuple[tuple[int, int, str], ...]:
-    """Every number of an address with its role: (start, end, role); ordinals (21st) are street names."""
-    out: list[tuple[int, int, str]] = []
-    if CJK.search(text):
-        for m in CN_NUMBER.finditer(text):
-            if m.group(1):
-                out += [(*m.span(1), "building"), (*m.span(2), "unit"), (*m.span(3), "room")]
-            elif m.group(4):
-                out += [(*m.span(4), "building"), (*m.span(5), "room")]
-            else:
-                out.append((*m.span(6), _cn_role(text, m.end())))
-    else:
-        for m in EN_NUMBER.finditer(text):
-            out.append((*m.span(2), _en_role(text, m.start(), m.group(1))))
-    return tuple(out)
-
-
-@lru_cache(maxsize=8192)
-def address_shape(text: str) -> str:
-    """The address without its numbers (4C, 1201): rows of one estate or street share it."""
-    parts, last = [], 0
-    for start, end, _ in address_numbers(text):
-        parts += [text[last:start], "#"]
-        last = end
-    return ("".join(parts) + text[last:]).strip()
-
-
-def _words(words: Sequence[str]) -> str:
-    return "|".join(map(re.escape, words))
-
-
-# address_numbers' Chinese numbers in one pass of the regex engine: the group that matched last (an empty
-# one after each role's words, tried in _cn_role's order) tells the role, with no Python per number.
-CN_PARTS = re.compile(
-    r"(\d+)-(\d+)-(\d+)|(\d+)-(\d+)(?=室|$)|(\d+)(?:" + "|".join(
-        f"(?={_words(words)})()" for words in (CN_UNIT_WORDS, CN_BUILDING_WORDS, CN_HOUSE_WORDS, CN_ROOM_WORDS,
-                                                CN_FLOOR_WORDS)) + ")?")
-CN_PART_ROLES = {3: ("building", "unit", "room"), 5: ("building", "room"), 6: ("other",), 7: ("unit",),
-                 8: ("building",), 9: ("house",), 10: ("room",), 11: ("floor",)}
-CN_PART_GROUPS = {3: (1, 2, 3), 5: (4, 5)}
-DIGITS = re.compile(r"\d+")  # a Chinese address's numbers are its digit runs, each whole (CN_NUMBER)
-
-
-def _read_address(text: str) -> tuple[str, tuple[tuple[str, str], ...],
-                                       dict[tuple[bool, str], tuple[str, ...]]]:
-    """What ``address_numbers`` and ``address_shape`` tell of an address, as a draw uses it: its kind
-    (written in Chinese, how many numbers, shape: one string, quick to compare), its numbers as (role,
-    number) in order, and its numbers by (written in Chinese, role)."""
-    cjk = CJK.search(text) is not None
-    if cjk:
-        numbers: list[tuple[str, str]] = []
-        for m in CN_PARTS.finditer(text):
-            last = m.lastindex
-            groups = CN_PART_GROUPS.get(last)
-            numbers += zip(CN_PART_ROLES[last], m.group(*groups)) if groups else [(CN_PART_ROLES[last][0], m.group(6))]
-        shape = DIGITS.sub("#", text).strip()
-    else:
-        numbers = [(role, text[start:end]) for start, end, role in address_numbers(text)]
-        shape = address_shape(text)
-    by_role: dict[tuple[bool, str], list[str]] = {}
-    for role, value in numbers:
-        by_role.setdefault((cjk, role), []).append(value)
-    return (f"{cjk:d}{len(numbers)}|{shape}", tuple(numbers), {key: tuple(values) for key, values in by_role.items()})
-
-
-PARTS: dict[str, tuple] = {}  # address -> _read_address(address), read when a draw looks at its numbers
-KINDS: dict[str, tuple[str, int]] = {}  # address -> its kind and how many numbers it has
-CACHE_LIMIT = 1 << 16  # addresses kept (then forgotten at once: bounded memory)
-
-
-def _address_parts(text: str) -> tuple[str, tuple[tuple[str, str], ...], dict[tuple[bool, str], tuple[str, ...]]]:
-    parts = PARTS.get(text)
-    if parts is None:
-        if len(PARTS) >= CACHE_LIMIT:
-            PARTS.clear()
-        parts = PARTS[text] = _read_address(text)
-    return parts
-
-
-def _address_kind(text: str) -> tuple[str, int]:
-    """``_address_parts(text)``'s kind and number count, without reading the roles when it can:
-    a Chinese address's numbers are its digit runs, so one ``subn`` gives both."""
-    kind = KINDS.get(text)
-    if kind is None:
-        if len(KINDS) >= CACHE_LIMIT:
-            KINDS.clear()
-        if CJK.search(text):
-            shape, count = DIGITS.subn("#", text)
-            kind = (f"1{count}|{shape.strip()}", count)
-        else:
-            kind = _address_parts(text)[0], len(_address_parts(text)[1])
-        KINDS[text] = kind
-    return kind
-
-
-def _column_kinds(column: list[str]) -> list[tuple[str, int]]:
-    """``_address_kind`` of every cell: known ones looked up at C speed, the new ones made."""
-    kinds = list(map(KINDS.get, column))
-    at = 0
-    try:
-        while True:  # the rows that came since the last canary
-            at = kinds.index(None, at)
-            kinds[at] = _address_kind(column[at])
-    except ValueError:
-        return kinds
-
-
 ROLE_TRIES = 64  # rows picked for a number of a role before every row is looked at
 
 
@@ -324,15 +189,15 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
     mine = address_numbers(home)
     if not any(role != "other" for _, _, role in mine):
         return home
-    kind = _address_kind(home)[0]
+    kind = address_kind(home)[0]
     column = draw.column(index)
-    counted = _column_kinds(column)
+    counted = column_kinds(column)
     kinds = list(map(itemgetter(0), counted))
     same: list[tuple[tuple[str, str], ...]] = []
     if kinds.count(kind) > column.count(home):  # an address of the home's shape other than the home
         cells = dict.fromkeys(c for c, k in zip(column, kinds) if k == kind)
         cells.pop(home, None)
-        same = [_address_parts(c)[1] for c in cells]
+        same = [address_parts(c)[1] for c in cells]
     counts = list(map(itemgetter(1), counted))
     role_number = _RoleNumbers(home, kind[0] == "1", column, counts, max(1, max(counts, default=0)), draw)
     result = home
@@ -375,12 +240,12 @@ class _RoleNumbers:
                 if place >= self.counts[k]:  # fewer numbers than that: none of this role there either
                     continue
                 cell = column[k]
-                numbers = _address_parts(cell)[2].get(key, ())
+                numbers = address_parts(cell)[2].get(key, ())
                 if place < len(numbers) and cell != self.home and column.index(cell) == k:
                     return numbers[place]
             cells = dict.fromkeys(column)
             cells.pop(self.home, None)
-            self.every[role] = list(chain.from_iterable(_address_parts(c)[2].get(key, ()) for c in cells))
+            self.every[role] = list(chain.from_iterable(address_parts(c)[2].get(key, ()) for c in cells))
         numbers = self.every[role]
         return rng.choice(numbers) if numbers else None
 
