@@ -140,5 +140,7 @@ def test_an_address_is_read_once_as_address_numbers_and_address_shape_read_it(te
     cjk = address_reading.CJK.search(text) is not None
     assert kind == f"{cjk:d}{len(reference)}|{address_reading.address_shape(text)}"
     assert address_reading.address_kind(text) == (kind, len(reference))  # the quick reading of the kind agrees
+    for role, hints in address_reading.CN_ROLE_HINTS.items():  # an address without a role's hints has none of it
+        assert not cjk or any(h in text for h in hints) or (True, role) not in by_role
     assert numbers == tuple((role, text[start:end]) for start, end, role in reference)
     assert by_role == {(cjk, role): tuple(v for r, v in numbers if r == role) for role, _ in numbers}

@@ -86,6 +86,9 @@ CN_PARTS = re.compile(
 CN_PART_ROLES = {3: ("building", "unit", "room"), 5: ("building", "room"), 6: ("other",), 7: ("unit",),
                  8: ("building",), 9: ("house",), 10: ("room",), 11: ("floor",)}
 CN_PART_GROUPS = {3: (1, 2, 3), 5: (4, 5)}
+# What a Chinese address holds whenever it has a number of the role (its words, or the 3-2-301 / 3-301 forms).
+CN_ROLE_HINTS = {"unit": (*CN_UNIT_WORDS, "-"), "building": (*CN_BUILDING_WORDS, "-"), "house": CN_HOUSE_WORDS,
+                 "room": (*CN_ROOM_WORDS, "-"), "floor": CN_FLOOR_WORDS}
 DIGITS = re.compile(r"\d+")  # a Chinese address's numbers are its digit runs, each whole (CN_NUMBER)
 
 

@@ -27,7 +27,7 @@ from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
 
-from .address_reading import CJK, address_kind, address_numbers, address_parts, address_shape, column_kinds
+from .address_reading import CJK, CN_ROLE_HINTS, address_kind, address_numbers, address_parts, address_shape, column_kinds
 from .columns import CN_NAME, EN_NAME
 
 # Two-character surnames: only to tell where a name's surname ends (欧阳娜娜), never drawn from.
@@ -234,16 +234,19 @@ class _RoleNumbers:
 
     def __call__(self, role: str) -> str | None:
         key, rng, column = (self.cjk, role), self.draw.rng, self.column
+        hints = CN_ROLE_HINTS.get(role, ()) if self.cjk else ()
         if role not in self.every:
             for _ in range(ROLE_TRIES):
                 k, place = divmod(rng.randrange(len(column) * self.most), self.most)
                 if place >= self.counts[k]:  # fewer numbers than that: none of this role there either
                     continue
                 cell = column[k]
+                if hints and not any(hint in cell for hint in hints):  # none of this role: no need to read it
+                    continue
                 numbers = address_parts(cell)[2].get(key, ())
                 if place < len(numbers) and cell != self.home and column.index(cell) == k:
                     return numbers[place]
-            cells = dict.fromkeys(column)
+            cells = dict.fromkeys(c for c in column if not hints or any(hint in c for hint in hints))
             cells.pop(self.home, None)
             self.every[role] = list(chain.from_iterable(address_parts(c)[2].get(key, ()) for c in cells))
         numbers = self.every[role]
