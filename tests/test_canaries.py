@@ -78,6 +78,27 @@ def test_a_shop_that_sends_many_parcels_stays_real(waybills):
         assert tuple(canary.row[1:4]) in real  # the shop's name, phone and address as they are
 
 
+def test_a_new_sender_is_made_of_one_off_peoples_parts_not_of_the_shops_that_send_most(tmp_path):
+    """Shops send most parcels: drawn from every row, a new sender took a shop's surname and given name
+    far more often than real one-off senders carry them (a classifier on the sender's name found that)."""
+    header = ["运单号", "寄件人", "寄件人电话", "寄件地址", "收件人", "收件人电话", "收件地址", "重量(kg)"]
+    shops = [("欧阳宇轩", "13900000001"), ("上官紫萱", "13900000002")]
+    people = [s + g for s in "王李张刘陈" for g in ("浩然", "伟", "欣怡", "磊", "子轩", "梓涵")]
+    rows = []
+    for i in range(400):  # three parcels in four from a shop; the rest from people who send once
+        name, phone = shops[i % 2] if i % 4 else (people[(i // 4) % len(people)], f"1380000{i:04d}")
+        rows.append([f"SF{i:010d}", name, phone, f"杭州市西湖区文三路{i % 50 + 1}号", f"赵{'一二三四五'[i % 5]}",
+                     f"1370000{i:04d}", f"杭州市余杭区五常大道{i % 80 + 1}号", "1.0"])
+    schema = recognise(header, rows[:200])
+    sender = next(c for c in schema.of_kind("phone") if c.header == "寄件人电话")
+    made = [make_canary(schema, _donors(schema, rows, 399), random.Random(seed)) for seed in range(300)]
+    new = [c.row for c in made if sender.index in c.fake_columns]
+    assert len(new) > 50
+    for row in new:  # surname and given name from the one-off senders (王浩然...), never 欧阳 / 宇轩 / 紫萱
+        assert row[1][:1] in "王李张刘陈" and row[1][1:] in ("浩然", "伟", "欣怡", "磊", "子轩", "梓涵"), row[1]
+        assert not row[3].startswith("杭州市西湖区文三路") or int(re.search(r"(\d+)号", row[3]).group(1)) <= 50
+
+
 @pytest.mark.parametrize("table", ["waybills", "orders"])
 def test_parts_come_from_real_rows_in_their_shape(table, request):
     schema, rows, canaries = _canaries(request.getfixturevalue(table))

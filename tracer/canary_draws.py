@@ -22,30 +22,30 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
 
+from .address_reading import CJK, CN_ROLE_HINTS, address_kind, address_numbers, address_parts, address_shape, column_kinds
 from .columns import CN_NAME, EN_NAME
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
 # Two-character surnames: only to tell where a name's surname ends (欧阳娜娜), never drawn from.
 COMPOUND_SURNAMES = frozenset((
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 夏侯 轩辕 令狐 宇文 司徒 端木 "
     "独孤 南宫 西门 万俟 闻人 东郭 呼延 澹台 公冶 申屠 太史 钟离 百里 左丘 赫连 单于").split())
 
-# Chinese address numbers and their roles, told by the word after them.
-CN_HOUSE_WORDS = ("号院", "弄", "号")
-CN_BUILDING_WORDS = ("号楼", "栋", "幢", "座")
-CN_UNIT_WORDS = ("单元",)
-CN_ROOM_WORDS = ("室", "房", "户")
-CN_FLOOR_WORDS = ("层", "楼")
-CN_NUMBER = re.compile(r"(\d+)-(\d+)-(\d+)|(\d+)-(\d+)(?=室|$)|(\d+)")
-EN_UNIT_WORDS = frozenset(("apt", "apt.", "apartment", "suite", "ste", "ste.", "unit", "room", "rm", "fl", "floor"))
-EN_NUMBER = re.compile(r"(#?)\b(\d+(?:[A-Za-z]\b)?)(?!\d)(?!(?:st|nd|rd|th)\b)", re.IGNORECASE)  # 12, 4C; not 21st
 
 
 class Draw:
-    """The rows a canary is drawn from, its rng, and whether a built-in list had to stand in."""
+    """The rows a canary is drawn from, its rng, and whether a built-in list had to stand in.
+
+    A canary takes a few of the window's rows, so the window is never shuffled
+    whole: ``order`` draws positions one at a time (a Fisher-Yates shuffle
+    stopped where the caller stops), whose first k are distributed exactly as
+    the first k of a full shuffle.  A canary costs the rows it looks at, not
+    the window (a full shuffle per party was most of an export's time).
+    """
 
     def __init__(self, recent: Sequence[Sequence[str]], rng: random.Random,
                  known: Callable[[str], bool] | None = None, pool: Mapping[str, Sequence[str]] | None = None):
@@ -55,6 +55,7 @@ class Draw:
         self.pool = {kind: list(numbers) for kind, numbers in (pool or {}).items()}  # kind -> unused pool numbers
         self.pooled: set[int] = set()  # columns given a pool number
         self.fallback = False
+        self._columns: dict[int, list[str]] = {}
 
     def pool_number(self, kind: str) -> str | None:
         """An unused pool number of this kind ('cn', 'us'), taken out of the pool; None if none is left."""
@@ -66,25 +67,44 @@ class Draw:
     def row(self) -> Sequence[str]:
         return self.recent[self.rng.randrange(len(self.recent))]
 
-    def cells(self, index: int) -> list[str]:
-        """Every recent row's cell in one column, in a random order (the draw's own)."""
-        cells = [row[index] for row in self.recent]
-        self.rng.shuffle(cells)
+    def column(self, index: int) -> list[str]:
+        """Every recent row's cell in one column, in the rows' order."""
+        cells = self._columns.get(index)
+        if cells is None:
+            cells = self._columns[index] = [row[index] for row in self.recent]
         return cells
 
-    def rows(self) -> list[Sequence[str]]:
-        rows = list(self.recent)
-        self.rng.shuffle(rows)
-        return rows
+    def order(self) -> Iterator[int]:
+        """The recent rows' positions in a uniformly random order, drawn as they are taken."""
+        n, moved, randrange = len(self.recent), {}, self.rng.randrange
+        for i in range(n):
+            j = randrange(i, n)
+            yield moved.get(j, j)
+            moved[j] = moved.pop(i, i)
+
+    def cells(self, index: int) -> Iterator[str]:
+        """Every recent row's cell in one column, in a random order (the draw's own)."""
+        column = self.column(index)
+        return (column[k] for k in self.order())
+
+    def rows(self) -> Iterator[Sequence[str]]:
+        return (self.recent[k] for k in self.order())
 
     def taken(self, columns: Sequence[int]) -> set[str]:
-        return {row[i].strip() for row in self.recent for i in columns}
+        """The recent rows' values in these columns, stripped and in lower case."""
+        return {cell for i in columns for cell in map(_folded, self.column(i))}
+
+
+@lru_cache(maxsize=1 << 14)
+def _folded(text: str) -> str:
+    return text.strip().lower()
 
 
 # ---------------------------------------------------------------------------
 # names
 # ---------------------------------------------------------------------------
 
+@lru_cache(maxsize=1 << 14)
 def split_name(text: str) -> tuple[str, str] | None:
     """(surname, given name) of a plausible name, else None: 王浩 -> (王, 浩), Amy Lee -> (Lee, Amy)."""
     t = text.strip()
@@ -97,10 +117,18 @@ def split_name(text: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=1 << 14)
+def _name_parts(text: str) -> tuple[bool, str, str] | None:
+    """(written in Chinese, surname, given name) of a cell holding a name, else None."""
+    parts = split_name(text)
+    return None if parts is None else (bool(CJK.search(text)), *parts)
+
+
 SURNAME_TRIES = 16  # other surnames tried when the kin's makes no new person with any given name around
 
 
-def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str]) -> str | None:
+def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str],
+                   donor: Callable[[Sequence[str]], bool] | None = None) -> str | None:
     """``kin_name``'s surname with another row's given name; None if no new person can be made.
 
     The full name is never that of a row the canary is built from (``avoid``:
@@ -109,18 +137,36 @@ def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str]) -> st
     as often as real people are each other's: forbidding every real name
     leaves canaries only the rare ones (in a large export every common name
     is taken), and a classifier found them by that (AUC 0.61 on names).
-    When the kin's surname makes no new person, other rows' surnames are tried.
+    The given name is that of the first row, in a random order of the rows,
+    which gives a new person: each such row as likely (a given name as often
+    as rows carry it).  When the kin's surname makes no new person, other
+    rows' surnames are tried, in the order their rows came.  ``donor`` (when
+    given) tells the rows a given name may come from.
     """
     kin = split_name(kin_name)
     if kin is None:
         return None
     cjk = bool(CJK.search(kin_name))
-    cells = [c for c in draw.cells(index) if split_name(c) is not None and bool(CJK.search(c)) == cjk]
-    parts = [split_name(c) for c in cells]
-    for surname in [kin[0]] + list(dict.fromkeys(p[0] for p in parts))[:SURNAME_TRIES]:
-        for cell, (_, given) in zip(cells, parts):
-            full = surname + given if cjk else f"{given} {surname}"
-            if full not in avoid and full != cell.strip():
+
+    def new(surname: str, cell: str, given: str) -> str | None:
+        full = surname + given if cjk else f"{given} {surname}"
+        return full if full not in avoid and full != cell.strip() else None
+
+    seen: list[tuple[str, str, str]] = []  # (cell, surname, given) of the rows drawn so far, in order
+    for row in draw.rows():
+        cell = row[index]
+        parts = _name_parts(cell)
+        if parts is None or parts[0] != cjk or (donor is not None and not donor(row)):
+            continue
+        seen.append((cell, parts[1], parts[2]))
+        full = new(kin[0], cell, parts[2])
+        if full is not None:
+            return kin_name.replace(kin_name.strip(), full)
+    # Every row was drawn (the kin's surname made nobody new): ``seen`` is a whole random order of them.
+    for surname in list(dict.fromkeys(s for _, s, _ in seen))[:SURNAME_TRIES]:
+        for cell, _, given in seen:
+            full = new(surname, cell, given)
+            if full is not None:
                 return kin_name.replace(kin_name.strip(), full)
     return None
 
@@ -129,50 +175,7 @@ def name_from_rows(kin_name: str, index: int, draw: Draw, avoid: set[str]) -> st
 # addresses
 # ---------------------------------------------------------------------------
 
-def _cn_role(text: str, end: int) -> str:
-    after = text[end:end + 2]
-    for role, words in (("unit", CN_UNIT_WORDS), ("building", CN_BUILDING_WORDS), ("house", CN_HOUSE_WORDS),
-                        ("room", CN_ROOM_WORDS), ("floor", CN_FLOOR_WORDS)):
-        if after.startswith(words):
-            return role
-    return "other"
-
-
-def _en_role(text: str, start: int, mark: str) -> str:
-    if not text[:start].strip():
-        return "house"
-    before = text[:start].split()
-    if mark or (before and before[-1].lower().rstrip(",") in EN_UNIT_WORDS):
-        return "unit"
-    return "other"  # Route 9, a PO box: kept as the donor's
-
-
-@lru_cache(maxsize=8192)
-def address_numbers(text: str) -> tuple[tuple[int, int, str], ...]:
-    """Every number of an address with its role: (start, end, role); ordinals (21st) are street names."""
-    out: list[tuple[int, int, str]] = []
-    if CJK.search(text):
-        for m in CN_NUMBER.finditer(text):
-            if m.group(1):
-                out += [(*m.span(1), "building"), (*m.span(2), "unit"), (*m.span(3), "room")]
-            elif m.group(4):
-                out += [(*m.span(4), "building"), (*m.span(5), "room")]
-            else:
-                out.append((*m.span(6), _cn_role(text, m.end())))
-    else:
-        for m in EN_NUMBER.finditer(text):
-            out.append((*m.span(2), _en_role(text, m.start(), m.group(1))))
-    return tuple(out)
-
-
-@lru_cache(maxsize=8192)
-def address_shape(text: str) -> str:
-    """The address without its numbers (4C, 1201): rows of one estate or street share it."""
-    parts, last = [], 0
-    for start, end, _ in address_numbers(text):
-        parts += [text[last:start], "#"]
-        last = end
-    return ("".join(parts) + text[last:]).strip()
+ROLE_TRIES = 64  # rows picked for a number of a role before every row is looked at
 
 
 def address_from_rows(home: str, index: int, draw: Draw) -> str:
@@ -180,41 +183,74 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
 
     Rows of the same shape (same estate, same street, same layout) are drawn
     from first, number by number; without one, any row's number of that role.
+    Each distinct address counts once (a shop's address on many rows as one).
     A number no other row has a role-mate for stays ``home``'s.
     """
     mine = address_numbers(home)
     if not any(role != "other" for _, _, role in mine):
         return home
-    shape, cjk = address_shape(home), bool(CJK.search(home))
-    same: list[tuple[str, tuple]] = []
-    by_role: dict[str, list[str]] = {}
-    for cell in {row[index] for row in draw.recent}:
-        if cell == home or not cell.strip() or bool(CJK.search(cell)) != cjk:
-            continue
-        numbers = address_numbers(cell)
-        if address_shape(cell) == shape and len(numbers) == len(mine):
-            same.append((cell, numbers))
-        for start, end, role in numbers:
-            by_role.setdefault(role, []).append(cell[start:end])
-    same.sort()
-    for values in by_role.values():
-        values.sort()
+    kind = address_kind(home)[0]
+    column = draw.column(index)
+    counted = column_kinds(column)
+    kinds = list(map(itemgetter(0), counted))
+    same: list[tuple[tuple[str, str], ...]] = []
+    if kinds.count(kind) > column.count(home):  # an address of the home's shape other than the home
+        cells = dict.fromkeys(c for c, k in zip(column, kinds) if k == kind)
+        cells.pop(home, None)
+        same = [address_parts(c)[1] for c in cells]
+    counts = list(map(itemgetter(1), counted))
+    role_number = _RoleNumbers(home, kind[0] == "1", column, counts, max(1, max(counts, default=0)), draw)
     result = home
     for _ in range(8):
-        parts, last = [], 0
+        pieces, last = [], 0
         for k, (start, end, role) in enumerate(mine):
             value = home[start:end]
             if role != "other" and same:
-                cell, numbers = same[draw.rng.randrange(len(same))]
-                value = cell[numbers[k][0]:numbers[k][1]]
-            elif role != "other" and by_role.get(role):
-                value = draw.rng.choice(by_role[role])
-            parts += [home[last:start], value]
+                value = same[draw.rng.randrange(len(same))][k][1]
+            elif role != "other":
+                value = role_number(role) or value
+            pieces += [home[last:start], value]
             last = end
-        result = "".join(parts) + home[last:]
+        result = "".join(pieces) + home[last:]
         if result != home:
             return result
     return result
+
+
+class _RoleNumbers:
+    """One number of a role, each number of that role in a distinct address (not the home, same script)
+    as likely as the others; None when there is none.
+
+    A row is picked at random and kept if it is its address's first row (so
+    every distinct address is as likely), then one of ``most`` places (no
+    address has more numbers), kept if the address has a number of the role
+    there: each (address, number) pair is as likely, as in the list of them
+    all, which is made only when ``ROLE_TRIES`` picks found nothing.
+    """
+
+    def __init__(self, home: str, cjk: bool, column: Sequence[str], counts: Sequence[int], most: int, draw: Draw):
+        self.home, self.cjk, self.column, self.counts, self.most, self.draw = home, cjk, column, counts, most, draw
+        self.every: dict[str, list[str]] = {}
+
+    def __call__(self, role: str) -> str | None:
+        key, rng, column = (self.cjk, role), self.draw.rng, self.column
+        hints = CN_ROLE_HINTS.get(role, ()) if self.cjk else ()
+        if role not in self.every:
+            for _ in range(ROLE_TRIES):
+                k, place = divmod(rng.randrange(len(column) * self.most), self.most)
+                if place >= self.counts[k]:  # fewer numbers than that: none of this role there either
+                    continue
+                cell = column[k]
+                if hints and not any(hint in cell for hint in hints):  # none of this role: no need to read it
+                    continue
+                numbers = address_parts(cell)[2].get(key, ())
+                if place < len(numbers) and cell != self.home and column.index(cell) == k:
+                    return numbers[place]
+            cells = dict.fromkeys(c for c in column if not hints or any(hint in c for hint in hints))
+            cells.pop(self.home, None)
+            self.every[role] = list(chain.from_iterable(address_parts(c)[2].get(key, ()) for c in cells))
+        numbers = self.every[role]
+        return rng.choice(numbers) if numbers else None
 
 
 # ---------------------------------------------------------------------------
@@ -271,8 +307,8 @@ def email_from_rows(name: str, index: int, name_index: int | None, draw: Draw,
     A name without Latin letters (a Chinese name) takes another row's local
     part with its digits drawn anew in shape: no pinyin is made up.
     """
-    domains = [c.strip().rsplit("@", 1)[1] for c in draw.cells(index) if "@" in c]
-    if not domains:
+    column = draw.column(index)
+    if not any("@" in c for c in column):
         return None
     words = _latin(name)
     for row in draw.rows():
@@ -289,7 +325,29 @@ def email_from_rows(name: str, index: int, name_index: int | None, draw: Draw,
             local = re.sub(r"\d", lambda m: str(draw.rng.randrange(10)), cell.rsplit("@", 1)[0])
         else:
             continue
-        email = local + "@" + draw.rng.choice(domains)
+        email = local + "@" + _domain(draw, column)
         if email.lower() not in taken and not draw.known(email):
             return email
     return None
+
+
+DOMAIN_TRIES = 16  # rows picked for an email domain before every row is looked at
+
+
+@lru_cache(maxsize=1 << 14)
+def _domain_of(cell: str) -> str | None:
+    return cell.strip().rsplit("@", 1)[1] if "@" in cell else None
+
+
+def _domain(draw: Draw, column: Sequence[str]) -> str:
+    """The domain of a random row holding an email (each such row as likely), ``column`` holding one.
+
+    Rows are picked until one holds an email; after ``DOMAIN_TRIES`` misses
+    (few rows hold one), one of all those that do: either way each of them
+    is as likely as the others.
+    """
+    for _ in range(DOMAIN_TRIES):
+        domain = _domain_of(column[draw.rng.randrange(len(column))])
+        if domain is not None:
+            return domain
+    return draw.rng.choice([d for d in map(_domain_of, column) if d is not None])

@@ -1,0 +1,157 @@
+"""An address's numbers and their roles (house, building, unit, floor, room), as a canary's draw reads them.
+
+``address_numbers`` is the reading itself; ``address_parts`` and
+``address_kind`` are what a draw asks of every address in its window, made
+once per distinct address and kept (a draw looks at hundreds of addresses, an
+export passes hundreds of thousands): the kind (same estate, same street,
+same layout) by one ``subn`` where the script allows, the roles only for the
+addresses a draw picks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# Chinese address numbers and their roles, told by the word after them.
+CN_HOUSE_WORDS = ("号院", "弄", "号")
+CN_BUILDING_WORDS = ("号楼", "栋", "幢", "座")
+CN_UNIT_WORDS = ("单元",)
+CN_ROOM_WORDS = ("室", "房", "户")
+CN_FLOOR_WORDS = ("层", "楼")
+CN_NUMBER = re.compile(r"(\d+)-(\d+)-(\d+)|(\d+)-(\d+)(?=室|$)|(\d+)")
+EN_UNIT_WORDS = frozenset(("apt", "apt.", "apartment", "suite", "ste", "ste.", "unit", "room", "rm", "fl", "floor"))
+EN_NUMBER = re.compile(r"(#?)\b(\d+(?:[A-Za-z]\b)?)(?!\d)(?!(?:st|nd|rd|th)\b)", re.IGNORECASE)  # 12, 4C; not 21st
+
+
+def _cn_role(text: str, end: int) -> str:
+    after = text[end:end + 2]
+    for role, words in (("unit", CN_UNIT_WORDS), ("building", CN_BUILDING_WORDS), ("house", CN_HOUSE_WORDS),
+                        ("room", CN_ROOM_WORDS), ("floor", CN_FLOOR_WORDS)):
+        if after.startswith(words):
+            return role
+    return "other"
+
+
+def _en_role(text: str, start: int, mark: str) -> str:
+    if not text[:start].strip():
+        return "house"
+    before = text[:start].split()
+    if mark or (before and before[-1].lower().rstrip(",") in EN_UNIT_WORDS):
+        return "unit"
+    return "other"  # Route 9, a PO box: kept as the donor's
+
+
+@lru_cache(maxsize=8192)
+def address_numbers(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Every number of an address with its role: (start, end, role); ordinals (21st) are street names."""
+    out: list[tuple[int, int, str]] = []
+    if CJK.search(text):
+        for m in CN_NUMBER.finditer(text):
+            if m.group(1):
+                out += [(*m.span(1), "building"), (*m.span(2), "unit"), (*m.span(3), "room")]
+            elif m.group(4):
+                out += [(*m.span(4), "building"), (*m.span(5), "room")]
+            else:
+                out.append((*m.span(6), _cn_role(text, m.end())))
+    else:
+        for m in EN_NUMBER.finditer(text):
+            out.append((*m.span(2), _en_role(text, m.start(), m.group(1))))
+    return tuple(out)
+
+
+@lru_cache(maxsize=8192)
+def address_shape(text: str) -> str:
+    """The address without its numbers (4C, 1201): rows of one estate or street share it."""
+    parts, last = [], 0
+    for start, end, _ in address_numbers(text):
+        parts += [text[last:start], "#"]
+        last = end
+    return ("".join(parts) + text[last:]).strip()
+
+
+def _words(words: Sequence[str]) -> str:
+    return "|".join(map(re.escape, words))
+
+
+# address_numbers' Chinese numbers in one pass of the regex engine: the group that matched last (an empty
+# one after each role's words, tried in _cn_role's order) tells the role, with no Python per number.
+CN_PARTS = re.compile(
+    r"(\d+)-(\d+)-(\d+)|(\d+)-(\d+)(?=室|$)|(\d+)(?:" + "|".join(
+        f"(?={_words(words)})()" for words in (CN_UNIT_WORDS, CN_BUILDING_WORDS, CN_HOUSE_WORDS, CN_ROOM_WORDS,
+                                                CN_FLOOR_WORDS)) + ")?")
+CN_PART_ROLES = {3: ("building", "unit", "room"), 5: ("building", "room"), 6: ("other",), 7: ("unit",),
+                 8: ("building",), 9: ("house",), 10: ("room",), 11: ("floor",)}
+CN_PART_GROUPS = {3: (1, 2, 3), 5: (4, 5)}
+# What a Chinese address holds whenever it has a number of the role (its words, or the 3-2-301 / 3-301 forms).
+CN_ROLE_HINTS = {"unit": (*CN_UNIT_WORDS, "-"), "building": (*CN_BUILDING_WORDS, "-"), "house": CN_HOUSE_WORDS,
+                 "room": (*CN_ROOM_WORDS, "-"), "floor": CN_FLOOR_WORDS}
+DIGITS = re.compile(r"\d+")  # a Chinese address's numbers are its digit runs, each whole (CN_NUMBER)
+
+
+def read_address(text: str) -> tuple[str, tuple[tuple[str, str], ...],
+                                       dict[tuple[bool, str], tuple[str, ...]]]:
+    """What ``address_numbers`` and ``address_shape`` tell of an address, as a draw uses it: its kind
+    (written in Chinese, how many numbers, shape: one string, quick to compare), its numbers as (role,
+    number) in order, and its numbers by (written in Chinese, role)."""
+    cjk = CJK.search(text) is not None
+    if cjk:
+        numbers: list[tuple[str, str]] = []
+        for m in CN_PARTS.finditer(text):
+            last = m.lastindex
+            groups = CN_PART_GROUPS.get(last)
+            numbers += zip(CN_PART_ROLES[last], m.group(*groups)) if groups else [(CN_PART_ROLES[last][0], m.group(6))]
+        shape = DIGITS.sub("#", text).strip()
+    else:
+        numbers = [(role, text[start:end]) for start, end, role in address_numbers(text)]
+        shape = address_shape(text)
+    by_role: dict[tuple[bool, str], list[str]] = {}
+    for role, value in numbers:
+        by_role.setdefault((cjk, role), []).append(value)
+    return (f"{cjk:d}{len(numbers)}|{shape}", tuple(numbers), {key: tuple(values) for key, values in by_role.items()})
+
+
+PARTS: dict[str, tuple] = {}  # address -> _read_address(address), read when a draw looks at its numbers
+KINDS: dict[str, tuple[str, int]] = {}  # address -> its kind and how many numbers it has
+CACHE_LIMIT = 1 << 16  # addresses kept (then forgotten at once: bounded memory)
+
+
+def address_parts(text: str) -> tuple[str, tuple[tuple[str, str], ...], dict[tuple[bool, str], tuple[str, ...]]]:
+    """``read_address(text)``, read once."""
+    parts = PARTS.get(text)
+    if parts is None:
+        if len(PARTS) >= CACHE_LIMIT:
+            PARTS.clear()
+        parts = PARTS[text] = read_address(text)
+    return parts
+
+
+def address_kind(text: str) -> tuple[str, int]:
+    """``address_parts(text)``'s kind and number count, without reading the roles when it can:
+    a Chinese address's numbers are its digit runs, so one ``subn`` gives both."""
+    kind = KINDS.get(text)
+    if kind is None:
+        if len(KINDS) >= CACHE_LIMIT:
+            KINDS.clear()
+        if CJK.search(text):
+            shape, count = DIGITS.subn("#", text)
+            kind = (f"1{count}|{shape.strip()}", count)
+        else:
+            kind = address_parts(text)[0], len(address_parts(text)[1])
+        KINDS[text] = kind
+    return kind
+
+
+def column_kinds(column: list[str]) -> list[tuple[str, int]]:
+    """``address_kind`` of every cell: known ones looked up at C speed, the new ones made."""
+    kinds = list(map(KINDS.get, column))
+    at = 0
+    try:
+        while True:  # the rows that came since the last canary
+            at = kinds.index(None, at)
+            kinds[at] = address_kind(column[at])
+    except ValueError:
+        return kinds
