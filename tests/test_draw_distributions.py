@@ -16,12 +16,21 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import chi2
 
 from tracer import address_reading
 from tracer.canary_draws import Draw, address_from_rows, email_from_rows, name_from_rows
 
 SEEDS = range(4000)
+
+
+Z_ONE_IN_A_MILLION = 4.7534  # the standard normal's upper 10^-6 quantile
+
+
+def chi2_bound(df: int) -> float:
+    """The chi-square distribution's upper 10^-6 quantile by Wilson and Hilferty's cube-root normal
+    approximation, a little above the true one (looser): by 15% at 1 degree of freedom, 2% at 10, 0.2% at 100."""
+    h = 2 / (9 * df)
+    return df * (1 - h + Z_ONE_IN_A_MILLION * h ** 0.5) ** 3
 
 
 def fits(counts: Counter, expected: dict[str, Fraction]) -> None:
@@ -30,7 +39,7 @@ def fits(counts: Counter, expected: dict[str, Fraction]) -> None:
     total = sum(counts.values())
     cells = [k for k, p in expected.items() if p > 0]
     statistic = sum((counts[k] - total * float(expected[k])) ** 2 / (total * float(expected[k])) for k in cells)
-    assert statistic < chi2.ppf(1 - 1e-6, max(len(cells) - 1, 1)), (statistic, counts, expected)
+    assert statistic < chi2_bound(max(len(cells) - 1, 1)), (statistic, counts, expected)
 
 
 def uniform(values) -> dict[str, Fraction]:

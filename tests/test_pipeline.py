@@ -226,6 +226,31 @@ def test_a_leak_without_phones_is_convicted_by_canary_identifiers(exported):
     assert verdict.suspects[0].canary_hits >= 1
 
 
+def test_every_triggered_canary_is_placed_within_the_decoy_cap(exported, waybills):
+    """An account's own canary triggered while shared decoys fill the 2% cap waits for room, it is not
+    dropped: each export holds one canary per record whose keyed seed triggers one, unless the cap is
+    full at the end (own canaries leave room for the shared decoys to come, which never wait: every
+    account exporting a record must get its slot)."""
+    from tracer import api, export
+    from tracer.columns import recognise
+    from tracer.marks import row_anchors
+
+    registry, outputs, results, work = exported
+    header, rows = waybills
+    location, key = (registry.location, registry.key) if hasattr(registry, "key") else (registry, None)
+    handle, ring = api.open_with_key(location, key)
+    with handle:
+        for name, part in SPLITS.items():
+            source = rows[part]
+            exporter = export._Exporter(handle, ring, handle.account(name), recognise(header, source[:200]))
+            triggered = max(1, sum(exporter.wants_canary(exporter.row_seed(row_anchors(exporter.plan, row, exporter.hasher)))
+                                   for row in source))  # with none triggered, one row is chosen: every export has one
+            _, out_rows = read_csv(outputs[name])
+            own, decoys = len(canary_rows(source, out_rows, registry)), len(decoy_rows(source, out_rows))
+            assert own == triggered or (own < triggered and
+                                        decoys + 1 + export.SHARED_RESERVE > export.DECOY_SHARE * len(source))
+
+
 def test_a_canary_phone_that_is_a_real_record_further_down_is_no_evidence(place, tmp_path, waybills):
     """Streaming, a canary's new phone can be a real customer's who comes later in the
     same export; it is then registered as no evidence, in one pass, not exported again."""
