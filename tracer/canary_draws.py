@@ -27,7 +27,7 @@ from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
 
-from .address_reading import CJK, CN_ROLE_HINTS, address_kind, address_numbers, address_parts, address_shape, column_kinds
+from .address_reading import CJK, CN_ROLE_HINTS, address_kind, address_numbers, address_parts, column_kinds
 from .columns import CN_NAME, EN_NAME
 
 # Two-character surnames: only to tell where a name's surname ends (欧阳娜娜), never drawn from.

@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass
 from itertools import chain, islice
 from pathlib import Path
 
-import numpy as np
 
 from . import code
 from .canary_pool import POOL_SPACE, numbers_by_kind, pair_digest
@@ -39,6 +38,7 @@ from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
 from .progress import OnRows, counted
 from .registry import Account, Registry
 from .export_rows import Batch, collecting_rarely, native_batches, python_batch
+from .spool import Rereadable, demote_colliding_canaries, drop_colliding_shared
 from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_for, version_seed
 from .tables import TableFormat, TableWriter, open_table
 from .tables.base import kind_for, skip_words, writable_kind
@@ -47,7 +47,6 @@ SAMPLE_ROWS = 200  # rows used to recognise columns
 HEAD_ROWS = 5000  # rows read before writing: a smaller export is known whole
 PHONE_COUNT_LIMIT = 1 << 18  # phones counted for 'this party repeats' (bounded memory)
 KNOWN_LIMIT = 1 << 17  # real emails remembered, so that no canary takes one (bounded memory)
-SPOOL_CHUNK = 1 << 16
 SHARED_RESERVE = 2  # decoys of room an own canary leaves for shared decoys, which never wait
 MAX_OWED = 64  # canaries owed for want of room at most (the decoy rates add up to less than the cap)
 MAX_DEFERRALS = 32  # gaps a canary may pass over before it takes one anyway
@@ -397,26 +396,6 @@ class _Exporter:
         return min(ranked)[1] if ranked else None
 
 
-def _spool_chunks(spool) -> Iterator[np.ndarray]:
-    spool.seek(0)
-    while True:
-        data = spool.read(8 * SPOOL_CHUNK)
-        if not data:
-            return
-        yield np.frombuffer(data, dtype="<i8")
-
-
-class _Rereadable:
-    """The spooled exposure digests, read from the start each time: a registration cut off by a lost
-    connection is made again (see ``Registry.record_export``)."""
-
-    def __init__(self, spool):
-        self.spool = spool
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        return _spool_chunks(self.spool)
-
-
 def _output_format(source_format: TableFormat, source: Path, output: Path) -> TableFormat:
     """The source's own format when the output has the same suffix; else that suffix's defaults."""
     kind = kind_for(output)
@@ -473,8 +452,8 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                 if table.skipped:  # an export must carry every source row: nothing may be dropped
                     cause, count = next(iter(table.skipped.items()))
                     raise InputError(f"{source.name}: {skip_words(cause, count)}; not exported")
-                _demote_colliding_canaries(exporter.canaries, spool)
-                _drop_colliding_shared(exporter.shared, spool)
+                demote_colliding_canaries(exporter.canaries, spool)
+                drop_colliding_shared(exporter.shared, spool)
                 entry = registry.record_export(
                     account,
                     ring.current_id,
@@ -483,7 +462,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
                     output=output.name,
                     rows=exporter.rows,
                     marked_cells=exporter.marked_cells,
-                    exposure=_Rereadable(spool),
+                    exposure=Rereadable(spool),
                     canary_rows=canaries + exporter.shared_rows,  # every decoy row the file holds
                     canaries=exporter.canaries,
                     shared=[(digest, *meaning) for digest, meaning in exporter.shared.items()],
@@ -500,34 +479,3 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
     return ExportResult(entry.id, account.name, exporter.rows, canaries + exporter.shared_rows,
                         exporter.marked_cells, str(output), canary_fallback=exporter.fallback,
                         shared_canaries=exporter.shared_rows, engine=exporter.engine)
-
-
-def _demote_colliding_canaries(canaries: dict[int, int], spool) -> None:
-    """A canary value that is also a real record further down this export is no evidence: its space becomes 0.
-
-    While streaming, a canary's new phone can only be checked against what
-    was exported before; in a million-row export one of ~15,000 new phones
-    is, by chance, a real customer's further down.  That value would then
-    point at this account whenever the real record leaks from anyone, so it
-    is registered as no evidence (the canary row stays, its other values
-    still count).  Demoting instead of exporting again keeps export one pass.
-    """
-    for digest in _in_spool(canaries, spool):
-        canaries[digest] = 0
-
-
-def _drop_colliding_shared(shared: dict, spool) -> None:
-    """A shared decoy value that is also a real record further down this export is not registered.
-
-    It would read as the slot's symbols whenever the real record leaks; unregistered, the
-    decoy row stays in the file and its slot reads as an erasure."""
-    for digest in _in_spool(shared, spool):
-        del shared[digest]
-
-
-def _in_spool(digests, spool) -> set[int]:
-    """Which of ``digests`` are anchors of this export's real rows."""
-    if not digests:
-        return set()
-    wanted = np.fromiter(digests, dtype=np.int64)
-    return {d for chunk in _spool_chunks(spool) for d in chunk[np.isin(chunk, wanted)].tolist()}

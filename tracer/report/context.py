@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from pathlib import Path
 
 from .. import __version__
 from ..columns import MARKABLE_KINDS
