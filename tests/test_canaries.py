@@ -180,6 +180,24 @@ def test_address_numbers_are_other_rows_numbers_of_the_same_role():
         assert road == "北京市朝阳区建国路88号"  # no other house number to take: kept
 
 
+@pytest.mark.parametrize("table", ["waybills", "orders"])
+def test_amounts_are_real_rows_amounts_with_their_item(table, request):
+    """A canary's weight or total is one a real row of the window carries, taken whole (no cent moved:
+    where prices are few, a moved total is one no real order has), of the base row's item when the
+    window has another row of it."""
+    schema, rows, canaries = _canaries(request.getfixturevalue(table), count=150)
+    numbers, items = schema.of_kind("number"), [c.index for c in schema.of_kind("item")]
+    assert numbers
+    for i, canary in canaries:
+        window = rows[max(0, i - 511): i + 1]
+        for column in numbers:
+            value = canary.row[column.index]
+            holders = [r for r in window if r[column.index] == value]
+            assert holders, (column.name, value)
+            if items and sum(all(r[k] == canary.row[k] for k in items) for r in window) > 40:
+                assert any(all(r[k] == canary.row[k] for k in items) for r in holders)
+
+
 def test_small_amounts_stay_small():
     rng = random.Random(2)
     assert {near_number("0.1", rng) for _ in range(50)} <= {"0.2", "0.3"}

@@ -5,8 +5,10 @@ Which records are followed by a canary is decided by a keyed hash of
 *several* real rows of the same export, each part from another one, so that
 no real row is its near copy:
 
-- the item, weight, amount and every other non-personal column come from one
-  recent row (amounts moved by a unit or two);
+- the item and every other non-personal column come from one recent row; each
+  amount or weight is another row's, taken whole, from a row with the same item
+  when one is found (``canary_draws.number_from_rows``; moved by a unit or two
+  only when no other row has one);
 - each party (the sender's, the recipient's columns) comes from other recent
   rows, each part whole from the export (``canary_draws``): the address from
   one, each of its numbers the same role's number of another row (of the same
@@ -39,7 +41,7 @@ from itertools import islice
 from datetime import datetime, timedelta
 
 from .canary_pool import POOL_SPACE, in_layout
-from .canary_draws import Draw, address_from_rows, email_from_rows, name_from_rows
+from .canary_draws import Draw, address_from_rows, email_from_rows, name_from_rows, number_from_rows
 from .canary_values import (
     DATETIME_FORMATS,
     chance_space,
@@ -114,12 +116,14 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
 
     base = pick()
     row = list(base)
+    draw = Draw(donors.recent, rng, donors.known, donors.pool)
+    items = [c.index for c in schema.of_kind("item")]
     for column in schema.of_kind("number"):
-        row[column.index] = near_number(base[column.index], rng)
+        row[column.index] = (number_from_rows(base, column.index, items, draw)
+                             or near_number(base[column.index], rng))
     fake: dict[int, int] = {}
     region: Sequence[str] | None = None
     groups = parties(schema)
-    draw = Draw(donors.recent, rng, donors.known, donors.pool)
     for number, party in enumerate(groups):
         home = pick()
         keep = (party.phone is not None and donors.repeats(home[party.phone.index])

@@ -351,3 +351,32 @@ def _domain(draw: Draw, column: Sequence[str]) -> str:
         if domain is not None:
             return domain
     return draw.rng.choice([d for d in map(_domain_of, column) if d is not None])
+
+
+# ---------------------------------------------------------------------------
+# amounts
+# ---------------------------------------------------------------------------
+
+AMOUNT = re.compile(r"\d+(?:\.\d+)?")
+NUMBER_TRIES = 64  # random rows looked at for an amount of the base row's item, then as many for any amount
+
+
+def number_from_rows(base: Sequence[str], index: int, items: Sequence[int], draw: Draw) -> str | None:
+    """Another row's amount in column ``index``, taken whole: from a row with ``base``'s item when one turns
+    up among ``NUMBER_TRIES`` random rows, else from any row with an amount; None when none does.
+
+    Amounts moved by a cent or two from the base row's gave canaries totals no real order has where
+    prices are few (a shop's 19.99 + 29.95 plus tax): a classifier told them by their values (0.63).
+    Taken whole, a canary's amount is one the export holds, as often as the export holds it, and it
+    stays with its item (a 图书 parcel weighs what books weigh).
+    """
+    recent = draw.recent
+    for same_item in (True, False):
+        for _ in range(NUMBER_TRIES):
+            row = recent[draw.rng.randrange(len(recent))]
+            if row is base or (same_item and any(row[i] != base[i] for i in items)):
+                continue
+            if AMOUNT.fullmatch(row[index].strip()):
+                return row[index]
+    return None
+
