@@ -390,21 +390,34 @@ class SqliteRegistry(SqlitePool, Registry):
 
     def _exposure_rows(self, digests: Iterable[int]) -> Iterator[tuple[int, int]]:
         """(digest, export_id) of every export, whatever its key, that contained one of these anchors."""
-        wanted = distinct(np.fromiter(digests, dtype=np.int64))
-        if self.legacy:
-            for batch in _batches(wanted.tolist(), LOOKUP_BATCH):
-                yield from self.conn.execute(
-                    f"SELECT digest, export_id FROM exposure WHERE digest IN ({','.join('?' * len(batch))})", batch)
-        found, exports = self.runs.lookup(wanted)
+        found, exports = self._exposure_arrays(np.fromiter(digests, dtype=np.int64))
         yield from zip(found.tolist(), exports.tolist())
+
+    def _exposure_arrays(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(digests, export ids) of every export, whatever its key, that contained one of these anchors."""
+        wanted = distinct(np.asarray(digests, dtype=np.int64))
+        found, exports = self.runs.lookup(wanted)
+        if self.legacy:  # the old table's rows first, as they were
+            rows = [row for batch in _batches(wanted.tolist(), LOOKUP_BATCH) for row in self.conn.execute(
+                f"SELECT digest, export_id FROM exposure WHERE digest IN ({','.join('?' * len(batch))})", batch)]
+            old = np.array(rows, dtype=np.int64).reshape(-1, 2)
+            found, exports = np.concatenate([old[:, 0], found]), np.concatenate([old[:, 1], exports])
+        return found, exports
+
+    def exposure_arrays(self, digests: np.ndarray, key_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(digests, export ids) for every export made with ``key_id`` that contained one of these anchors."""
+        found, exports = self._exposure_arrays(digests)
+        if not len(found) or list(self.key_checks()) == [key_id]:  # one key: every export was made with it
+            return found, exports
+        made = np.array(sorted(row[0] for row in self.conn.execute("SELECT id FROM exports WHERE key_id = ?",
+                                                                   (key_id,))), dtype=np.int64)
+        keep = np.isin(exports, made)
+        return found[keep], exports[keep]
 
     def exposure_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int]]:
         """(digest, export_id) for every export made with ``key_id`` that contained one of these anchors."""
-        rows = list(self._exposure_rows(digests))
-        if not rows or list(self.key_checks()) == [key_id]:  # one key: every export was made with it
-            return rows
-        made = {row[0] for row in self.conn.execute("SELECT id FROM exports WHERE key_id = ?", (key_id,))}
-        return [(d, e) for d, e in rows if e in made]
+        found, exports = self.exposure_arrays(np.fromiter(digests, dtype=np.int64), key_id)
+        return list(zip(found.tolist(), exports.tolist()))
 
     def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:
         """(digest, export_id, space) for every canary value among these anchors, in exports made with ``key_id``."""
