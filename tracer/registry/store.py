@@ -35,6 +35,7 @@ from ..errors import AccountError, KeyError_, RegistryError
 from ..keys import Key, KeyRing
 from .base import Registry, refuse_moved
 from .pool import SqlitePool
+from .present import Present
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
 from .runs import ExposureRuns
 from .streams import distinct
@@ -65,6 +66,7 @@ class SqliteRegistry(SqlitePool, Registry):
         self.id = meta["registry_id"]
         self.code = CodeParams(length=int(meta["code_length"]), cutoff=float(meta["code_cutoff"]))
         self.runs = ExposureRuns(conn)
+        self.present = {table: Present(conn, table) for table in ("canaries", "shared_decoys")}
         # Rows in the table only an older tracer wrote (no tracer of this schema adds any).
         self.legacy = conn.execute("SELECT 1 FROM exposure LIMIT 1").fetchone() is not None
 
@@ -380,7 +382,8 @@ class SqliteRegistry(SqlitePool, Registry):
         CROSS JOIN keeps SQLite on the digest index first, whatever the
         number of exports.
         """
-        for batch in _batches(sorted(set(digests)), LOOKUP_BATCH):
+        wanted = self.present[table].among(distinct(np.fromiter(digests, dtype=np.int64)))
+        for batch in _batches(wanted.tolist(), LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
             yield from self.conn.execute(
                 f"SELECT {columns} FROM {table} x CROSS JOIN exports e ON e.id = x.export_id"
