@@ -7,6 +7,7 @@ import tracemalloc
 
 from tracer.evidence import Evidence
 from tracer.leak_batch import LeakBatch
+from tracer.registry.base import Registry
 
 
 class FakeRegistry:
@@ -14,6 +15,8 @@ class FakeRegistry:
 
     def exposure_of(self, digests, key_id):
         return [(d, 1) for d in digests]
+
+    exposure_arrays = Registry.exposure_arrays  # the interface's default, on exposure_of
 
     def canaries_of(self, digests, key_id):
         return []

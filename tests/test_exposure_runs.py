@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from tracer import api
 from tracer.errors import RegistryError
 from tracer.registry import runs as runs_module
+from tracer.registry.base import Registry
 from tracer.registry import streams
 
 
@@ -61,6 +62,12 @@ def test_runs_hold_what_a_set_of_pairs_holds(tmp_path_factory, small_runs, expor
             assert sorted(registry.exposure_of(probe, ring.current_id)) == sorted(p for p in model if p[0] in probe)
         everything = sorted({d for d, _ in model} | {4, 999})
         assert sorted(registry.exposure_of(everything, ring.current_id)) == sorted(model)
+        # the arrays a match reads, and the interface's default (PostgreSQL's, built on exposure_of): the same pairs
+        for found, exports in (registry.exposure_arrays(np.array(everything), ring.current_id),
+                               Registry.exposure_arrays(registry, np.array(everything), ring.current_id)):
+            assert found.dtype == exports.dtype == np.int64
+            assert sorted(zip(found.tolist(), exports.tolist())) == sorted(model)
+        assert [len(a) for a in registry.exposure_arrays(np.array(everything), ring.current_id + 1)] == [0, 0]
         assert all(registry.exported(d) == any(d == m for m, _ in model) for d in everything)
         counts: dict[int, int] = {}
         for _, e in model:
@@ -132,6 +139,28 @@ def test_a_lookup_that_meets_a_merge_reads_again(tmp_path, small_runs, monkeypat
             monkeypatch.setattr(runs_module.ExposureRuns, "runs", racing)
             assert sorted(reader.exposure_of([20], ring.current_id)) == [(20, first.id), (20, second.id)]
             assert len(listings) == 2
+
+
+def test_runs_read_whole_are_kept_within_their_budget(tmp_path, monkeypatch):
+    """A match's batches each want most of a run: the run read whole is kept for the next, up to
+    ``WHOLE_BYTES`` of runs (the oldest dropped), and a run merged away is dropped; the answers do not change."""
+    monkeypatch.setattr(runs_module, "WHOLE_BYTES", 2 * 8 * 200 + 100)  # two single-export runs of 200 digests
+    registry, ring = fresh(tmp_path)
+    with registry:
+        model = set()
+        for i in range(3):
+            entry = record(registry, ring, "alice", [list(range(i * 1000, i * 1000 + 200))])
+            model |= {(d, entry.id) for d in range(i * 1000, i * 1000 + 200)}
+        everything = np.array(sorted(d for d, _ in model))
+        for _ in range(2):  # the first lookup reads and keeps; the second answers from what was kept, the same
+            assert sorted(registry.exposure_of(everything.tolist(), ring.current_id)) == sorted(model)
+            kept = registry.runs._whole
+            assert len(kept) == 2 and sum(map(runs_module._bytes, kept.values())) <= runs_module.WHOLE_BYTES
+        entry = record(registry, ring, "bob", [list(range(5000, 5200))])  # the fourth run of level 0: a merge
+        model |= {(d, entry.id) for d in range(5000, 5200)}
+        assert len(registry.runs.runs()) == 1 and registry.runs._whole == {}  # the merged runs' rows let go
+        assert sorted(registry.exposure_of(sorted(d for d, _ in model), ring.current_id)) == sorted(model)
+        assert registry.runs._whole == {}  # 800 rows with their export ids: more than the budget, never kept
 
 
 def test_digests_are_stored_sorted_and_once(tmp_path):

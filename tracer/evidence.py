@@ -32,7 +32,7 @@ import numpy as np
 
 from .canary_pool import POOL_SPACE
 from .channels import ALL_SLOTS
-from .leak_batch import (FirstSeen, LeakBatch, contains, distinct, distinct_pairs, pairs_array, row_intersections,
+from .leak_batch import (FirstSeen, LeakBatch, contains, distinct, distinct_pairs, row_intersections,
                          same_sets)
 from .leak_file import LeakFile
 from .registry import Registry
@@ -175,7 +175,7 @@ class Evidence:
         looked_up, first = np.unique(batch.digests, return_index=True)
         first_seen = FirstSeen(batch, looked_up, anchor_rows[first])
         wanted = looked_up.tolist()
-        exposed_digests, exposed_exports = pairs_array(registry.exposure_of(wanted, key_id))
+        exposed_digests, exposed_exports = registry.exposure_arrays(looked_up, key_id)
         canaries = self._canaries_in(registry, first_seen, wanted, key_id)
         self._learn_owners(registry, set(distinct(exposed_exports).tolist()) | {e for e, _ in canaries.values()})
         exposed = distinct(exposed_digests)

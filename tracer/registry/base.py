@@ -22,8 +22,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
+
 from ..errors import KeyError_, RegistryError
 from ..keys import Key, KeyRing
+from ..leak_batch import pairs_array
 from .history import chain_link, history_problems
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
 
@@ -261,6 +264,11 @@ class Registry(ABC):
     @abstractmethod
     def exposure_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int]]:
         """(digest, export_id) for every export made with ``key_id`` that contained one of these anchors."""
+
+    def exposure_arrays(self, digests: np.ndarray, key_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """``exposure_of`` as two int64 arrays (digests, export ids), for a caller that works on arrays: a
+        backend that holds its exposure as arrays (SQLite's runs) answers without a tuple per row."""
+        return pairs_array(self.exposure_of(np.asarray(digests, dtype=np.int64).tolist(), key_id))
 
     @abstractmethod
     def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:

@@ -47,6 +47,11 @@ FINAL_ROWS = 1 << 21  # a run of this level is merged no more: the largest merge
 BLOCKS_PER_PAGE = 4
 MERGED_BLOCKS_PER_PAGE = 1
 FETCH = 500  # block keys per IN list
+# A run read whole (most of its blocks wanted) is kept for the next lookup, up to this many bytes of runs in
+# all: a leak's batches each want most blocks of the run it came from (a 200k-row leak's 2,000-row batch, about
+# 70% of them), which was read again, decoded and thrown away 200 times a match.  A run larger than this is read
+# by its blocks as before, so memory stays bounded whatever the registry's size.
+WHOLE_BYTES = 16 << 20
 
 
 def level_of(rows: int) -> int:
@@ -94,13 +99,14 @@ class ExposureRuns:
         self._index: dict[int, tuple[np.ndarray, Bloom]] = {}  # run id -> fences, filter; ids are never reused
         self._runs: list[Run] = []
         self._ids: str | None = None
+        self._whole: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # run id -> its rows (WHOLE_BYTES in all)
         page = conn.execute("PRAGMA page_size").fetchone()[0]
         # A block's bytes: the page's share less the cell's own.
         self.budget = {True: (page - 64) // BLOCKS_PER_PAGE - 24, False: (page - 64) // MERGED_BLOCKS_PER_PAGE - 24}
 
     def forget(self) -> None:
         """Drop what was read of the runs: a rolled-back transaction's run id is taken again by the next."""
-        self._index, self._runs, self._ids = {}, [], None
+        self._index, self._runs, self._ids, self._whole = {}, [], None, {}
 
     def runs(self) -> list[Run]:
         """The runs now; read again only when their ids changed (a run never does)."""
@@ -109,6 +115,7 @@ class ExposureRuns:
             runs = [Run(*row) for row in self.conn.execute(
                 "SELECT id, level, rows, per_block, first_export, last_export FROM exposure_runs ORDER BY id")]
             self._runs, self._ids = runs, ",".join(str(r.id) for r in runs)
+            self._whole = {r.id: self._whole[r.id] for r in runs if r.id in self._whole}  # merged away: dropped
         return self._runs
 
     # ---- writing ----------------------------------------------------------
@@ -182,8 +189,8 @@ class ExposureRuns:
     @staticmethod
     def _decode(run: Run, blocks: list[tuple[bytes, bytes | None]]) -> tuple[np.ndarray, np.ndarray]:
         digests = np.frombuffer(b"".join(b[0] for b in blocks), dtype="<i8")
-        if run.single:
-            return digests, np.full(len(digests), run.first_export, dtype=np.int64)
+        if run.single:  # one export id for every row, held once (indexing it gives a real array)
+            return digests, np.broadcast_to(np.int64(run.first_export), digests.shape)
         return digests, np.frombuffer(b"".join(b[1] for b in blocks), dtype="<i4").astype(np.int64)
 
     def index(self, run: Run) -> tuple[np.ndarray, Bloom]:
@@ -224,11 +231,7 @@ class ExposureRuns:
             mine = wanted[bloom.may_hold(wanted)]
             blocks = _blocks_holding(fences, mine)
             if len(blocks) * 4 >= run.blocks and len(blocks):
-                rows = self.conn.execute("SELECT digests, export_ids FROM exposure_blocks WHERE id BETWEEN ? AND ?"
-                                         " ORDER BY id", run.keys).fetchall()
-                if len(rows) != run.blocks:
-                    raise StaleRuns
-                found.append(_matching(*self._decode(run, rows), mine))
+                found.append(_matching(*self._read_whole(run), mine))
             elif len(blocks):
                 sparse.append((run, mine, ((run.id << 32) | blocks).tolist()))
         keys = [key for _, _, run_keys in sparse for key in run_keys]  # in order: runs by id, blocks sorted
@@ -245,6 +248,26 @@ class ExposureRuns:
             found.append(_matching(*self._decode(run, rows[at:at + len(run_keys)]), mine))  # blocks in order: sorted
             at += len(run_keys)
         return found
+
+    def _read_whole(self, run: Run) -> tuple[np.ndarray, np.ndarray]:
+        """Every row of the run, kept for the next lookup while the runs kept stay within ``WHOLE_BYTES``
+        (a run never changes; one merged away is dropped, as are the oldest kept when room is wanted)."""
+        if run.id in self._whole:  # still there? (a listing made just before a merge committed is not)
+            if self.conn.execute("SELECT 1 FROM exposure_runs WHERE id = ?", (run.id,)).fetchone() is None:
+                del self._whole[run.id]
+                raise StaleRuns
+            return self._whole[run.id]
+        rows = self.conn.execute("SELECT digests, export_ids FROM exposure_blocks WHERE id BETWEEN ? AND ?"
+                                 " ORDER BY id", run.keys).fetchall()
+        if len(rows) != run.blocks:
+            raise StaleRuns
+        whole = self._decode(run, rows)
+        size = _bytes(whole)
+        if size <= WHOLE_BYTES:
+            while self._whole and sum(map(_bytes, self._whole.values())) + size > WHOLE_BYTES:
+                del self._whole[next(iter(self._whole))]
+            self._whole[run.id] = whole
+        return whole
 
     def counts(self) -> dict[int, int]:
         """Export id -> digests stored for it, from the runs themselves."""
@@ -283,6 +306,11 @@ class ExposureRuns:
         """Every (digest, export id) row of every run, a few blocks at a time (a migration's copy)."""
         for run in self.runs():
             yield from self._read(run)
+
+
+def _bytes(rows: tuple[np.ndarray, np.ndarray]) -> int:
+    """Memory held by a run's rows (a single export's ids are one value)."""
+    return sum(a.nbytes if a.strides[0] else 0 for a in rows)  # a broadcast value: stride 0
 
 
 def _blocks_holding(fences: np.ndarray, wanted: np.ndarray) -> np.ndarray:

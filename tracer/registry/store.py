@@ -35,6 +35,7 @@ from ..errors import AccountError, KeyError_, RegistryError
 from ..keys import Key, KeyRing
 from .base import Registry, refuse_moved
 from .pool import SqlitePool
+from .present import Present
 from .records import Account, CodeParams, Export, RegisteredKey, now_iso
 from .runs import ExposureRuns
 from .streams import distinct
@@ -65,6 +66,7 @@ class SqliteRegistry(SqlitePool, Registry):
         self.id = meta["registry_id"]
         self.code = CodeParams(length=int(meta["code_length"]), cutoff=float(meta["code_cutoff"]))
         self.runs = ExposureRuns(conn)
+        self.present = {table: Present(conn, table) for table in ("canaries", "shared_decoys")}
         # Rows in the table only an older tracer wrote (no tracer of this schema adds any).
         self.legacy = conn.execute("SELECT 1 FROM exposure LIMIT 1").fetchone() is not None
 
@@ -380,7 +382,8 @@ class SqliteRegistry(SqlitePool, Registry):
         CROSS JOIN keeps SQLite on the digest index first, whatever the
         number of exports.
         """
-        for batch in _batches(sorted(set(digests)), LOOKUP_BATCH):
+        wanted = self.present[table].among(distinct(np.fromiter(digests, dtype=np.int64)))
+        for batch in _batches(wanted.tolist(), LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
             yield from self.conn.execute(
                 f"SELECT {columns} FROM {table} x CROSS JOIN exports e ON e.id = x.export_id"
@@ -390,21 +393,34 @@ class SqliteRegistry(SqlitePool, Registry):
 
     def _exposure_rows(self, digests: Iterable[int]) -> Iterator[tuple[int, int]]:
         """(digest, export_id) of every export, whatever its key, that contained one of these anchors."""
-        wanted = distinct(np.fromiter(digests, dtype=np.int64))
-        if self.legacy:
-            for batch in _batches(wanted.tolist(), LOOKUP_BATCH):
-                yield from self.conn.execute(
-                    f"SELECT digest, export_id FROM exposure WHERE digest IN ({','.join('?' * len(batch))})", batch)
-        found, exports = self.runs.lookup(wanted)
+        found, exports = self._exposure_arrays(np.fromiter(digests, dtype=np.int64))
         yield from zip(found.tolist(), exports.tolist())
+
+    def _exposure_arrays(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(digests, export ids) of every export, whatever its key, that contained one of these anchors."""
+        wanted = distinct(np.asarray(digests, dtype=np.int64))
+        found, exports = self.runs.lookup(wanted)
+        if self.legacy:  # the old table's rows first, as they were
+            rows = [row for batch in _batches(wanted.tolist(), LOOKUP_BATCH) for row in self.conn.execute(
+                f"SELECT digest, export_id FROM exposure WHERE digest IN ({','.join('?' * len(batch))})", batch)]
+            old = np.array(rows, dtype=np.int64).reshape(-1, 2)
+            found, exports = np.concatenate([old[:, 0], found]), np.concatenate([old[:, 1], exports])
+        return found, exports
+
+    def exposure_arrays(self, digests: np.ndarray, key_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(digests, export ids) for every export made with ``key_id`` that contained one of these anchors."""
+        found, exports = self._exposure_arrays(digests)
+        if not len(found) or list(self.key_checks()) == [key_id]:  # one key: every export was made with it
+            return found, exports
+        made = np.array(sorted(row[0] for row in self.conn.execute("SELECT id FROM exports WHERE key_id = ?",
+                                                                   (key_id,))), dtype=np.int64)
+        keep = np.isin(exports, made)
+        return found[keep], exports[keep]
 
     def exposure_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int]]:
         """(digest, export_id) for every export made with ``key_id`` that contained one of these anchors."""
-        rows = list(self._exposure_rows(digests))
-        if not rows or list(self.key_checks()) == [key_id]:  # one key: every export was made with it
-            return rows
-        made = {row[0] for row in self.conn.execute("SELECT id FROM exports WHERE key_id = ?", (key_id,))}
-        return [(d, e) for d, e in rows if e in made]
+        found, exports = self.exposure_arrays(np.fromiter(digests, dtype=np.int64), key_id)
+        return list(zip(found.tolist(), exports.tolist()))
 
     def canaries_of(self, digests: Iterable[int], key_id: int) -> list[tuple[int, int, int]]:
         """(digest, export_id, space) for every canary value among these anchors, in exports made with ``key_id``."""
