@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass
 from itertools import chain, islice
 from pathlib import Path
 
-
 from . import code
 from .canary_pool import POOL_SPACE, numbers_by_kind, pair_digest
 from .canaries import RATE, RECENT, Donors, gap_weight, make_canary, takes_gap
