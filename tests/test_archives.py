@@ -219,3 +219,19 @@ def test_a_found_file_that_breaks_midway_keeps_its_rows(cli, convicting, tmp_pat
     assert found["stopped"].startswith("broken.csv: cannot decode the text as utf-8 near line ")
     assert verdict["unread"] == [{"file": "leaks/empty.csv", "reason": "empty file (0 bytes)"}]
     assert f"Warning: leaks/broken.csv: read {found['rows']} rows, then stopped: broken.csv: cannot decode" in stderr
+
+
+def test_a_member_named_with_line_breaks_is_named_on_one_line(cli, convicting, tmp_path):
+    """A member may be called anything (the fuzzer found "leak.csv\\n\\x00…"): every message naming it
+    stays one line, its control characters written as escapes."""
+    registry, clean = convicting
+    odd = write_tar(tmp_path / "leak.tar", {"群文件/leak.csv\n\x00\x00": clean})
+    result = cli("match", odd, registry=registry)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: no readable leak file in leak.tar (1 left out: "
+                             "leak.tar/群文件/leak.csv\\n\\x00\\x00: not a table file)\n")
+    both = write_tar(tmp_path / "both.tar", {"leak.csv": clean, "notes\r\n.csv": b"\xff\xfe broken"})
+    verdict, stderr = run(cli, registry, both)
+    assert [s["account"] for s in verdict["suspects"]] == ["bob"]
+    assert [u["file"] for u in verdict["unread"]] == ["both.tar/notes\\r\\n.csv"]
+    assert stderr.count("\n") == 1 and stderr.startswith("Warning: both.tar/notes\\r\\n.csv: ")

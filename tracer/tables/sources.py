@@ -56,6 +56,9 @@ class Source:
     named: bool
     archive: tuple[str, str] | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", printable(self.label))
+
 
 @dataclass(frozen=True)
 class Unread:
@@ -64,8 +67,19 @@ class Unread:
     label: str
     reason: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", printable(self.label))
+
     def as_json(self) -> dict:
         return {"file": self.label, "reason": self.reason}
+
+
+def printable(name: str) -> str:
+    """A name on one line: an archive's member may be called anything, line breaks and NULs included,
+    and a message naming it must stay one line; control characters are written as escapes."""
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in name)
 
 
 def sha256_of(handle: BinaryIO) -> tuple[str, int]:
