@@ -158,7 +158,7 @@ impl Cn {
     }
 }
 
-/// `_province_gate(...).match(cell, end)`: `\s*[first](?:NAME|\s){0,16}?(?:市|州|盟|地区|区|县|旗)`.
+/// `_province_gate(...).match(cell, end)`: `\s*[first](?:NAME|\s){0,16}?(?:市|州|盟|地区|(?<!小)区|县|旗)`.
 /// `[first]` is Han, so `\s*` takes all whitespace; then any of the 17 ends may close it.
 fn gate(cell: &str, end: usize, forbidden: &[char]) -> bool {
     let mut p = end + cell[end..].len() - cell[end..].trim_start_matches(is_space).len();
@@ -168,7 +168,9 @@ fn gate(cell: &str, end: usize, forbidden: &[char]) -> bool {
     }
     for k in 0..=16 {
         let rest = &cell[p..];
-        if rest.starts_with("地区") || rest.starts_with(['市', '州', '盟', '区', '县', '旗']) {
+        if rest.starts_with("地区") || rest.starts_with(['市', '州', '盟', '县', '旗'])
+            || (rest.starts_with('区') && !cell[..p].ends_with('小'))
+        {
             return true;
         }
         if k == 16 {
@@ -182,7 +184,7 @@ fn gate(cell: &str, end: usize, forbidden: &[char]) -> bool {
     false
 }
 
-/// `\s?(?!市)NAME{1,6}?(?:区|县|市|旗)` at `from`: a whitespace is taken (not taking it leaves
+/// `\s?(?!市)NAME{1,6}?(?:(?<!小)区|县|市|旗)` at `from`: a whitespace is taken (not taking it leaves
 /// it for NAME, which fails), then one to six name characters and a unit word.
 fn city_tail(cell: &str, from: usize) -> bool {
     let mut p = from;
@@ -197,7 +199,8 @@ fn city_tail(cell: &str, from: usize) -> bool {
     }
     for k in 1..=6 {
         match char_at(cell, p) {
-            Some('区' | '县' | '市' | '旗') => return true,
+            Some('县' | '市' | '旗') => return true,
+            Some('区') if !cell[..p].ends_with('小') => return true,
             Some(c) if k < 6 && name_char(c) => p += c.len_utf8(),
             _ => return false,
         }

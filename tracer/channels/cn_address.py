@@ -35,7 +35,7 @@ from tracer.channels._cn_regions import CITIES, PROVINCES
 # street, lane or house-number word).
 _NOT_IN_NAMES = "路街巷弄号"
 _NAME_CHAR = f"[{han_except(_NOT_IN_NAMES)}]"
-_UNIT_SUFFIX = r"(?:市|州|盟|地区|区|县|旗)"
+_UNIT_SUFFIX = r"(?:市|州|盟|地区|(?<!小)区|县|旗)"  # a 小区 is an estate, never a district: the estate mark adds or drops it
 
 
 def _province_gate(short: str, full: str) -> re.Pattern:
@@ -53,7 +53,7 @@ def _city_pattern(cities: tuple[str, ...]) -> re.Pattern:
     district, county or county-level city that does not start with 市."""
     names = "|".join(sorted(cities, key=len, reverse=True))
     return re.compile(
-        rf"\s*(?P<city>{names})(?P<shi>市)?\s?(?!市){_NAME_CHAR}{{1,6}}?(?:区|县|市|旗)"
+        rf"\s*(?P<city>{names})(?P<shi>市)?\s?(?!市){_NAME_CHAR}{{1,6}}?(?:(?<!小)区|县|市|旗)"
     )
 
 
