@@ -56,12 +56,12 @@ def boundary_cells() -> list[str]:
     out = []
     for head in ("江苏省", "江苏", "广西壮族自治区", "广西", "北京市", "内蒙古", " 江苏\u3000"):
         for k in range(0, 19):
-            for tail in ("区", "县", "地区", "路", "市"):
+            for tail in ("区", "县", "地区", "路", "市", "小区", "大区", "小区5栋"):
                 out += [head + "玄" * k + tail + "88号", head + "玄 " * (k // 2) + tail, head + "自" + "玄" * k + tail]
     for city in ("江苏省南京", "江苏南京市", "广东省广州", "吉林省吉林"):
         for gap in ("", " ", "  ", "\u3000"):
             for k in range(0, 9):
-                for tail in ("区", "县", "市", "旗", "路"):
+                for tail in ("区", "县", "市", "旗", "路", "小区", "大区", "小区0"):
                     out += [city + gap + "玄" * k + tail, city + gap + "市" + "玄" * k + tail]
     for before in ("", "路", "苑", "苑 ", "苑  ", "5", "a"):
         for a in range(1, 5):
