@@ -231,6 +231,23 @@ def sample(data: Dataset, ratio: float, rng: random.Random) -> list[Row]:
     return rows
 
 
+def by_person(rows: list[Row], phone: int) -> list[str]:
+    """Groups for a person's column: the person, told by the phone digits (``phone_anchor``) of that party.
+
+    Every row of one person (a shop's hundreds, a returning customer's few)
+    falls on one side of a split, so the model is judged on people it never
+    saw, as a broker is on the export he holds.  The copies of one shared
+    decoy in several accounts' exports carry the same phone, so they share a
+    group too.  Not joined through a canary's gap (``with_gaps``): a name,
+    phone, address or email cell carries nothing of the gap's identifiers and
+    times, and the versions of one slot kept different shops as their other
+    party, so the join chained every large shop into one group holding
+    61-67% of cn-estates' sample: one of the five folds was two thirds of the
+    data, and the sender name read 0.36-0.66 by fold luck (fold std 0.08-0.12).
+    """
+    return [phone_anchor(r.cells[phone]) or r.cells[phone] for r in rows]
+
+
 def with_gaps(rows: list[Row], keys: list[str]) -> list[str]:
     """Groups by ``keys`` (a person), joined for every canary with its own group (its donor, its gap):
     a person-grouped model must not split one shared slot's versions either (see ``label``)."""
