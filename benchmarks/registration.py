@@ -1,6 +1,7 @@
 """Registration against a plain csv copy of the same rows, as the registry grows (issue 15, point 4).
 
     python benchmarks/registration.py [--rows 200000] [--sizes 0,1e6,1e7] [--legacy] [--postgres URL] [--no-runs]
+                                      [--compact]
 
 One run, ratios within it (the machine is shared).  The plain copy is
 ``csv.reader`` -> ``csv.writer`` of ``--rows`` ten-column waybills (speed.py's
@@ -18,7 +19,10 @@ from the empty registry to that size (merges amortized), as ratios to the copy, 
 ``--legacy`` runs the same on the rows-in-a-B-tree store of schema 4 (the
 exposure table, ``executemany`` of sorted digests) beside it; ``--postgres``
 adds the server engine (an administrator's URL: a database is made and
-dropped).
+dropped).  ``--compact`` ends each store's run with ``Registry.compact``
+(``tracer registry compact``) at the largest size: its time, and a lookup
+before and after it, both cold (a fresh process's first lookup, which reads
+every run's fences and filter) and warm.
 """
 
 from __future__ import annotations
@@ -96,6 +100,16 @@ class Stage:
     indexed: bool | None = None
 
 
+@dataclass
+class Compacted:
+    size: int
+    copy: float
+    seconds: float
+    runs: tuple[int, int]
+    cold_ms: tuple[float, float]  # a fresh registry object's first lookup, before and after
+    warm_ms: tuple[float, float]
+
+
 def wal_bytes(location: str) -> int:
     wal = Path(f"{location}-wal")
     return wal.stat().st_size if wal.exists() else 0
@@ -125,7 +139,7 @@ def plan_indexed(registry, digests: list[int], key_id: int) -> bool | None:
 
 
 def run_engine(location: str, key: Path, engine: type | None, rows: int, anchors: float, sizes: list[int],
-               seed: int, src: Path) -> list[Stage]:
+               seed: int, src: Path, compact: bool = False) -> list[Stage | Compacted]:
     registry_bench.make_registry(location, key, 1)
     registry, ring = api.open_with_key(location, key)
     if engine is not None:
@@ -159,7 +173,43 @@ def run_engine(location: str, key: Path, engine: type | None, rows: int, anchors
             log(f"  {location.rpartition('/')[2]}: {stage.size:,} rows: registration "
                 f"{statistics.median(stage.seconds):.3f} s (max {max(stage.seconds):.3f}),"
                 f" lookup {stage.lookup_ms:.1f} ms")
+    if compact:
+        stages.append(compaction(location, key, engine, stored, wanted, src))
     return stages
+
+
+def lookup_ms(registry, wanted: list[int], key_id: int) -> tuple[float, float]:
+    """A lookup's milliseconds on a registry just opened (its runs' indexes read), then the median of 5 more."""
+    times = []
+    for _ in range(6):
+        t = time.perf_counter()
+        registry.exposure_of(wanted, key_id)
+        times.append(time.perf_counter() - t)
+    return 1000 * times[0], 1000 * statistics.median(times[1:])
+
+
+def compaction(location: str, key: Path, engine: type | None, size: int, wanted: list[int], src: Path) -> Compacted:
+    def opened():
+        registry, ring = api.open_with_key(location, key)
+        if engine is not None:
+            registry.close()
+            registry = engine._open(Path(location))
+        return registry, ring
+
+    registry, ring = opened()
+    with registry:
+        before = lookup_ms(registry, wanted, ring.current_id)
+        copy = plain_copy_seconds(src)
+        t = time.perf_counter()
+        done = registry.compact()
+        seconds = time.perf_counter() - t
+    registry, ring = opened()
+    with registry:
+        after = lookup_ms(registry, wanted, ring.current_id)
+    runs = (done.runs_before, done.runs_after) if done else (0, 0)
+    log(f"  compact at {size:,} rows: {seconds:.1f} s, runs {runs[0]} -> {runs[1]},"
+        f" lookup cold {before[0]:.1f} -> {after[0]:.1f} ms, warm {before[1]:.1f} -> {after[1]:.1f} ms")
+    return Compacted(size, copy, seconds, runs, (before[0], after[0]), (before[1], after[1]))
 
 
 def register(registry, ring, account, rng, rows: int, per_export: int, stage: Stage | None,
@@ -185,14 +235,29 @@ def report(rows: int, anchors: float, results: dict[str, list[Stage]]) -> None:
           " slowest × copy | amortized × copy | µs per digest | WAL per digest | 2,000-digest lookup |"
           " plan indexed |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    compactions = [(name, s) for name, stages in results.items() for s in stages if isinstance(s, Compacted)]
     for name, stages in results.items():
         for s in stages:
+            if isinstance(s, Compacted):
+                continue
             med, copy_s = statistics.median(s.seconds), s.copy
             wal = statistics.median(s.wal) / (rows * anchors)
             print(f"| {name} | {s.size:,} | {copy_s:.3f} s | {med:.3f} s | {med / copy_s:.2f}× |"
                   f" {max(s.seconds) / copy_s:.2f}× | {s.amortized / copy_s:.2f}× |"
                   f" {med / (rows * anchors) * 1e6:.2f} | {f'{wal:.0f} B' if wal else '–'} | {s.lookup_ms:.1f} ms ({s.found} found) |"
                   f" {'–' if s.indexed is None else 'yes' if s.indexed else 'NO'} |")
+    report_compactions(compactions)
+
+
+def report_compactions(compactions: list[tuple[str, Compacted]]) -> None:
+    if not compactions:
+        return
+    print("\n`Registry.compact` at the largest size, and a 2,000-digest lookup before -> after it\n")
+    print("| store | exposure rows | compact | × plain copy | runs | lookup, cold | lookup, warm |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, c in compactions:
+        print(f"| {name} | {c.size:,} | {c.seconds:.1f} s | {c.seconds / c.copy:.1f}× | {c.runs[0]} -> {c.runs[1]} |"
+              f" {c.cold_ms[0]:.1f} -> {c.cold_ms[1]:.1f} ms | {c.warm_ms[0]:.1f} -> {c.warm_ms[1]:.1f} ms |")
 
 
 def main() -> None:
@@ -203,6 +268,7 @@ def main() -> None:
     parser.add_argument("--no-runs", action="store_true", help="leave out SQLite's sorted runs (the other stores only)")
     parser.add_argument("--postgres", default=os.environ.get("TRACER_BENCH_POSTGRES"),
                         help="an administrator's URL of a PostgreSQL server: its engine too")
+    parser.add_argument("--compact", action="store_true", help="compact at the largest size; lookups before/after")
     args = parser.parse_args()
     sizes = [int(float(x)) for x in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="tracer-registration-"))
@@ -217,7 +283,8 @@ def main() -> None:
         results = {}
         for i, (name, engine, cls) in enumerate(engines):
             location, key = places.new(engine, f"reg{i}")
-            results[name] = run_engine(location, key, cls, args.rows, anchors, sizes, seed=5, src=src)
+            results[name] = run_engine(location, key, cls, args.rows, anchors, sizes, seed=5, src=src,
+                                       compact=args.compact)
         report(args.rows, anchors, results)
     finally:
         places.drop()

@@ -43,7 +43,8 @@ def record(registry, ring, account: str, chunks: list[list[int]]):
 
 # A small pool of values, so that exports share digests (a record exported to many accounts) and a
 # digest's rows span blocks; the extremes of int64 are in it.
-DIGESTS = st.sampled_from([-(2**63), -5, -1, 0, 1, 2, 3, 7, 8, 40, 41, 1000, 2**62, 2**63 - 1] + list(range(100, 160)))
+POOL = [-(2**63), -5, -1, 0, 1, 2, 3, 7, 8, 40, 41, 1000, 2**62, 2**63 - 1] + list(range(100, 160))
+DIGESTS = st.sampled_from(POOL)
 EXPORTS = st.lists(st.lists(st.lists(DIGESTS, max_size=30), max_size=3), min_size=1, max_size=14)
 
 
@@ -204,3 +205,61 @@ def test_a_rolled_back_export_leaves_nothing_remembered(tmp_path, monkeypatch):
         assert sorted(registry.exposure_of([1, 10, 100, 149], ring.current_id)) == [
             (1, first.id), (100, second.id), (149, second.id)]
         assert registry.check(ring) == []
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(exports=EXPORTS)
+def test_compact_merges_every_run_into_one_and_answers_as_before(tmp_path_factory, small_runs, exports):
+    """``registry compact``: final runs too go into one run; every lookup, count and check is as before."""
+    registry, ring = fresh(tmp_path_factory.mktemp("compact"))
+    with registry:
+        for i, chunks in enumerate(exports):
+            record(registry, ring, "alice" if i % 2 else "bob", chunks)
+        everything = sorted(set(POOL) | {4, 999})
+        before = (sorted(registry.exposure_of(everything, ring.current_id)), registry.exposure_counts())
+        runs = len(registry.runs.runs())
+        done = registry.compact()
+        assert (done.runs_before, done.runs_after, done.digests) == (runs, min(runs, 1), len(before[0]))
+        assert len(registry.runs.runs()) == min(runs, 1)
+        assert (sorted(registry.exposure_of(everything, ring.current_id)), registry.exposure_counts()) == before
+        assert registry.check(ring) == []
+        record(registry, ring, "alice", [[1, 2, 3]])  # exports go on as before on the compacted runs
+        assert registry.check(ring) == []
+
+
+def test_a_compaction_killed_midway_leaves_the_runs_as_they_were(tmp_path, small_runs):
+    """The process dies (``os._exit``: no cleanup, as a kill) after the merged run's first blocks were written:
+    the next opening finds the runs as they were, sound; compacting again does it whole."""
+    import os
+    import subprocess
+    import sys
+
+    registry, ring = fresh(tmp_path)
+    with registry:
+        for i in range(6):
+            record(registry, ring, "alice", [list(range(10 * i, 10 * i + 40))])
+        before = (registry.runs.runs(), registry.exposure_counts())
+    assert len(before[0]) > 1
+    killed = subprocess.run([sys.executable, "-c", f"""
+import os
+from tracer import api
+from tracer.registry import runs, streams
+runs.BLOCKS_PER_PAGE = runs.MERGED_BLOCKS_PER_PAGE = 60
+streams.READ_ROWS = 5
+blocks = streams.reblock
+def dying(pieces, per_block):
+    for n, piece in enumerate(blocks(pieces, per_block)):
+        if n == 2:
+            os._exit(9)
+        yield piece
+runs.reblock = dying
+registry, ring = api.open_with_key({str(tmp_path / 'r.db')!r}, {str(tmp_path / 'r.key')!r})
+registry.compact()
+"""], env={k: v for k, v in os.environ.items() if k != "TRACER_KEY"})
+    assert killed.returncode == 9
+    registry, ring = api.open_with_key(tmp_path / "r.db", tmp_path / "r.key")
+    with registry:
+        assert (registry.runs.runs(), registry.exposure_counts()) == before
+        assert registry.check(ring) == []
+        assert registry.compact().runs_after == 1
+        assert registry.exposure_counts() == before[1] and registry.check(ring) == []

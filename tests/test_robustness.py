@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import signal
 import sqlite3
@@ -163,6 +164,25 @@ def test_registry_check_verifies_a_sound_history(reg, tmp_path, waybills, cli):
     result = cli(*reg.args[2:], "registry", "check", registry=reg.location)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("Registry OK: 3 accounts, 2 exports,")
+
+
+def test_registry_compact_leaves_every_verdict_as_it_was(reg, tmp_path, waybills, cli):
+    """A file's exposure runs merged into one (``registry compact``); a server's one table has nothing to merge."""
+    _exported(reg, tmp_path, waybills)
+    matched = lambda: reg.match([tmp_path / "bob.csv"]).as_json()  # noqa: E731
+    before, digests = matched(), reg.check_registry()[1]["exposure"]
+    compact = lambda *flags: cli(*reg.args[2:], "registry", "compact", *flags, registry=reg.location)  # noqa: E731
+    result = compact()
+    assert result.exit_code == 0, result.stderr
+    if is_url(str(reg.location)):
+        assert result.stdout == "Nothing to compact: a PostgreSQL registry keeps its exposure in one indexed table\n"
+        assert json.loads(compact("--json").stdout) == {"compacted": False, "reason": "server"}
+    else:
+        assert result.stdout.startswith(f"Compacted 2 exposure runs into 1: {digests:,} digests; ")
+        assert compact().stdout == f"Nothing to compact: the exposure is one run ({digests:,} digests)\n"
+        done = json.loads(compact("--json").stdout)
+        assert (done["compacted"], done["runs_before"], done["runs_after"], done["digests"]) == (False, 1, 1, digests)
+    assert reg.check_registry()[0] == [] and matched() == before
 
 
 APPEND_ONLY = ["DELETE FROM exports WHERE id = 1", "UPDATE exports SET rows = 1 WHERE id = 1",

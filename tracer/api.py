@@ -147,6 +147,13 @@ def check_registry(path, key_path=None) -> tuple[list[str], dict[str, int]]:
         return registry.check(ring), registry.summary()
 
 
+def compact_registry(path=None):
+    """Merge the registry's exposure runs into one (``registry compact``); None when there is nothing of the
+    kind to merge (a server's registry).  No key is needed: only digests move, none is read or made."""
+    with Registry.open(registry_path(path)) as registry:
+        return registry.compact()
+
+
 def rotate_key(path=None, key_path=None) -> tuple[int, Path]:
     """Add a fresh key to the key file and the registry, and make it current; returns its id and the file.
 

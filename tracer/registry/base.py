@@ -28,7 +28,7 @@ from ..errors import KeyError_, RegistryError
 from ..keys import Key, KeyRing
 from ..leak_batch import pairs_array
 from .history import chain_link, history_problems
-from .records import Account, CodeParams, Export, RegisteredKey, now_iso
+from .records import Account, CodeParams, Compaction, Export, RegisteredKey, now_iso
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -343,6 +343,11 @@ class Registry(ABC):
     @abstractmethod
     def disk_bytes(self) -> int:
         """What the registry takes on disk: tables and indexes (a file: its size, write-ahead log folded in)."""
+
+    def compact(self) -> Compaction | None:
+        """Rewrite the exposure into as few pieces as it can hold (``registry compact``), under the write lock;
+        None when this engine's exposure has no pieces to merge (PostgreSQL's one indexed table)."""
+        return None
 
     @abstractmethod
     def meta(self) -> dict[str, str]:

@@ -47,3 +47,14 @@ class CodeParams:
 
     length: int
     cutoff: float
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """What ``registry compact`` did: exposure runs before and after, the digests they hold, bytes on disk."""
+
+    runs_before: int
+    runs_after: int
+    digests: int
+    bytes_before: int
+    bytes_after: int

@@ -170,6 +170,18 @@ class ExposureRuns:
                 return
             self.merge_runs(by_level[full[0]])
 
+    def compact(self) -> tuple[int, int]:
+        """Merge every run into one, final ones included (``tracer registry compact``); (runs before, rows).
+
+        Inside the caller's write transaction, like any merge: a crash leaves the runs as they were.  A lookup
+        asks every run's filter and reads each run's index once per process, so a registry of many final runs
+        (10^8 digests: ~50) pays for each of them; one run pays once."""
+        runs = self.runs()
+        rows = sum(r.rows for r in runs)
+        if len(runs) > 1 and self.merge_runs(runs) != rows:
+            raise RuntimeError("a compaction's merged run lost rows")  # runs of distinct exports never overlap
+        return len(runs), rows
+
     def merge_runs(self, runs: list[Run]) -> int:
         first, last = min(r.first_export for r in runs), max(r.last_export for r in runs)
         rows = self._write(merge([self._read(run) for run in runs]), first, last, sum(r.rows for r in runs))
