@@ -239,8 +239,10 @@ class Evidence:
         slot follows (exposure, never codewords), whatever version they were given.
         """
         meanings: dict[int, set] = defaultdict(set)
-        for digest, positions, symbols, record in registry.shared_decoys_of(first_seen.distinct.tolist(), key_id):
-            if not contains(exposed, [digest])[0] and digest not in canaries:
+        decoys = registry.shared_decoys_of(first_seen.distinct.tolist(), key_id)
+        real = contains(exposed, np.array([row[0] for row in decoys], dtype=np.int64)).tolist()
+        for (digest, positions, symbols, record), collision in zip(decoys, real):
+            if not collision and digest not in canaries:
                 meanings[digest].add((positions, symbols, record))
         found = {d: decode_meaning(*next(iter(m))) for d, m in meanings.items() if len(m) == 1}
         new = {d: meaning for d, meaning in found.items() if d not in self.shared_seen}
