@@ -144,3 +144,17 @@ def test_a_row_gets_the_intersection_of_its_entries_sets(sets, entries):
         mine = [sets[s] for r, s in entries if r == row]
         want = frozenset.intersection(*mine) if mine else frozenset()
         assert (common[of_row[row]] if of_row[row] >= 0 else frozenset()) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(sets=st.sampled_from([1, 3, 1 << 20]), width=st.integers(1, 6),
+       cells=st.lists(st.integers(-1, 2), min_size=6, max_size=60))
+def test_distinct_rows_are_numpys_rowwise_unique_in_its_order(sets, width, cells):
+    """Rows read as numbers sort as the rows do: the same distinct rows, in the same order, as
+    ``np.unique(axis=0)``, whether the rows fit 63 bits (here 3 sets) or not (2^20 sets, 4+ columns)."""
+    table = np.array(cells[:len(cells) // width * width], dtype=np.int64).reshape(-1, width)
+    table[table >= sets] = sets - 1
+    table[0, 0] = sets - 1  # the largest index: the base must hold it
+    want, want_of_row = np.unique(table, axis=0, return_inverse=True)
+    rows, of_row = leak_batch._distinct_rows(table, sets)
+    assert np.array_equal(rows, want) and np.array_equal(of_row, want_of_row.reshape(-1))

@@ -22,8 +22,8 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from faker.providers.person.en_US import Provider as EnglishNames
-from faker.providers.person.zh_CN import Provider as ChineseNames
+from functools import cache
+from typing import NamedTuple
 
 from .columns import CN_NAME, EN_NAME, Column, kind_by_header
 
@@ -32,14 +32,33 @@ from .columns import CN_NAME, EN_NAME, Column, kind_by_header
 KEPT_DIGITS = {"cn": 3, "us": 3}
 RANDOM_DIGITS = {"cn": 8, "us": 7}
 
-CN_GIVEN = list(ChineseNames.first_names)
-CN_GIVEN_BY_LENGTH: dict[int, list[str]] = {}
-for _given in CN_GIVEN:
-    CN_GIVEN_BY_LENGTH.setdefault(len(_given), []).append(_given)
-CN_SURNAMES = set(ChineseNames.last_names)
-EN_SURNAMES = list(EnglishNames.last_names)
-EN_GIVEN = list(EnglishNames.first_names)
-EN_GIVEN_WEIGHTS = list(EnglishNames.first_names.values()) if hasattr(EnglishNames.first_names, "values") else None
+
+
+class Names(NamedTuple):
+    """faker's public name lists, the fallback of ``new_name``."""
+
+    cn_given: list[str]
+    cn_given_by_length: dict[int, list[str]]
+    cn_surnames: set[str]
+    en_surnames: list[str]
+    en_given: list[str]
+    en_given_weights: list[float] | None
+
+
+@cache
+def names() -> Names:
+    """faker's lists, loaded on the first canary that needs one: importing faker costs ~0.2 s, which
+    every command importing this module (a match, through ``shared_canaries``) would pay for nothing."""
+    from faker.providers.person.en_US import Provider as EnglishNames
+    from faker.providers.person.zh_CN import Provider as ChineseNames
+
+    cn_given = list(ChineseNames.first_names)
+    by_length: dict[int, list[str]] = {}
+    for given in cn_given:
+        by_length.setdefault(len(given), []).append(given)
+    weights = list(EnglishNames.first_names.values()) if hasattr(EnglishNames.first_names, "values") else None
+    return Names(cn_given, by_length, set(ChineseNames.last_names), list(EnglishNames.last_names),
+                 list(EnglishNames.first_names), weights)
 
 # US exchanges (the 3 digits after the area code) that are never assigned to a
 # subscriber: N11 service codes and 555.  A canary never uses one.
@@ -125,10 +144,11 @@ def _other(choices: Sequence[str], old: str, rng: random.Random) -> str:
 
 def _cn_given(old: str, rng: random.Random) -> str:
     """A given name as long as ``old`` (1 or 2 characters, as faker's lists), never ``old``."""
-    same = CN_GIVEN_BY_LENGTH.get(len(old))
+    lists = names()
+    same = lists.cn_given_by_length.get(len(old))
     if same and len(same) > 1:
         return _other(same, old, rng)
-    singles = CN_GIVEN_BY_LENGTH.get(1, CN_GIVEN)
+    singles = lists.cn_given_by_length.get(1, lists.cn_given)
     length = max(1, len(old))
     for _ in range(16):
         given = "".join(rng.choice(singles) for _ in range(length))
@@ -138,11 +158,13 @@ def _cn_given(old: str, rng: random.Random) -> str:
 
 
 def _en_given(old: str, rng: random.Random) -> str:
+    lists = names()
     for _ in range(16):
-        first = rng.choices(EN_GIVEN, weights=EN_GIVEN_WEIGHTS)[0] if EN_GIVEN_WEIGHTS else rng.choice(EN_GIVEN)
+        first = (rng.choices(lists.en_given, weights=lists.en_given_weights)[0] if lists.en_given_weights
+                 else rng.choice(lists.en_given))
         if first.lower() != old.lower():
             return first
-    return _other(EN_GIVEN, old, rng)
+    return _other(lists.en_given, old, rng)
 
 
 def new_name(donor: str, rng: random.Random) -> str:
@@ -155,10 +177,10 @@ def new_name(donor: str, rng: random.Random) -> str:
     text = donor.strip()
     if text and not (CN_NAME.match(text) or EN_NAME.match(text)):
         if CJK.search(text):
-            return rng.choice(sorted(CN_SURNAMES)) + _cn_given(rng.choice(("秀英", "伟")), rng)
-        return _en_given("", rng) + " " + rng.choice(EN_SURNAMES)
+            return rng.choice(sorted(names().cn_surnames)) + _cn_given(rng.choice(("秀英", "伟")), rng)
+        return _en_given("", rng) + " " + rng.choice(names().en_surnames)
     if CJK.search(text):
-        surname = text[:2] if text[:2] in CN_SURNAMES and len(text) > 2 else text[:1]
+        surname = text[:2] if text[:2] in names().cn_surnames and len(text) > 2 else text[:1]
         return donor.replace(text, surname + _cn_given(text[len(surname):], rng))
     parts = text.split()
     if not parts:

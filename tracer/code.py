@@ -103,13 +103,21 @@ def log_tail_bound(score: float, p: np.ndarray, a: np.ndarray, b: np.ndarray) ->
     by bisection, finds its minimum.  Any l gives a valid bound, so stopping
     early only makes the bound looser, never wrong.
     """
+    return _newton(score, p, a, b)[0]
+
+
+def _newton(score: float, p: np.ndarray, a: np.ndarray, b: np.ndarray
+            ) -> tuple[float, list[tuple[float, float, float]]]:
+    """:func:`log_tail_bound`, and the (l, log M(l), d/dl log M(l)) it evaluated: tangents of the convex log M."""
+    tangents: list[tuple[float, float, float]] = []
     if len(p) == 0 or score <= 0:
-        return 0.0
+        return 0.0, tangents
     lo, hi = 0.0, None
     lam = min(1.0, score / max(len(p), 1))
     best = 0.0
     for _ in range(100):
         value, d1, d2 = _log_mgf(lam, p, a, b)
+        tangents.append((lam, value, d1))
         f = value - lam * score
         best = min(best, f)
         grad = d1 - score
@@ -127,12 +135,39 @@ def log_tail_bound(score: float, p: np.ndarray, a: np.ndarray, b: np.ndarray) ->
         if abs(nxt - lam) < 1e-12 * max(1.0, lam):
             break
         lam = nxt
-    return best
+    return best, tangents
 
 
 GRID = np.geomspace(1e-4, 20.0, 64)  # lambdas tried for many scores at once
 LOG2 = math.log(2.0)
 EXACT_FOR_FEW = 64  # groups this small get the exact bound for every score
+ROUNDING = 1e-6  # relative slack for float error in a sum of terms (recursive summation: n * 1.1e-16 at most)
+
+
+def _grid_log_mgf(rows: np.ndarray, p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log M(l) at ``GRID[rows]``: one value per lambda, computed alike whichever rows are asked for."""
+    la = np.log(p)[None, :] + GRID[rows, None] * a[None, :]
+    lb = np.log1p(-p)[None, :] + GRID[rows, None] * b[None, :]
+    return np.logaddexp(la, lb).sum(axis=1)
+
+
+def _grid_rows_below(best: float, score: float, tangents: list[tuple[float, float, float]], p: np.ndarray,
+                     a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The grid lambdas whose bound for ``score`` might come out below ``best``; the others cannot.
+
+    ``log M`` is convex with ``log M(0) = 0`` and slope 0 there (each term has
+    mean 0), so every tangent ``(l, v, d)`` bounds it from below:
+    ``log M(g) >= v + d (g - l)``, and ``log M(g) >= 0``.  A grid lambda whose
+    lower bound, less a slack for rounding far above float error, exceeds
+    ``best`` computes to at least ``best`` and cannot change the minimum.
+    """
+    grid = GRID[:, None]
+    lam, value, slope = (np.array(column, dtype=np.float64)[None, :] for column in zip(*tangents))
+    lower = np.maximum(0.0, (value + slope * (grid - lam)).max(axis=1)) - GRID * score
+    sizes = float(np.sum(np.abs(np.log(p)) + np.abs(np.log1p(-p)))), float(np.sum(np.abs(a) + np.abs(b)))
+    spread = (GRID + np.abs(lam - grid).max(axis=1) + lam.max()) * sizes[1]
+    slack = ROUNDING * (1.0 + sizes[0] + spread + np.abs(value).max() + GRID * abs(score))
+    return np.flatnonzero(~(lower - slack > best))  # a NaN (an overflowed tangent) rules nothing out
 
 
 def log_tail_bounds(scores: np.ndarray, p: np.ndarray, a: np.ndarray, b: np.ndarray,
@@ -143,18 +178,39 @@ def log_tail_bounds(scores: np.ndarray, p: np.ndarray, a: np.ndarray, b: np.ndar
     (computed for all scores in one matrix operation); scores whose grid bound
     comes near ``refine_below`` — those that could be accused — or small
     groups get the exact minimum.  A looser bound can only spare an account.
+
+    A small group is not put through the whole grid: each score's exact
+    minimum comes first, and only the grid lambdas that its tangents cannot
+    rule out are computed (see :func:`_grid_rows_below`), with the very
+    arithmetic of the whole grid, so the bound is the one the whole grid and
+    the exact minimum together give.
     """
     scores = np.asarray(scores, dtype=np.float64)
     if len(p) == 0:
         return np.zeros(len(scores))
-    la = np.log(p)[None, :] + GRID[:, None] * a[None, :]
-    lb = np.log1p(-p)[None, :] + GRID[:, None] * b[None, :]
-    log_mgf = np.logaddexp(la, lb).sum(axis=1)  # one value per lambda
+    if len(scores) <= EXACT_FOR_FEW:
+        return _few_log_tail_bounds(scores, p, a, b)
+    log_mgf = _grid_log_mgf(np.arange(len(GRID)), p, a, b)
     grid = np.minimum(0.0, (log_mgf[None, :] - GRID[None, :] * scores[:, None]).min(axis=1))
-    refine = np.flatnonzero((grid <= refine_below) | (len(scores) <= EXACT_FOR_FEW))
+    refine = np.flatnonzero(grid <= refine_below)
     for k in refine:
         grid[k] = min(grid[k], log_tail_bound(float(scores[k]), p, a, b))
     return grid
+
+
+def _few_log_tail_bounds(scores: np.ndarray, p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`log_tail_bounds` of a small group: the exact minimum, and the grid where it might be lower.
+
+    A score <= 0 has bound 0 on the grid as exactly (``log M >= 0``)."""
+    out = np.zeros(len(scores))
+    found = [(k, *_newton(float(s), p, a, b)) for k, s in enumerate(scores.tolist()) if s > 0]
+    wanted = [_grid_rows_below(best, float(scores[k]), tangents, p, a, b) for k, best, tangents in found]
+    rows = np.unique(np.concatenate([np.zeros(0, dtype=np.int64), *wanted]))
+    log_mgf = _grid_log_mgf(rows, p, a, b) if len(rows) else np.zeros(0)
+    for (k, best, _), mine in zip(found, wanted):
+        at = np.searchsorted(rows, mine)
+        out[k] = min(best, float(np.min(log_mgf[at] - GRID[mine] * scores[k]))) if len(mine) else best
+    return out
 
 
 def log_two_sided_bound(score: float, p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:

@@ -14,6 +14,7 @@ definition (``evidence.receivers_of``) gives, row for row.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -167,7 +168,7 @@ def row_intersections(entry_rows: np.ndarray, entry_sets: np.ndarray, rows: int,
     table = np.full((len(holding), int(count.max())), -1, dtype=np.int64)
     row_of_entry = np.repeat(np.arange(len(holding)), count)
     table[row_of_entry, np.arange(len(entry_rows)) - start[row_of_entry]] = entry_sets
-    combinations, of_row = np.unique(table, axis=0, return_inverse=True)
+    combinations, of_row = _distinct_rows(table, len(sets))
     found: dict[frozenset[int], int] = {}
     index = np.empty(len(combinations), dtype=np.int64)
     for c, combination in enumerate(combinations.tolist()):
@@ -175,3 +176,21 @@ def row_intersections(entry_rows: np.ndarray, entry_sets: np.ndarray, rows: int,
         index[c] = found.setdefault(common, len(found)) if common else -1
     out[holding] = index[of_row.reshape(-1)]
     return out, list(found)
+
+
+def _distinct_rows(table: np.ndarray, sets: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(table, axis=0, return_inverse=True)`` for a table of set indices (-1 .. sets-1).
+
+    Each row is read as one number in base ``sets + 1``, first column most
+    significant, so the numbers sort as the rows do and the distinct rows come
+    in the same order; a 1-D unique of them costs a twentieth of numpy's
+    row-wise one.  Rows too wide for 63 bits take numpy's."""
+    base, width = sets + 1, table.shape[1]
+    if width * math.log2(base) >= 62:
+        combinations, of_row = np.unique(table, axis=0, return_inverse=True)
+        return combinations, of_row.reshape(-1)
+    number = np.zeros(len(table), dtype=np.int64)
+    for column in range(width):
+        number = number * base + (table[:, column] + 1)
+    _, first, of_row = np.unique(number, return_index=True, return_inverse=True)
+    return table[first], of_row.reshape(-1)
