@@ -182,11 +182,11 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
         return home
     kind = address_kind(home)[0]
     column = draw.recent.addresses(index)
-    same: list[tuple[tuple[str, str], ...]] = []
+    same: list[str] = []
     if column.kind_count(kind) > column.count(home):  # an address of the home's shape other than the home
         cells = dict.fromkeys(column.cells_of_kind(kind))
         cells.pop(home, None)
-        same = [address_parts(c)[1] for c in cells]
+        same = list(cells)  # read (address_parts) only when a number is drawn from it
     role_number = _RoleNumbers(home, kind[0] == "1", column, max(1, column.most_numbers()), draw)
     result = home
     for _ in range(8):
@@ -194,7 +194,7 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
         for k, (start, end, role) in enumerate(mine):
             value = home[start:end]
             if role != "other" and same:
-                value = same[draw.rng.randrange(len(same))][k][1]
+                value = address_parts(same[draw.rng.randrange(len(same))])[1][k][1]
             elif role != "other":
                 value = role_number(role) or value
             pieces += [home[last:start], value]
@@ -296,7 +296,7 @@ def email_from_rows(name: str, index: int, name_index: int | None, draw: Draw,
     part with its digits drawn anew in shape: no pinyin is made up.
     """
     column = draw.recent.emails(index)
-    if not column.domains:
+    if not column.holds_email():
         return None
     words = _latin(name)
     for row in draw.rows():

@@ -19,10 +19,11 @@ canaries are never read.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from itertools import islice
+from itertools import compress, islice
+from operator import itemgetter
 
 from .address_reading import address_kind
 
@@ -83,148 +84,131 @@ class Window(Sequence):
 
 
 class _ColumnIndex:
-    """One column's cells in the window, by position, and the positions of each distinct cell.
+    """One column's cells in the window, in row order, brought up to date by what entered and left.
 
-    ``follow`` drops the rows that left (the oldest: each is its cell's first
-    occurrence) and reads those that entered, oldest first.
+    ``follow`` deletes the cells of the rows that left (one ``del`` of a
+    slice) and reads those that entered since the last draw; the questions a
+    draw asks of the whole column are then list methods (``count``,
+    ``index``), run at C speed, with no Python per cell.  A Python index kept
+    cell by cell (a deque of rows per distinct cell) was tried and cost more:
+    a canary is drawn about every 50 rows, so every row entered and left it,
+    at a few microseconds each, where the list methods cost a few
+    nanoseconds a cell.
     """
 
     def __init__(self, index: int, size: int):
         self.index, self.size = index, size
         self.start = self.end = 0  # the rows indexed: start + k is row k
-        self.cells: list[str | None] = [None] * size  # by row number modulo size
-        self.where: dict[str, deque[int]] = {}  # cell -> the rows holding it, in order
+        self.cells: list[str] = []
 
     def follow(self, window: Window) -> None:
         start, end = window.start, window.end
         if end == self.end and start == self.start:
             return
-        for row in range(self.start, min(self.end, start)):
-            self._leave(row)
-        first_new = max(self.end, start)
+        if start >= self.end:  # every row indexed has left: read the window afresh
+            self._drop(len(self.cells))
+            self.start = self.end = start
+        self._drop(start - self.start)
+        i = self.index
+        new = [row[i] for row in window.newest(end - self.end)]
         self.start, self.end = start, end
-        if first_new < end:
-            i = self.index
-            self._enter(first_new, [row[i] for row in window.newest(end - first_new)])
+        self._add(new)
 
-    def _enter(self, first: int, cells: list[str]) -> None:
-        size, where = self.size, self.where
-        for row, cell in enumerate(cells, first):
-            self.cells[row % size] = cell
-            rows = where.get(cell)
-            if rows is None:
-                where[cell] = deque((row,))
-            else:
-                rows.append(row)
+    def _drop(self, count: int) -> None:
+        del self.cells[:count]
 
-    def _leave(self, row: int) -> str:
-        cell = self.cells[row % self.size]
-        rows = self.where[cell]
-        rows.popleft()
-        if not rows:
-            del self.where[cell]
-        return cell
+    def _add(self, cells: list[str]) -> None:
+        self.cells += cells
 
     def __len__(self) -> int:
         return self.end - self.start
 
     def cell(self, k: int) -> str:
         """The cell of window row ``k``."""
-        return self.cells[(self.start + k) % self.size]
+        return self.cells[k]
 
     def count(self, cell: str) -> int:
-        """Rows holding ``cell`` (``column.count(cell)``)."""
-        rows = self.where.get(cell)
-        return len(rows) if rows is not None else 0
+        """Rows holding ``cell``."""
+        return self.cells.count(cell)
 
     def first(self, cell: str) -> int:
-        """The window row of ``cell``'s first occurrence (``column.index(cell)``); ``cell`` is in the window."""
-        return self.where[cell][0] - self.start
+        """The window row of ``cell``'s first occurrence; ``cell`` is in the window."""
+        return self.cells.index(cell)
 
     def distinct(self) -> list[str]:
-        """Every distinct cell, in the order of their first rows (``dict.fromkeys(column)``)."""
-        return sorted(self.where, key=lambda cell: self.where[cell][0])
+        """Every distinct cell, in the order of their first rows."""
+        return list(dict.fromkeys(self.cells))
 
 
 class AddressIndex(_ColumnIndex):
-    """An address column: each cell's kind and number count (``address_kind``), read once as it enters;
-    the cells of each kind in order; how many cells have each number count."""
+    """An address column: each cell's kind and number count (``address_kind``), read once as it enters."""
 
     def __init__(self, index: int, size: int):
         super().__init__(index, size)
-        self.counts: list[int] = [0] * size  # number count, by row number modulo size
-        self.kinds: list[str] = [""] * size
-        self.of_kind: dict[str, deque[str]] = {}  # kind -> its cells, in row order
-        self.with_count: Counter[int] = Counter()  # number count -> rows
+        self.kinds: list[str] = []
+        self.counts: list[int] = []
 
-    def _enter(self, first: int, cells: list[str]) -> None:
-        super()._enter(first, cells)
-        size, of_kind = self.size, self.of_kind
-        for row, (kind, count) in enumerate(map(address_kind, cells), first):
-            self.kinds[row % size], self.counts[row % size] = kind, count
-            same = of_kind.get(kind)
-            if same is None:
-                of_kind[kind] = deque((cells[row - first],))
-            else:
-                same.append(cells[row - first])
-            self.with_count[count] += 1
+    def _drop(self, count: int) -> None:
+        super()._drop(count)
+        del self.kinds[:count], self.counts[:count]
 
-    def _leave(self, row: int) -> str:
-        cell = super()._leave(row)
-        kind, count = self.kinds[row % self.size], self.counts[row % self.size]
-        same = self.of_kind[kind]
-        same.popleft()
-        if not same:
-            del self.of_kind[kind]
-        self.with_count[count] -= 1
-        if not self.with_count[count]:
-            del self.with_count[count]
-        return cell
+    def _add(self, cells: list[str]) -> None:
+        super()._add(cells)
+        read = list(map(address_kind, cells))
+        self.kinds += map(itemgetter(0), read)
+        self.counts += map(itemgetter(1), read)
 
     def number_count(self, k: int) -> int:
         """How many numbers window row ``k``'s address has."""
-        return self.counts[(self.start + k) % self.size]
+        return self.counts[k]
 
     def kind_count(self, kind: str) -> int:
-        same = self.of_kind.get(kind)
-        return len(same) if same is not None else 0
+        return self.kinds.count(kind)
 
-    def cells_of_kind(self, kind: str) -> Sequence[str]:
+    def cells_of_kind(self, kind: str) -> Iterator[str]:
         """The cells of ``kind``, in row order."""
-        return self.of_kind.get(kind, ())
+        return compress(self.cells, map(kind.__eq__, self.kinds))
 
     def most_numbers(self) -> int:
         """The most numbers any address in the window has (0 for none)."""
-        return max(self.with_count, default=0)
+        return max(self.counts, default=0)
 
 
 class EmailIndex(_ColumnIndex):
     """An email column: the cells stripped and in lower case (taken by real rows, never a canary's), and
-    the domain of each row holding an email, in row order."""
+    the domains of the rows holding an email, in row order; each made when a draw first asks."""
 
     def __init__(self, index: int, size: int):
         super().__init__(index, size)
-        self.folded: Counter[str] = Counter()  # cell.strip().lower() -> rows
-        self.domains: deque[str] = deque()  # the domain of each row holding an email, in row order
+        self._folded: set[str] | None = None
+        self._domains: list[str] | None = None
 
-    def _enter(self, first: int, cells: list[str]) -> None:
-        super()._enter(first, cells)
-        self.folded.update(map(folded, cells))
-        self.domains.extend(d for d in map(domain_of, cells) if d is not None)
+    def _add(self, cells: list[str]) -> None:
+        super()._add(cells)
+        self._folded = self._domains = None
 
-    def _leave(self, row: int) -> str:
-        cell = super()._leave(row)
-        key = folded(cell)
-        self.folded[key] -= 1
-        if not self.folded[key]:
-            del self.folded[key]
-        if "@" in cell:
-            self.domains.popleft()
-        return cell
+    def _drop(self, count: int) -> None:
+        super()._drop(count)
+        self._folded = self._domains = None
+
+    @property
+    def folded(self) -> set[str]:
+        if self._folded is None:
+            self._folded = set(map(folded, self.cells))
+        return self._folded
+
+    def holds_email(self) -> bool:
+        return any("@" in c for c in self.cells)
+
+    @property
+    def domains(self) -> list[str]:
+        if self._domains is None:
+            self._domains = [d for d in map(domain_of, self.cells) if d is not None]
+        return self._domains
 
     def domain(self, k: int) -> str | None:
         """The domain of window row ``k``'s email, None when it holds none."""
-        return domain_of(self.cell(k))
+        return domain_of(self.cells[k])
 
 
 @lru_cache(maxsize=1 << 14)
