@@ -39,6 +39,28 @@ def bench_key(seed: int, index: int = 0) -> str:
     return hashlib.sha256(f"tracer-detection-bench-{seed}{'-' + str(index) if index else ''}".encode()).hexdigest()
 
 
+def time_make_canary(clock=time.thread_time) -> list:
+    """Wrap ``make_canary`` where the exporter and the shared decoys call it: the returned list holds
+    the CPU seconds spent in it (by ``clock``) and its calls, summed as an export runs
+    (``canary_cost.py``, ``export_share.py``)."""
+    import tracer.export
+    import tracer.shared_canaries
+
+    spent = [0.0, 0]
+    real = tracer.export.make_canary
+
+    def make_canary(*args, **kwargs):
+        start = clock()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent[0] += clock() - start
+            spent[1] += 1
+
+    tracer.export.make_canary = tracer.shared_canaries.make_canary = make_canary
+    return spent
+
+
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]], note: str = "") -> None:
     cells = [[str(c) for c in r] for r in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]

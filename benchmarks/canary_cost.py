@@ -41,26 +41,16 @@ import speed  # noqa: E402
 
 TARGET = ("canaries.py", "make_canary")
 
-TIMED_EXPORT = """
+TIMED_EXPORT = f"""
 import json, sys, time
-import tracer.export, tracer.shared_canaries
+sys.path.insert(0, {str(HERE)!r})
+from benchlib import time_make_canary
 from tracer import api
-spent = [0.0, 0]
-def timed(original):
-    def make_canary(*args, **kwargs):
-        t = time.thread_time()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            spent[0] += time.thread_time() - t
-            spent[1] += 1
-    return make_canary
-tracer.export.make_canary = timed(tracer.export.make_canary)
-tracer.shared_canaries.make_canary = timed(tracer.shared_canaries.make_canary)
+spent = time_make_canary(time.thread_time)
 t = time.thread_time()
 result = api.export(sys.argv[1], sys.argv[2], account=sys.argv[3], output=sys.argv[4])
-print(json.dumps({"export_cpu": time.thread_time() - t, "canary_cpu": spent[0], "calls": spent[1],
-                  "canaries": result.canaries}))
+print(json.dumps({{"export_cpu": time.thread_time() - t, "canary_cpu": spent[0], "calls": spent[1],
+                   "canaries": result.canaries}}))
 """
 
 

@@ -26,26 +26,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import speed  # noqa: E402
+from benchlib import time_make_canary  # noqa: E402
 
-import tracer.export  # noqa: E402
-import tracer.shared_canaries  # noqa: E402
 from tracer import api  # noqa: E402
-
-
-def timed_canaries() -> list[float]:
-    """Wrap ``make_canary`` where the exporter calls it; the returned list's one item sums its CPU time."""
-    spent = [0.0]
-    real = tracer.export.make_canary
-
-    def timed(*args, **kwargs):
-        start = time.process_time()
-        try:
-            return real(*args, **kwargs)
-        finally:
-            spent[0] += time.process_time() - start
-
-    tracer.export.make_canary = tracer.shared_canaries.make_canary = timed
-    return spent
 
 
 def main() -> None:
@@ -54,7 +37,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="copy + export rounds (default 1)")
     parser.add_argument("--base-rows", type=int, default=50_000, help="distinct rows made by make_waybills")
     args = parser.parse_args()
-    spent = timed_canaries()
+    spent = time_make_canary(time.process_time)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         source = work / "waybills.csv"

@@ -37,6 +37,7 @@ import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 from datetime import datetime, timedelta
 
@@ -278,6 +279,7 @@ GAP_MIN_ROWS = 8  # recent rows needed to know the typical gap
 GAP_SAMPLE = 16  # the last gaps, checked to run in order, that give the typical gap here
 
 
+@lru_cache(maxsize=1 << 14)
 def _sequence_point(text: str) -> tuple[str, int] | None:
     """An identifier as a point on a line, with what two must share to be compared
     (prefix, width, suffix): ``ORD-1000047`` -> (``ORD-|7|``, 1000047)."""

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain
-from operator import itemgetter
 
-from .address_reading import CJK, CN_ROLE_HINTS, address_kind, address_numbers, address_parts, column_kinds
+from .address_reading import CJK, CN_ROLE_HINTS, address_kind, address_numbers, address_parts
+from .canary_window import AddressIndex, EmailIndex, Window
 from .columns import CN_NAME, EN_NAME
 
 # Two-character surnames: only to tell where a name's surname ends (欧阳娜娜), never drawn from.
@@ -45,17 +45,19 @@ class Draw:
     stopped where the caller stops), whose first k are distributed exactly as
     the first k of a full shuffle.  A canary costs the rows it looks at, not
     the window (a full shuffle per party was most of an export's time).
+    What the draws ask of a whole column (address kinds, taken emails) comes
+    from the window's indexes (``canary_window``), kept from draw to draw when
+    ``recent`` is the exporter's ``Window``.
     """
 
     def __init__(self, recent: Sequence[Sequence[str]], rng: random.Random,
                  known: Callable[[str], bool] | None = None, pool: Mapping[str, Sequence[str]] | None = None):
-        self.recent = recent
+        self.recent = recent if isinstance(recent, Window) else Window(max(1, len(recent)), recent)
         self.rng = rng
         self.known = known or (lambda text: False)  # a value some real row of the export carries
         self.pool = {kind: list(numbers) for kind, numbers in (pool or {}).items()}  # kind -> unused pool numbers
         self.pooled: set[int] = set()  # columns given a pool number
         self.fallback = False
-        self._columns: dict[int, list[str]] = {}
 
     def pool_number(self, kind: str) -> str | None:
         """An unused pool number of this kind ('cn', 'us'), taken out of the pool; None if none is left."""
@@ -67,13 +69,6 @@ class Draw:
     def row(self) -> Sequence[str]:
         return self.recent[self.rng.randrange(len(self.recent))]
 
-    def column(self, index: int) -> list[str]:
-        """Every recent row's cell in one column, in the rows' order."""
-        cells = self._columns.get(index)
-        if cells is None:
-            cells = self._columns[index] = [row[index] for row in self.recent]
-        return cells
-
     def order(self) -> Iterator[int]:
         """The recent rows' positions in a uniformly random order, drawn as they are taken."""
         n, moved, randrange = len(self.recent), {}, self.rng.randrange
@@ -84,20 +79,16 @@ class Draw:
 
     def cells(self, index: int) -> Iterator[str]:
         """Every recent row's cell in one column, in a random order (the draw's own)."""
-        column = self.column(index)
-        return (column[k] for k in self.order())
+        return (self.recent[k][index] for k in self.order())
 
     def rows(self) -> Iterator[Sequence[str]]:
         return (self.recent[k] for k in self.order())
 
-    def taken(self, columns: Sequence[int]) -> set[str]:
+    def taken(self, columns: Sequence[int]) -> Container[str]:
         """The recent rows' values in these columns, stripped and in lower case."""
-        return {cell for i in columns for cell in map(_folded, self.column(i))}
-
-
-@lru_cache(maxsize=1 << 14)
-def _folded(text: str) -> str:
-    return text.strip().lower()
+        if len(columns) == 1:
+            return self.recent.emails(columns[0]).folded
+        return {cell for i in columns for cell in self.recent.emails(i).folded}
 
 
 # ---------------------------------------------------------------------------
@@ -190,23 +181,20 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
     if not any(role != "other" for _, _, role in mine):
         return home
     kind = address_kind(home)[0]
-    column = draw.column(index)
-    counted = column_kinds(column)
-    kinds = list(map(itemgetter(0), counted))
-    same: list[tuple[tuple[str, str], ...]] = []
-    if kinds.count(kind) > column.count(home):  # an address of the home's shape other than the home
-        cells = dict.fromkeys(c for c, k in zip(column, kinds) if k == kind)
+    column = draw.recent.addresses(index)
+    same: list[str] = []
+    if column.kind_count(kind) > column.count(home):  # an address of the home's shape other than the home
+        cells = dict.fromkeys(column.cells_of_kind(kind))
         cells.pop(home, None)
-        same = [address_parts(c)[1] for c in cells]
-    counts = list(map(itemgetter(1), counted))
-    role_number = _RoleNumbers(home, kind[0] == "1", column, counts, max(1, max(counts, default=0)), draw)
+        same = list(cells)  # read (address_parts) only when a number is drawn from it
+    role_number = _RoleNumbers(home, kind[0] == "1", column, max(1, column.most_numbers()), draw)
     result = home
     for _ in range(8):
         pieces, last = [], 0
         for k, (start, end, role) in enumerate(mine):
             value = home[start:end]
             if role != "other" and same:
-                value = same[draw.rng.randrange(len(same))][k][1]
+                value = address_parts(same[draw.rng.randrange(len(same))])[1][k][1]
             elif role != "other":
                 value = role_number(role) or value
             pieces += [home[last:start], value]
@@ -228,8 +216,8 @@ class _RoleNumbers:
     all, which is made only when ``ROLE_TRIES`` picks found nothing.
     """
 
-    def __init__(self, home: str, cjk: bool, column: Sequence[str], counts: Sequence[int], most: int, draw: Draw):
-        self.home, self.cjk, self.column, self.counts, self.most, self.draw = home, cjk, column, counts, most, draw
+    def __init__(self, home: str, cjk: bool, column: AddressIndex, most: int, draw: Draw):
+        self.home, self.cjk, self.column, self.most, self.draw = home, cjk, column, most, draw
         self.every: dict[str, list[str]] = {}
 
     def __call__(self, role: str) -> str | None:
@@ -238,15 +226,15 @@ class _RoleNumbers:
         if role not in self.every:
             for _ in range(ROLE_TRIES):
                 k, place = divmod(rng.randrange(len(column) * self.most), self.most)
-                if place >= self.counts[k]:  # fewer numbers than that: none of this role there either
+                if place >= column.number_count(k):  # fewer numbers than that: none of this role there either
                     continue
-                cell = column[k]
+                cell = column.cell(k)
                 if hints and not any(hint in cell for hint in hints):  # none of this role: no need to read it
                     continue
                 numbers = address_parts(cell)[2].get(key, ())
-                if place < len(numbers) and cell != self.home and column.index(cell) == k:
+                if place < len(numbers) and cell != self.home and column.first(cell) == k:
                     return numbers[place]
-            cells = dict.fromkeys(c for c in column if not hints or any(hint in c for hint in hints))
+            cells = dict.fromkeys(c for c in column.distinct() if not hints or any(hint in c for hint in hints))
             cells.pop(self.home, None)
             self.every[role] = list(chain.from_iterable(address_parts(c)[2].get(key, ()) for c in cells))
         numbers = self.every[role]
@@ -307,8 +295,8 @@ def email_from_rows(name: str, index: int, name_index: int | None, draw: Draw,
     A name without Latin letters (a Chinese name) takes another row's local
     part with its digits drawn anew in shape: no pinyin is made up.
     """
-    column = draw.column(index)
-    if not any("@" in c for c in column):
+    column = draw.recent.emails(index)
+    if not column.holds_email():
         return None
     words = _latin(name)
     for row in draw.rows():
@@ -334,12 +322,7 @@ def email_from_rows(name: str, index: int, name_index: int | None, draw: Draw,
 DOMAIN_TRIES = 16  # rows picked for an email domain before every row is looked at
 
 
-@lru_cache(maxsize=1 << 14)
-def _domain_of(cell: str) -> str | None:
-    return cell.strip().rsplit("@", 1)[1] if "@" in cell else None
-
-
-def _domain(draw: Draw, column: Sequence[str]) -> str:
+def _domain(draw: Draw, column: EmailIndex) -> str:
     """The domain of a random row holding an email (each such row as likely), ``column`` holding one.
 
     Rows are picked until one holds an email; after ``DOMAIN_TRIES`` misses
@@ -347,10 +330,10 @@ def _domain(draw: Draw, column: Sequence[str]) -> str:
     is as likely as the others.
     """
     for _ in range(DOMAIN_TRIES):
-        domain = _domain_of(column[draw.rng.randrange(len(column))])
+        domain = column.domain(draw.rng.randrange(len(column)))
         if domain is not None:
             return domain
-    return draw.rng.choice([d for d in map(_domain_of, column) if d is not None])
+    return draw.rng.choice(column.domains)
 
 
 # ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from pathlib import Path
 from . import code
 from .canary_pool import POOL_SPACE, numbers_by_kind, pair_digest
 from .canaries import RATE, RECENT, Donors, gap_weight, make_canary, takes_gap
+from .canary_window import Window
 from .columns import Schema, phone_anchor, recognise
 from .durable import fsync_directory
 from .errors import InputError, OutputError, TracerError
@@ -100,8 +101,9 @@ class _Exporter:
         self.canaries: dict[int, int] = {}  # digest of a canary's new phone or identifier -> its space
         self.shared: dict[int, tuple[str, str, bytes]] = {}  # digest of a shared decoy's new value -> meaning
         self.shared_rows = 0
-        self.recent: deque[list[str]] = deque(maxlen=RECENT)
+        self.recent = Window(RECENT)  # indexed as canaries are drawn from it (``canary_window``)
         self.head: list[list[str]] = []  # the first rows: what early canaries draw from, before ``recent`` fills
+        self.head_window: Window | None = None  # ``head`` as a window to draw from, made at the first draw
         self.known: set[str] = set()  # real emails (lower case), never a canary's
         self.known_columns = [c.index for c in schema.columns if c.kind == "email"]
         self.fallback = False
@@ -184,10 +186,15 @@ class _Exporter:
             return marked
         raise TracerError("could not draw a canary that collides with no known record; export again")
 
-    def donor_rows(self) -> list[list[str]]:
+    def donor_rows(self) -> Window:
         """What a decoy's parts are drawn from: the recent rows, or the export's first rows while fewer
-        have passed (an early canary drawn from three rows would be nearly their copy)."""
-        return list(self.recent) if len(self.recent) >= len(self.head) else self.head
+        have passed (an early canary drawn from three rows would be nearly their copy).  Either is a
+        ``Window``, whose column indexes are kept from one canary to the next."""
+        if len(self.recent) >= len(self.head):
+            return self.recent
+        if self.head_window is None or len(self.head_window) != len(self.head):
+            self.head_window = Window(RECENT, self.head)
+        return self.head_window
 
     def is_known(self, text: str) -> bool:
         return text.strip().lower() in self.known

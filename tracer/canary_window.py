@@ -1,0 +1,221 @@
+"""The rows a canary is drawn from, with what the draws ask of each column kept as rows come and go.
+
+A canary's draws ask questions of a whole window (512 rows): how many of its
+addresses have the home's shape, which distinct ones, how many numbers the
+longest has, whether a cell is its address's first row, which emails are
+taken, which rows hold one.  Asked of the rows each time, those cost the
+window (about 2 ms a canary on 200k waybills); here each column a draw looks
+at is indexed once, and then kept up to date with the rows that entered and
+left since the last draw, so a draw's cost does not grow with the window.
+
+The answers are exactly those the rows give (same counts, same cells in the
+same order): the draws make the same rng calls with the same arguments, and
+an export's bytes do not change.
+
+A column is indexed the first time a draw asks for it, and brought up to date
+only when one asks again: rows that pass through the window between two
+canaries are never read.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from itertools import compress, islice
+from operator import itemgetter
+
+from .address_reading import address_kind
+
+
+class Window(Sequence):
+    """The last ``size`` rows (oldest first), as a sequence, with the indexes of the columns draws asked about.
+
+    Row ``k`` of the window is the ``start + k``-th row that ever entered it
+    (``start``: how many have left), which is how an index knows what it has
+    read.
+    """
+
+    def __init__(self, size: int, rows: Sequence[Sequence[str]] = ()):
+        self.rows: deque[Sequence[str]] = deque(maxlen=size)
+        self.end = 0  # rows that ever entered
+        self._indexes: dict[tuple[str, int], _ColumnIndex] = {}
+        self.extend(rows)
+
+    def extend(self, rows: Sequence[Sequence[str]]) -> None:
+        """Rows entering, oldest first (the oldest of the window leave as they do)."""
+        self.rows.extend(rows)
+        self.end += len(rows)
+
+    @property
+    def start(self) -> int:
+        return self.end - len(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return list(self.rows)[k]
+        return self.rows[k]
+
+    def __iter__(self) -> Iterator[Sequence[str]]:
+        return iter(self.rows)
+
+    def __reversed__(self) -> Iterator[Sequence[str]]:
+        return reversed(self.rows)
+
+    def newest(self, count: int) -> Iterator[Sequence[str]]:
+        """The last ``count`` rows, oldest first."""
+        return islice(self.rows, len(self.rows) - count, None)
+
+    def addresses(self, index: int) -> "AddressIndex":
+        return self._index("address", index, AddressIndex)
+
+    def emails(self, index: int) -> "EmailIndex":
+        return self._index("email", index, EmailIndex)
+
+    def _index(self, kind: str, index: int, make):
+        found = self._indexes.get((kind, index))
+        if found is None:
+            found = self._indexes[(kind, index)] = make(index, self.rows.maxlen)
+        found.follow(self)
+        return found
+
+
+class _ColumnIndex:
+    """One column's cells in the window, in row order, brought up to date by what entered and left.
+
+    ``follow`` deletes the cells of the rows that left (one ``del`` of a
+    slice) and reads those that entered since the last draw; the questions a
+    draw asks of the whole column are then list methods (``count``,
+    ``index``), run at C speed, with no Python per cell.  A Python index kept
+    cell by cell (a deque of rows per distinct cell) was tried and cost more:
+    a canary is drawn about every 50 rows, so every row entered and left it,
+    at a few microseconds each, where the list methods cost a few
+    nanoseconds a cell.
+    """
+
+    def __init__(self, index: int, size: int):
+        self.index, self.size = index, size
+        self.start = self.end = 0  # the rows indexed: start + k is row k
+        self.cells: list[str] = []
+
+    def follow(self, window: Window) -> None:
+        start, end = window.start, window.end
+        if end == self.end and start == self.start:
+            return
+        if start >= self.end:  # every row indexed has left: read the window afresh
+            self._drop(len(self.cells))
+            self.start = self.end = start
+        self._drop(start - self.start)
+        i = self.index
+        new = [row[i] for row in window.newest(end - self.end)]
+        self.start, self.end = start, end
+        self._add(new)
+
+    def _drop(self, count: int) -> None:
+        del self.cells[:count]
+
+    def _add(self, cells: list[str]) -> None:
+        self.cells += cells
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def cell(self, k: int) -> str:
+        """The cell of window row ``k``."""
+        return self.cells[k]
+
+    def count(self, cell: str) -> int:
+        """Rows holding ``cell``."""
+        return self.cells.count(cell)
+
+    def first(self, cell: str) -> int:
+        """The window row of ``cell``'s first occurrence; ``cell`` is in the window."""
+        return self.cells.index(cell)
+
+    def distinct(self) -> list[str]:
+        """Every distinct cell, in the order of their first rows."""
+        return list(dict.fromkeys(self.cells))
+
+
+class AddressIndex(_ColumnIndex):
+    """An address column: each cell's kind and number count (``address_kind``), read once as it enters."""
+
+    def __init__(self, index: int, size: int):
+        super().__init__(index, size)
+        self.kinds: list[str] = []
+        self.counts: list[int] = []
+
+    def _drop(self, count: int) -> None:
+        super()._drop(count)
+        del self.kinds[:count], self.counts[:count]
+
+    def _add(self, cells: list[str]) -> None:
+        super()._add(cells)
+        read = list(map(address_kind, cells))
+        self.kinds += map(itemgetter(0), read)
+        self.counts += map(itemgetter(1), read)
+
+    def number_count(self, k: int) -> int:
+        """How many numbers window row ``k``'s address has."""
+        return self.counts[k]
+
+    def kind_count(self, kind: str) -> int:
+        return self.kinds.count(kind)
+
+    def cells_of_kind(self, kind: str) -> Iterator[str]:
+        """The cells of ``kind``, in row order."""
+        return compress(self.cells, map(kind.__eq__, self.kinds))
+
+    def most_numbers(self) -> int:
+        """The most numbers any address in the window has (0 for none)."""
+        return max(self.counts, default=0)
+
+
+class EmailIndex(_ColumnIndex):
+    """An email column: the cells stripped and in lower case (taken by real rows, never a canary's), and
+    the domains of the rows holding an email, in row order; each made when a draw first asks."""
+
+    def __init__(self, index: int, size: int):
+        super().__init__(index, size)
+        self._folded: set[str] | None = None
+        self._domains: list[str] | None = None
+
+    def _add(self, cells: list[str]) -> None:
+        super()._add(cells)
+        self._folded = self._domains = None
+
+    def _drop(self, count: int) -> None:
+        super()._drop(count)
+        self._folded = self._domains = None
+
+    @property
+    def folded(self) -> set[str]:
+        if self._folded is None:
+            self._folded = set(map(folded, self.cells))
+        return self._folded
+
+    def holds_email(self) -> bool:
+        return any("@" in c for c in self.cells)
+
+    @property
+    def domains(self) -> list[str]:
+        if self._domains is None:
+            self._domains = [d for d in map(domain_of, self.cells) if d is not None]
+        return self._domains
+
+    def domain(self, k: int) -> str | None:
+        """The domain of window row ``k``'s email, None when it holds none."""
+        return domain_of(self.cells[k])
+
+
+@lru_cache(maxsize=1 << 14)
+def folded(text: str) -> str:
+    return text.strip().lower()
+
+
+@lru_cache(maxsize=1 << 14)
+def domain_of(cell: str) -> str | None:
+    return cell.strip().rsplit("@", 1)[1] if "@" in cell else None
