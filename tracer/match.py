@@ -173,23 +173,17 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
 
 
 def _native_head(table, width: int) -> tuple[list[list[str]], Iterator]:
-    """The first rows (as ``table.rows()`` would give them) and every batch from the byte reader: the
-    batches holding the first SAMPLE_ROWS rows are read first, so a failure before them is the file's,
-    as it is when the Python reader fails within ``head``."""
-    stream = native_csv.record_batches(table, LOOKUP_ROWS)
+    """The first rows (as ``table.rows()`` would give them, ``width`` cells each) and every batch from the
+    byte reader: the batches holding the first SAMPLE_ROWS rows are read first, so a failure before them
+    is the file's, as it is when the Python reader fails within ``head``."""
+    stream = native_csv.record_batches(table, LOOKUP_ROWS, keep=width)
     first, head = [], []
     for batch in stream:
-        batch.show(width)
         first.append(batch)
         head += batch.rows()[:SAMPLE_ROWS - len(head)]
         if len(head) >= SAMPLE_ROWS:
             break
-    return head, chain(first, (_shown(batch, width) for batch in stream))
-
-
-def _shown(batch, width: int):
-    batch.show(width)
-    return batch
+    return head, chain(first, stream)
 
 
 def match_leaks(registry: Registry, ring: KeyRing, paths: Sequence[Path], fpr: float = 1e-6,

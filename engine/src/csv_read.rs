@@ -204,6 +204,7 @@ pub struct Reader {
     lines: Lines,
     parser: Parser,
     width: usize,
+    keep: usize,  // cells of a row kept (a match looks at so many columns)
     header: bool, // the header record is still to come
     pending: (u64, u64), // NUL and long lines not yet counted
     pub counts: Counts,
@@ -214,11 +215,11 @@ pub struct Reader {
 }
 
 impl Reader {
-    pub fn new(delimiter: u8, bom: bool, width: usize, header: bool, max_line: usize, max_field: usize,
+    pub fn new(delimiter: u8, bom: bool, width: usize, keep: usize, header: bool, max_line: usize, max_field: usize,
                max_skipped: usize) -> Reader {
         let parser = Parser { delimiter, max_field, state: State::StartRecord, text: Vec::new(), ends: Vec::new(),
                               field: 0, counted: (0, 0) };
-        Reader { lines: Lines::new(bom, max_line, max_skipped), parser, width, header, pending: (0, 0),
+        Reader { lines: Lines::new(bom, max_line, max_skipped), parser, width, keep: keep.max(1), header, pending: (0, 0),
                  counts: Counts::default(), line_num: 0, failure: None, ended: false, out: Records::default() }
     }
 
@@ -284,8 +285,9 @@ impl Reader {
         } else {
             self.count_skips();
             if cells == self.width {
-                let text = std::str::from_utf8(&self.parser.text).expect("cut at ASCII bytes of checked UTF-8");
-                self.out.push(text, &self.parser.ends);
+                let ends = &self.parser.ends[..cells.min(self.keep)];
+                let text = std::str::from_utf8(&self.parser.text[..ends[ends.len() - 1]]).expect("cut at ASCII bytes of checked UTF-8");
+                self.out.push(text, ends);
                 self.counts.good += 1;
             } else if cells > 0 {
                 self.counts.ragged += 1;

@@ -341,7 +341,7 @@ impl Engine {
                     changes.iter().find(|(i, _)| *i == j).map_or(cell, |(_, new)| new.as_str())
                 })),
                 None => {
-                    let row = row_list(py, records, r, usize::MAX)?;
+                    let row = row_list(py, records, r)?;
                     for (i, new) in changes {
                         row.set_item(i, PyString::new(py, &new))?;
                     }

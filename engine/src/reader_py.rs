@@ -13,15 +13,14 @@ pub struct CsvReader {
     reader: Reader,
 }
 
-/// Rows read from bytes; as a sequence, each row a list of its first `shown` cells.
+/// Rows read from bytes; as a sequence, each row a list of its cells.
 #[pyclass(unsendable, sequence)]
 pub struct RecordBatch {
     pub records: Records,
-    shown: usize,
 }
 
-pub fn row_list<'py>(py: Python<'py>, records: &Records, r: usize, shown: usize) -> PyResult<Bound<'py, PyList>> {
-    PyList::new(py, records.row(r).take(shown).map(|cell| PyString::new(py, cell)))
+pub fn row_list<'py>(py: Python<'py>, records: &Records, r: usize) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(py, records.row(r).map(|cell| PyString::new(py, cell)))
 }
 
 #[pymethods]
@@ -36,36 +35,32 @@ impl RecordBatch {
         if r < 0 || r >= n {
             return Err(PyIndexError::new_err("row index out of range"));
         }
-        row_list(py, &self.records, r as usize, self.shown)
+        row_list(py, &self.records, r as usize)
     }
 
-    /// Every row as a list of its first `shown` cells.
+    /// Every row as a list of its cells.
     fn rows<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let rows = PyList::empty(py);
         for r in 0..self.records.len() {
-            rows.append(row_list(py, &self.records, r, self.shown)?)?;
+            rows.append(row_list(py, &self.records, r)?)?;
         }
         Ok(rows)
-    }
-
-    /// Show only the first `shown` cells of a row (a match looks at so many columns).
-    fn show(&mut self, shown: usize) {
-        self.shown = self.shown.min(shown);
     }
 }
 
 #[pymethods]
 impl CsvReader {
     /// `delimiter`: one ASCII character, not a quote or line break; `bom`: drop a UTF-8 BOM at the start
-    /// (utf-8-sig); `width`: the header's cells; `header`: the first record is the header.
+    /// (utf-8-sig); `width`: the header's cells; `keep`: the cells of a row kept (the first); `header`:
+    /// the first record is the header.
     #[new]
-    fn new(delimiter: &str, bom: bool, width: usize, header: bool, max_line: usize, max_field: usize,
+    fn new(delimiter: &str, bom: bool, width: usize, keep: usize, header: bool, max_line: usize, max_field: usize,
            max_skipped: usize) -> PyResult<CsvReader> {
         let d = delimiter.as_bytes();
         if d.len() != 1 || !d[0].is_ascii() || b"\"\r\n".contains(&d[0]) || max_line == 0 {
             return Err(PyValueError::new_err("the byte reader takes one ASCII delimiter, not a quote or line break"));
         }
-        Ok(CsvReader { reader: Reader::new(d[0], bom, width, header, max_line, max_field, max_skipped) })
+        Ok(CsvReader { reader: Reader::new(d[0], bom, width, keep, header, max_line, max_field, max_skipped) })
     }
 
     fn feed(&mut self, data: &[u8]) {
@@ -83,8 +78,7 @@ impl CsvReader {
 
     /// `n` rows, fewer at the end, or None when more bytes are needed first.
     fn take(&mut self, n: usize) -> Option<RecordBatch> {
-        let width = usize::MAX;
-        self.reader.take(n).map(|records| RecordBatch { records, shown: width })
+        self.reader.take(n).map(|records| RecordBatch { records })
     }
 
     /// (good rows, ragged rows, NUL lines, long lines) counted so far.

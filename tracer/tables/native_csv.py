@@ -38,12 +38,13 @@ def takes(table) -> bool:
             and fmt.delimiter.isascii() and fmt.delimiter not in '"\r\n' and _engine() is not None)
 
 
-def record_batches(table, size: int) -> Iterator:
-    """The table's data rows in ``RecordBatch``es of ``size`` (the last one shorter), counting what is
-    skipped into ``table.skipped`` as ``Table.rows`` does.  A failure comes after the rows read
+def record_batches(table, size: int, keep: int | None = None) -> Iterator:
+    """The table's data rows in ``RecordBatch``es of ``size`` (the last one shorter), each row its first
+    ``keep`` cells (all by default), counting what is skipped into ``table.skipped`` as ``Table.rows`` does.  A failure comes after the rows read
     before it, as the Python readers' rows do (``engine.batches``)."""
     fmt, path = table.format, table.path
-    reader = _engine().CsvReader(fmt.delimiter, _ENCODINGS[fmt.encoding], len(table.columns), fmt.has_header,
+    reader = _engine().CsvReader(fmt.delimiter, _ENCODINGS[fmt.encoding], len(table.columns),
+                                 len(table.columns) if keep is None else keep, fmt.has_header,
                                  textio.MAX_LINE, csv.field_size_limit(),
                                  textio.MAX_SKIPPED_LINES * textio.MAX_LINE)
     table.skipped = Counter()
