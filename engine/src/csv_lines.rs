@@ -106,7 +106,7 @@ impl Lines {
             self.started = true;
         }
         let start = self.pos;
-        let found = self.buf[start..end].iter().position(|&b| b == b'\n' || b == b'\r').map(|i| start + i);
+        let found = memchr::memchr2(b'\n', b'\r', &self.buf[start..end]).map(|i| start + i);
         let line_end = match found {
             Some(i) if self.buf[i] == b'\n' => Some(i + 1),
             Some(i) if i + 1 < end => Some(if self.buf[i + 1] == b'\n' { i + 2 } else { i + 1 }),
@@ -152,7 +152,7 @@ impl Lines {
         }
         self.pos = line_end;
         let line = &self.buf[start..line_end];
-        if line.contains(&0) {
+        if memchr::memchr(0, line).is_some() {
             return Ok(Line::Nul);
         }
         Ok(Line::Text(line))

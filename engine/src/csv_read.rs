@@ -77,7 +77,7 @@ impl Parser {
                     i += 1;
                 }
                 State::InField => {
-                    let run = line[i..].iter().position(|&b| b == d || b == b'\n' || b == b'\r').map_or(line.len(), |j| i + j);
+                    let run = memchr::memchr3(d, b'\n', b'\r', &line[i..]).map_or(line.len(), |j| i + j);
                     self.add(&line[i..run])?;
                     i = run;
                     if i < line.len() {
@@ -87,7 +87,7 @@ impl Parser {
                     }
                 }
                 State::InQuoted => {
-                    let run = line[i..].iter().position(|&b| b == b'"').map_or(line.len(), |j| i + j);
+                    let run = memchr::memchr(b'"', &line[i..]).map_or(line.len(), |j| i + j);
                     self.add(&line[i..run])?;
                     i = run;
                     if i < line.len() {
