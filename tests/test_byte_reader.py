@@ -106,12 +106,15 @@ def test_decode_errors_and_cut_characters_at_chunk_boundaries(tmp_path, monkeypa
     _agree(tmp_path, lines + b"".join(pieces) + filler, size=size)
 
 
-def test_a_long_line_ending_in_crlf_cut_between_r_and_n_leaves_a_blank_line(tmp_path, small_limits):
-    """readline(13) then pieces of 12: a line of 25 characters and '\\r\\n' is cut after its '\\r'; the
-    '\\n' is a line of its own (a blank record, or a line break inside a quoted field)."""
-    for length in range(10, 40):
-        rows, skipped, error = _agree(tmp_path, b"h,i\n" + b"y" * length + b'\r\n"a\nb",c\r\n')
-        assert skipped.get("long_line", 0) == (length + 2 > 12)
+def test_a_long_line_ending_in_crlf_cut_between_r_and_n_leaves_a_line_break(tmp_path, small_limits):
+    """readline(13) then pieces of 12: a line of 24 characters and '\\r\\n' is cut after its '\\r', and
+    the '\\n' is a line of its own: here inside a quoted field, which keeps it."""
+    for length in range(11, 40):
+        data = b'h,i\n"a\n' + b"y" * length + b'\r\nb",c\r\n' + b"1,2\n" * 3
+        rows, skipped, error = _agree(tmp_path, data)
+        assert skipped == {"long_line": 1}
+        cut = length + 1 >= 13 and (length + 1 - 13) % 12 == 0
+        assert rows[0] == ["a\n\nb" if cut else "a\nb", "c"]
 
 
 def test_errors_are_the_python_readers_errors(tmp_path, small_limits):
