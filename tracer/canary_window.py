@@ -5,8 +5,11 @@ addresses have the home's shape, which distinct ones, how many numbers the
 longest has, whether a cell is its address's first row, which emails are
 taken, which rows hold one.  Asked of the rows each time, those cost the
 window (about 2 ms a canary on 200k waybills); here each column a draw looks
-at is indexed once, and then kept up to date with the rows that entered and
-left since the last draw, so a draw's cost does not grow with the window.
+at is kept as a list of its cells, brought up to date by deleting the cells
+of the rows that left and appending those that entered since the last draw;
+whole-column questions (counts, positions, cells of a kind) are then list
+methods at C speed.  (An index kept cell by cell cost more than it saved: a
+canary is drawn about every 50 rows, so nearly every row entered and left it.)
 
 The answers are exactly those the rows give (same counts, same cells in the
 same order): the draws make the same rng calls with the same arguments, and
