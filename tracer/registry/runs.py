@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import RegistryError
 from . import streams
 from .bloom import Bloom
 from .streams import EMPTY, adding_to, distinct, merge, reblock, spill, spilled
@@ -179,7 +180,9 @@ class ExposureRuns:
         runs = self.runs()
         rows = sum(r.rows for r in runs)
         if len(runs) > 1 and self.merge_runs(runs) != rows:
-            raise RuntimeError("a compaction's merged run lost rows")  # runs of distinct exports never overlap
+            # runs of distinct exports never overlap: fewer rows is a damaged registry, and nothing is committed
+            raise RegistryError("registry compact: the merged exposure run holds fewer digests than its inputs;"
+                                " nothing was changed, run `tracer registry check`")
         return len(runs), rows
 
     def merge_runs(self, runs: list[Run]) -> int:
