@@ -17,17 +17,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import canary_pool, code
 from .errors import KeyError_, RegistryError
+from .export import ExportResult, export_table
 from .keys import ENV_VAR, KeyRing, create_key_file, default_key_path, key_from_environment, load_ring, write_ring
 from .match import match_leaks
 from .progress import OnRows
 from .registry import Account, CodeParams, RegisteredKey, Registry, is_url, redacted
-
-if TYPE_CHECKING:
-    from .export import ExportResult
 
 ENV_REGISTRY = "TRACER_REGISTRY"
 ENV_KEY_FILE = "TRACER_KEY_FILE"
@@ -115,8 +112,6 @@ def list_accounts(path) -> list[tuple[Account, int]]:
 
 def export(path, source, *, account: str, output, on_rows: OnRows | None = None, key_path=None) -> ExportResult:
     """Export ``source`` for ``account`` with the current key; ``on_rows(n)`` hears of every batch of rows written."""
-    from .export import export_table  # here: its canary names (faker) cost a match ~0.1 s to import
-
     registry, ring = open_with_key(path, key_path)
     with registry:
         return export_table(registry, ring, account, Path(source), Path(output), on_rows)
