@@ -263,3 +263,25 @@ registry.compact()
         assert registry.check(ring) == []
         assert registry.compact().runs_after == 1
         assert registry.exposure_counts() == before[1] and registry.check(ring) == []
+
+
+def _matching_reference(digests: np.ndarray, exports: np.ndarray, wanted: np.ndarray):
+    """The two-search definition ``_matching`` had before a whole run's repeat count spared one search."""
+    start = np.searchsorted(digests, wanted, "left")
+    count = np.searchsorted(digests, wanted, "right") - start
+    at = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
+    return digests[at], exports[at]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-6, 6), max_size=60), st.lists(st.integers(-8, 8), max_size=20, unique=True))
+def test_matching_with_a_known_repeat_is_the_two_search_definition(values, wanted):
+    digests = np.array(sorted(values), dtype=np.int64)
+    exports = np.arange(len(digests), dtype=np.int64)
+    wanted = np.array(sorted(wanted), dtype=np.int64)
+    longest = runs_module.longest_repeat(digests)
+    assert longest == (max(values.count(v) for v in values) if values else 0)
+    expected = _matching_reference(digests, exports, wanted)
+    for given_longest in (None, longest):
+        got = runs_module._matching(digests, exports, wanted, given_longest)
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected))
