@@ -248,8 +248,9 @@ class Evidence:
         for (digest, positions, symbols, record), collision in zip(decoys, real):
             if not collision and digest not in canaries:
                 meanings[digest].add((positions, symbols, record))
-        found = {d: decode_meaning(*next(iter(m))) for d, m in meanings.items() if len(m) == 1}
-        new = {d: meaning for d, meaning in found.items() if d not in self.shared_seen}
+        found = {d for d, m in meanings.items() if len(m) == 1}
+        # only a decoy not seen before is decoded: one seen in an earlier batch was summed in then
+        new = {d: decode_meaning(*next(iter(meanings[d]))) for d in found if d not in self.shared_seen}
         if new:
             records = {a for _, record in new.values() for a in record}
             record_exposure: dict[int, set[int]] = defaultdict(set)
@@ -265,7 +266,7 @@ class Evidence:
                 self.shared_groups.setdefault(group, set()).add(tuple(pairs))
                 codes = self.shared_marks.setdefault(group, MarkCodes())
                 codes.add(np.array([2 * position + symbol for position, symbol in pairs], dtype=np.int64))
-        return set(found)
+        return found
 
     def _learn_owners(self, registry: Registry, export_ids: set[int]) -> None:
         missing = export_ids - self.owner.keys()
