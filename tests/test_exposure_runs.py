@@ -69,6 +69,12 @@ def test_runs_hold_what_a_set_of_pairs_holds(tmp_path_factory, small_runs, expor
             assert found.dtype == exports.dtype == np.int64
             assert sorted(zip(found.tolist(), exports.tolist())) == sorted(model)
         assert [len(a) for a in registry.exposure_arrays(np.array(everything), ring.current_id + 1)] == [0, 0]
+        # a few digests, once the runs are kept whole (searched there) and from blocks (a fresh reader): the same
+        # rows in the same order
+        few = np.array(sorted({-(2**63), 0, 41, 150, 2**63 - 1, 4}), dtype=np.int64)
+        fresh_reader = runs_module.ExposureRuns(registry.runs.conn)
+        for kept, read in zip(registry.runs.lookup(few), fresh_reader.lookup(few)):
+            assert np.array_equal(kept, read)
         assert all(registry.exported(d) == any(d == m for m, _ in model) for d in everything)
         counts: dict[int, int] = {}
         for _, e in model:

@@ -239,18 +239,21 @@ class ExposureRuns:
                 continue
 
     def _lookup(self, runs: list[Run], wanted: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The rows of ``runs`` holding wanted digests: a run mostly wanted is read in order; of the others,
-        the blocks the filters and fences name, in one IN list for all of them (not a query per run)."""
-        found, sparse = [], []
-        for run in runs:
+        """The rows of ``runs`` holding wanted digests, run by run in the order of ``runs``: a run mostly
+        wanted, or kept from an earlier lookup, is searched whole; of the others, the blocks the filters and
+        fences name, in one IN list for all of them (not a query per run).  Either way gives a run's rows in
+        the same order (sorted by digest), so whether a run was kept never changes an answer."""
+        found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        sparse = []
+        for place, run in enumerate(runs):
             fences, bloom = self.index(run)
             mine = wanted[bloom.may_hold(wanted)]
             blocks = _blocks_holding(fences, mine)
-            if len(blocks) * 4 >= run.blocks and len(blocks):
-                found.append(_matching(*self._read_whole(run), mine, self._longest.get(run.id)))
+            if len(blocks) and (len(blocks) * 4 >= run.blocks or run.id in self._whole):  # kept: no blocks read
+                found[place] = _matching(*self._read_whole(run), mine, self._longest.get(run.id))
             elif len(blocks):
-                sparse.append((run, mine, ((run.id << 32) | blocks).tolist()))
-        keys = [key for _, _, run_keys in sparse for key in run_keys]  # in order: runs by id, blocks sorted
+                sparse.append((place, run, mine, ((run.id << 32) | blocks).tolist()))
+        keys = [key for *_, run_keys in sparse for key in run_keys]  # in order: runs by id, blocks sorted
         rows = []
         for start in range(0, len(keys), FETCH):
             batch = keys[start:start + FETCH]
@@ -260,10 +263,10 @@ class ExposureRuns:
         if len(rows) != len(keys):
             raise StaleRuns
         at = 0
-        for run, mine, run_keys in sparse:
-            found.append(_matching(*self._decode(run, rows[at:at + len(run_keys)]), mine))  # blocks in order: sorted
+        for place, run, mine, run_keys in sparse:
+            found[place] = _matching(*self._decode(run, rows[at:at + len(run_keys)]), mine)  # blocks in order
             at += len(run_keys)
-        return found
+        return [found[place] for place in sorted(found)]
 
     def _read_whole(self, run: Run) -> tuple[np.ndarray, np.ndarray]:
         """Every row of the run, kept for the next lookup while the runs kept stay within ``WHOLE_BYTES``
