@@ -14,7 +14,7 @@ import csv
 import functools
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tracer import engine
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(engine._engine is None, reason="native engine no
 
 PIECES = [b"a", b"bc", b",", b"\t", b'"', b'""', b"\r", b"\n", b"\r\n", b" ", b"x" * 7,
           "中".encode(), "😀".encode(), b"\x00", b"\xef\xbb\xbf"]
-BROKEN = [b"\xff", b"\x80", b"\xe4\xb8", b"\xe4", b"\xed\xa0\x80", b"\xf0\x9f\x98", b"\xc0\xaf", b"\xf4\x90\x80\x80"]
+BROKEN = [b"\xff", b"\x80", b"\xe4\xb8", b"\xe4", b"\xed\xa0\x80", b"\xed\xbf", b"\xf0\x9f\x98", b"\xc0\xaf", b"\xf4\x90\x80\x80"]
 
 
 @pytest.fixture(autouse=True)
@@ -95,6 +95,9 @@ def test_hostile_bytes_read_as_the_python_readers_read_them(tmp_path, small_limi
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(before=st.integers(8150, 8200), pieces=st.lists(st.sampled_from(PIECES + BROKEN), max_size=12),
        after=st.integers(0, 9000), chunk=st.sampled_from([8192, 16384]), size=st.integers(1, 3000))
+# CI's find: CPython holds '\xed\xa0' (a surrogate's first two bytes) back as a character still going,
+# so the error is in the 8 KiB chunk of its third byte, here the next one (line 9977, not 8886)
+@example(before=8191, pieces=[b"a", b"bc", b"bc", b"bc", b"\xed\xa0\x80"], after=0, chunk=8192, size=1)
 def test_decode_errors_and_cut_characters_at_chunk_boundaries(tmp_path, monkeypatch, before, pieces, after,
                                                                chunk, size):
     """Around the 8 KiB decode chunks and the reader's own chunks: a character, a '\\r\\n' or a quoted

@@ -31,6 +31,20 @@ pub fn chars(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
 }
 
+/// Where in `bad` (bytes from an invalid sequence on, `len` of them invalid by Rust's count) Python's
+/// decoder sees the error: at the first byte that no valid sequence could start with, which is the
+/// lead itself for a byte no sequence starts with, else the byte after the `len` that could.  But
+/// CPython reads `\xed` and a second byte of `\xa0..\xbf` (a surrogate) as a sequence still going
+/// until its third byte is there: None while it is not (more bytes may come; at the end the whole
+/// rest is an error after every whole line, as for a cut character).
+fn revealed_at(bad: &[u8], len: usize) -> Option<usize> {
+    let lead = bad[0];
+    if lead == 0xED && len == 1 && bad.get(1).is_some_and(|b| (0xA0..=0xBF).contains(b)) {
+        return (bad.len() > 2).then_some(2);
+    }
+    Some(if (0xC2..=0xF4).contains(&lead) { len } else { 0 })
+}
+
 pub struct Lines {
     buf: Vec<u8>,
     base: u64,           // stream offset of buf[0]
@@ -69,10 +83,10 @@ impl Lines {
             Err(e) => {
                 self.valid += e.valid_up_to();
                 if let Some(len) = e.error_len() {
-                    let lead = self.buf[self.valid];
-                    let reveal = self.valid + if (0xC2..=0xF4).contains(&lead) { len } else { 0 };
-                    let at = (self.base + reveal as u64) / DECODE_CHUNK * DECODE_CHUNK;
-                    self.cut = Some(at.saturating_sub(self.base) as usize);
+                    if let Some(reveal) = revealed_at(&self.buf[self.valid..], len) {
+                        let at = (self.base + (self.valid + reveal) as u64) / DECODE_CHUNK * DECODE_CHUNK;
+                        self.cut = Some(at.saturating_sub(self.base) as usize);
+                    }
                 }
             }
         }
