@@ -109,6 +109,17 @@ def test_decode_errors_and_cut_characters_at_chunk_boundaries(tmp_path, monkeypa
     _agree(tmp_path, lines + b"".join(pieces) + filler, size=size)
 
 
+def test_a_cr_before_a_character_cut_by_a_failing_chunk_ends_no_line(tmp_path):
+    """A '\\r' as the last byte before a character cut by the 8 KiB boundary: the decoder holds the
+    character's first byte back, so readline waits on the '\\r' for what follows, and the failing next
+    chunk gives it no line (a reader that looks at bytes, not decoded characters, ends one line more)."""
+    prefix = b"h,i\n" + b"1,2\n" * 2040
+    data = prefix + b'3,"' + b"x" * (8190 - len(prefix) - 3) + b"\r" + "中".encode() + b'"\n4,\xff\n'
+    assert data.index(b"\r") == 8190
+    rows, _, error = _agree(tmp_path, data, size=7)
+    assert len(rows) == 2040 and error == "t.csv: cannot decode the text as utf-8 near line 2041"
+
+
 def test_a_long_line_ending_in_crlf_cut_between_r_and_n_leaves_a_line_break(tmp_path, small_limits):
     """readline(13) then pieces of 12: a line of 24 characters and '\\r\\n' is cut after its '\\r', and
     the '\\n' is a line of its own: here inside a quoted field, which keeps it."""

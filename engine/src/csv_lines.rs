@@ -85,11 +85,21 @@ impl Lines {
                 if let Some(len) = e.error_len() {
                     if let Some(reveal) = revealed_at(&self.buf[self.valid..], len) {
                         let at = (self.base + (self.valid + reveal) as u64) / DECODE_CHUNK * DECODE_CHUNK;
-                        self.cut = Some(at.saturating_sub(self.base) as usize);
+                        self.cut = Some(self.char_start(at.saturating_sub(self.base) as usize));
                     }
                 }
             }
         }
+    }
+
+    /// The start of the character at `at` of buf: the chunks before a failing one give their text up to
+    /// the last whole character (a character cut by the chunk start is held back by the decoder, so a
+    /// `\r` just before it waits for it and is no line end).
+    fn char_start(&self, mut at: usize) -> usize {
+        while at > 0 && at < self.valid && (self.buf[at] & 0xC0) == 0x80 {
+            at -= 1;
+        }
+        at
     }
 
     /// The stream ended: a character cut at its end is a decode error (after every whole line).
