@@ -31,7 +31,7 @@ BROKEN = [b"\xff", b"\x80", b"\xe4\xb8", b"\xe4", b"\xed\xa0\x80", b"\xed\xbf", 
 
 
 @pytest.fixture(autouse=True)
-def _native(monkeypatch):
+def _native_engine(monkeypatch):
     monkeypatch.delenv("TRACER_ENGINE", raising=False)
 
 
