@@ -78,7 +78,9 @@ class Matcher:
     def verdict(self, data: bytes):
         """The checked verdict on the file a fuzz input stands for, or None
         after a clean error.  Where the native engine is built, the Python
-        reference reads the same file and must come to the same verdict."""
+        reference reads the same file and must come to the same verdict (a
+        UTF-8 CSV is then read from its bytes by the engine's reader,
+        ``tables/native_csv.py``, against the csv module's rows)."""
         path = inputs.materialise(data, self.leaks)
         outcome, verdict = self._match(path)
         if engine.default_engine() == "native":

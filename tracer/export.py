@@ -32,15 +32,15 @@ from .canary_window import Window
 from .columns import Schema, phone_anchor, recognise
 from .durable import fsync_directory
 from .errors import InputError, OutputError, TracerError
-from .engine import batches, native_engine
+from .engine import BATCH_ROWS, batches, native_engine
 from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, mark_row, row_anchors
-from .progress import OnRows, counted
+from .progress import OnRows, counted, counted_batches
 from .registry import Account, Registry
-from .export_rows import Batch, collecting_rarely, native_batches, python_batch
+from .export_rows import Batch, RecordStream, collecting_rarely, native_batches, python_batch, record_batches
 from .spool import Rereadable, demote_colliding_canaries, drop_colliding_shared
 from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_for, version_seed
-from .tables import TableFormat, TableWriter, open_table
+from .tables import TableFormat, TableWriter, native_csv, open_table
 from .tables.base import kind_for, skip_words, writable_kind
 
 SAMPLE_ROWS = 200  # rows used to recognise columns
@@ -381,6 +381,10 @@ class _Exporter:
         def reference(batch: list[list[str]]) -> Batch:
             return python_batch(batch, self.plan, self.hasher, self.key, self.bits, self.length,
                                 self.row_seed, self.wants_canary)
+        if isinstance(rows, RecordStream):
+            if self.native is not None:
+                return record_batches(rows, self.native, self.bits, self.account.uid, CANARY_THRESHOLD, csv)
+            rows = rows.rows()
         if self.native is None:
             return map(reference, batches(rows))
         return native_batches(rows, self.native, self.bits, self.account.uid, CANARY_THRESHOLD, reference, csv)
@@ -400,6 +404,24 @@ class _Exporter:
             return None
         ranked = [(s[:8], i) for i, s in enumerate(seeds) if s is not None]
         return min(ranked)[1] if ranked else None
+
+
+def _read_head(table, on_rows: OnRows | None) -> tuple[list[list[str]], Iterator[list[str]] | RecordStream]:
+    """The first HEAD_ROWS rows, and every row (counted for progress): a UTF-8 CSV's as the byte reader's
+    batches (``tables/native_csv.py``), any other table's as ``table.rows()`` gives them."""
+    if not native_csv.takes(table):
+        rows = table.rows()
+        head = list(islice(rows, HEAD_ROWS))
+        return head, counted(chain(head, rows), on_rows)
+    stream = native_csv.record_batches(table, BATCH_ROWS)
+    first: list = []
+    head: list[list[str]] = []
+    for batch in stream:
+        first.append(batch)
+        head += batch.rows()[:HEAD_ROWS - len(head)]
+        if len(head) >= HEAD_ROWS:
+            break
+    return head, RecordStream(counted_batches(chain(first, stream), on_rows))
 
 
 def _output_format(source_format: TableFormat, source: Path, output: Path) -> TableFormat:
@@ -427,8 +449,7 @@ def export_table(registry: Registry, ring: KeyRing, account_name: str, source: P
 def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, output: Path,
             on_rows: OnRows | None) -> ExportResult:
     with open_table(source) as table:
-        rows = table.rows()
-        head = list(islice(rows, HEAD_ROWS))
+        head, rows = _read_head(table, on_rows)
         if not head:
             raise InputError(f"{source.name}: no data rows")
         head_complete = len(head) < HEAD_ROWS
@@ -450,7 +471,7 @@ def _export(registry: Registry, ring: KeyRing, account: Account, source: Path, o
             with tempfile.TemporaryFile() as spool:
                 try:
                     with TableWriter(temp, out_format, table.columns) as writer, collecting_rarely():
-                        canaries = exporter.run(counted(chain(head, rows), on_rows), head_complete, head, writer, spool)
+                        canaries = exporter.run(rows, head_complete, head, writer, spool)
                 except OSError as exc:
                     raise OutputError(f"{output}: cannot write ({exc.strerror})") from None
                 if table.ragged:

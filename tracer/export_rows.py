@@ -126,13 +126,40 @@ def native_batches(rows: Iterable[list[str]], native, bits: list[int], uid: byte
     bits = bytes(bits)
     for batch in batches(rows):
         try:
-            out, cells, exposures, counts, phones, seeds, at, records = native.mark(
-                batch, bits, uid, canary_below, SLOT_BELOW, csv)
+            marked = native.mark(batch, bits, uid, canary_below, SLOT_BELOW, csv)
         except UnicodeEncodeError:
             yield reference(batch)
             continue
-        at = np.frombuffer(at, dtype="<u4").tolist()
-        yield Batch(batch, out, cells, np.frombuffer(exposures, dtype="<i8"),
-                    np.frombuffer(counts, dtype=np.uint8).astype(np.int64),
-                    np.frombuffer(phones, dtype=np.uint8).astype(np.int64), seeds, at,
-                    {i: records[16 * k:16 * k + 16] for k, i in enumerate(at)})
+        yield _native_batch(batch, *marked)
+
+
+class RecordStream:
+    """An export's source rows as the byte reader's ``RecordBatch``es (``tables/native_csv.py``), of
+    ``engine.BATCH_ROWS`` each: the engine marks them from its own parse, and only the rows the
+    exporter keeps become Python lists."""
+
+    def __init__(self, batches: Iterable) -> None:
+        self.batches = batches
+
+    def rows(self) -> Iterator[list[str]]:
+        """The rows as lists, for the Python reference."""
+        for batch in self.batches:
+            yield from batch.rows()
+
+
+def record_batches(stream: RecordStream, native, bits: list[int], uid: bytes, canary_below: int,
+                   csv: tuple[str, bool, str] | None = None) -> Iterator[Batch]:
+    """``native_batches`` of the byte reader's batches: the same Batches, no Python string per cell read."""
+    bits = bytes(bits)
+    for batch in stream.batches:
+        yield _native_batch(batch.rows(), *native.mark_records(batch, bits, uid, canary_below, SLOT_BELOW, csv))
+
+
+def _native_batch(rows: list[list[str]], out, cells: int, exposures: bytes, counts: bytes, phones: bytes,
+                  seeds: bytes, at: bytes, records: bytes) -> Batch:
+    """A Batch of the engine's ``mark`` tuple."""
+    at = np.frombuffer(at, dtype="<u4").tolist()
+    return Batch(rows, out, cells, np.frombuffer(exposures, dtype="<i8"),
+                 np.frombuffer(counts, dtype=np.uint8).astype(np.int64),
+                 np.frombuffer(phones, dtype=np.uint8).astype(np.int64), seeds, at,
+                 {i: records[16 * k:16 * k + 16] for k, i in enumerate(at)})

@@ -16,9 +16,9 @@ of its key; ``accuse`` turns each reading into p-values, and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +32,9 @@ from .leak_file import LeakFile
 from .leak_batch import LeakBatch
 from .keys import Key, KeyRing
 from .marks import AnchorHasher, MarkPlan, mark_plan, read_row, row_anchors
-from .progress import OnRows, counted
+from .progress import OnRows, counted, counted_batches
 from .registry import Registry
-from .tables import open_table
+from .tables import native_csv, open_table
 from .tables.base import Member, open_binary
 from .tables.sources import Source, Unread, expand, sha256_of
 
@@ -80,6 +80,8 @@ class KeyedReading:
                  columns: tuple[str, ...], length: int, registry: Registry) -> None:
         """Read ``rows`` (numbered from ``first``): by the native ``engine`` when there is one, else by
         the reference; either gives the same batch, which is looked up and summed in."""
+        if engine is None and not isinstance(rows, list):  # a RecordBatch of the byte reader: its rows
+            rows = rows.rows()
         try:
             batch = None if engine is None else self._native_batch(plan, engine, rows, first, file, columns, length)
         except UnicodeEncodeError:  # a lone surrogate (from a JSON escape): the reference reads it
@@ -103,7 +105,8 @@ class KeyedReading:
     def _native_batch(self, plan: MarkPlan, engine, rows: list[list[str]], first: int, file: str,
                       columns: tuple[str, ...], length: int) -> LeakBatch:
         """The engine's arrays for ``rows``: the same digests and marks, streams named in the same order."""
-        exposures, counts, at, positions, symbols, codes = engine.read(rows, length)
+        read = engine.read if isinstance(rows, list) else engine.read_records
+        exposures, counts, at, positions, symbols, codes = read(rows, length)
         codes = np.frombuffer(codes, dtype="<u4").astype(np.int64)
         names = [(file, cell.index, slot.NAME, cell.anchor) for cell in plan.cells for slot, _ in cell.slots]
         places = [16 * p + s for p, cell in enumerate(plan.cells) for s in range(len(cell.slots))]
@@ -135,12 +138,14 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
     length = registry.code.length
     with open_table(path, encoding=encoding) as table:
         width = min(len(table.columns), MAX_COLUMNS)
-        rows = (row[:width] for row in table.rows()) if width < len(table.columns) else table.rows()
-        head = []
-        for row in rows:
-            head.append(row)
-            if len(head) >= SAMPLE_ROWS:
-                break
+        every = max(1, PROGRESS_CELLS // width)
+        if native_csv.takes(table):
+            head, stream = _native_head(table, width)
+            stream = counted_batches(stream, on_rows, every)
+        else:
+            rows = (row[:width] for row in table.rows()) if width < len(table.columns) else table.rows()
+            head = list(islice(rows, SAMPLE_ROWS))
+            stream = batches(counted(chain(head, rows), on_rows, every), LOOKUP_ROWS)
         if not head:
             raise InputError(f"{label}: no data rows")
         columns = tuple(table.columns[:width])
@@ -151,7 +156,7 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
         engines = [reading.engine(plan) for reading in readings]
         count, stopped = 0, ""
         try:
-            for batch in batches(counted(chain(head, rows), on_rows, max(1, PROGRESS_CELLS // width)), LOOKUP_ROWS):
+            for batch in stream:
                 for reading, engine in zip(readings, engines):
                     reading.add_rows(plan, engine, batch, count + 1, label, columns, length, registry)
                 count += len(batch)
@@ -165,6 +170,20 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
                              columns_not_read=len(table.columns) - width)
         for reading in readings:
             reading.evidence.files.append(leak_file)
+
+
+def _native_head(table, width: int) -> tuple[list[list[str]], Iterator]:
+    """The first rows (as ``table.rows()`` would give them, ``width`` cells each) and every batch from the
+    byte reader: the batches holding the first SAMPLE_ROWS rows are read first, so a failure before them
+    is the file's, as it is when the Python reader fails within ``head``."""
+    stream = native_csv.record_batches(table, LOOKUP_ROWS, keep=width)
+    first, head = [], []
+    for batch in stream:
+        first.append(batch)
+        head += batch.rows()[:SAMPLE_ROWS - len(head)]
+        if len(head) >= SAMPLE_ROWS:
+            break
+    return head, chain(first, stream)
 
 
 def match_leaks(registry: Registry, ring: KeyRing, paths: Sequence[Path], fpr: float = 1e-6,

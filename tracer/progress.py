@@ -22,3 +22,17 @@ def counted(rows: Iterable[Row], on_rows: OnRows | None, every: int = EVERY) -> 
         if count % every == 0:
             on_rows(every)
     on_rows(count % every)
+
+
+def counted_batches(batches: Iterable, on_rows: OnRows | None, every: int = EVERY) -> Iterator:
+    """Yield ``batches`` (sized) unchanged, telling ``on_rows`` what ``counted`` tells it for their rows."""
+    if on_rows is None:
+        yield from batches
+        return
+    count = 0
+    for batch in batches:
+        for _ in range((count + len(batch)) // every - count // every):
+            on_rows(every)
+        count += len(batch)
+        yield batch
+    on_rows(count % every)

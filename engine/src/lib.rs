@@ -9,6 +9,8 @@
 
 pub mod anchors;
 pub mod cn;
+pub mod csv_lines;
+pub mod csv_read;
 pub mod en;
 pub mod export_io;
 pub mod rows;
@@ -19,3 +21,5 @@ pub mod text;
 
 #[cfg(feature = "python")]
 mod python;
+#[cfg(feature = "python")]
+mod reader_py;

@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::anchors::{id_anchor, phone_anchor, AnchorText};
 use crate::export_io::{record_digest, Candidates, CsvText};
+use crate::reader_py::{row_list, CsvReader, RecordBatch};
 use crate::rows::{embed, exposure, word, CellPlan, Hasher, Plan, RowAnchors};
 use crate::site::{Found, Site};
 use crate::slots::{slot_index, Slots, NAMES};
@@ -51,14 +52,13 @@ impl Engine {
         }
     }
 
-    fn anchors(&mut self, py: Python<'_>, row: &Bound<'_, PyList>) -> PyResult<RowAnchors> {
+    fn anchors<T: CellText>(&mut self, py: Python<'_>, cell: &impl Fn(usize) -> PyResult<T>) -> PyResult<RowAnchors> {
         let mut by_column = Vec::new();
         let mut phones = 0;
-        for (kind, columns) in [("phone", &self.plan.phone_cols), ("id", &self.plan.id_cols)] {
-            for &index in columns.iter() {
-                let item = row.get_item(index)?;
-                let cell = item.downcast::<PyString>()?.to_str()?;
-                if let Some(text) = self.anchor_text(py, kind, cell)? {
+        for (kind, columns) in [("phone", self.plan.phone_cols.clone()), ("id", self.plan.id_cols.clone())] {
+            for index in columns {
+                let item = cell(index)?;
+                if let Some(text) = self.anchor_text(py, kind, item.text()?)? {
                     by_column.push((index, self.hasher.digest(&text)));
                     phones += (kind == "phone") as usize;
                 }
@@ -66,6 +66,150 @@ impl Engine {
         }
         Ok(RowAnchors::new(by_column, phones))
     }
+
+    /// One row of a `read`: its exposures and anchor count, and a mark per readable slot.
+    fn read_row<T: CellText>(&mut self, py: Python<'_>, r: usize, cell: impl Fn(usize) -> PyResult<T>, length: u32,
+                             out: &mut ReadArrays) -> PyResult<()> {
+        let anchors = self.anchors(py, &cell)?;
+        for (_, d) in &anchors.by_column {
+            out.exposures.extend_from_slice(&exposure(d).to_le_bytes());
+        }
+        out.counts.extend_from_slice(&(anchors.by_column.len() as u32).to_le_bytes());
+        for p in 0..self.plan.cells.len() {
+            let (index, anchor_column) = (self.plan.cells[p].index, self.plan.cells[p].anchor);
+            let Some(anchor) = anchors.of(anchor_column) else { continue };
+            let item = cell(index)?;
+            let text = item.text()?;
+            for s in 0..self.plan.cells[p].slots.len() {
+                let (slot, w) = self.plan.cells[p].slots[s];
+                if let Some(site) = self.site(py, slot, text)? {
+                    out.at.extend_from_slice(&(r as u32).to_le_bytes());
+                    out.positions.extend_from_slice(&(word(anchor, w) % length).to_le_bytes());
+                    out.symbols.push(site.bit);
+                    out.streams.extend_from_slice(&((p * 16 + s) as u32).to_le_bytes());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One row of a `mark`: its anchors into `out`, and its marked cells as (column, new text).
+    fn mark_row<T: CellText>(&mut self, py: Python<'_>, r: usize, cell: impl Fn(usize) -> PyResult<T>,
+                             ask: &MarkAsk, out: &mut MarkArrays) -> PyResult<Vec<(usize, String)>> {
+        let anchors = self.anchors(py, &cell)?;
+        put_exposures(&mut out.exposures, &mut out.counts, &mut out.phones, &anchors);
+        let seed = anchors.seed(self.hasher.secret(), ask.uid);
+        let record = record_digest(self.hasher.secret(), &anchors);
+        out.candidates.consider(r as u32, seed.as_ref(), record.as_ref(), ask.canary_below, ask.slot_below);
+        out.seeds.extend_from_slice(&seed.unwrap_or([0u8; 16]));
+        let mut changes: Vec<(usize, String)> = Vec::new();
+        for p in 0..self.plan.cells.len() {
+            let (index, anchor_column) = (self.plan.cells[p].index, self.plan.cells[p].anchor);
+            let Some(anchor) = anchors.of(anchor_column) else { continue };
+            let earlier = changes.iter().position(|(i, _)| *i == index);
+            let mut text = match earlier {
+                Some(k) => changes.remove(k).1, // a column of two cell plans: the second marks the first's result
+                None => cell(index)?.text()?.to_string(),
+            };
+            let mut carried = false;
+            for s in 0..self.plan.cells[p].slots.len() {
+                let (slot, w) = self.plan.cells[p].slots[s];
+                if let Some(site) = self.site(py, slot, &text)? {
+                    let bit = ask.bits[word(anchor, w) as usize % ask.bits.len()];
+                    text = embed(&text, &site, bit);
+                    carried = true;
+                }
+            }
+            out.marked += carried as usize;
+            if carried || earlier.is_some() {
+                changes.push((index, text));
+            }
+        }
+        Ok(changes)
+    }
+}
+
+/// A cell as the engine reads it: a Python str of a row list, or text the byte reader parsed.
+trait CellText {
+    fn text(&self) -> PyResult<&str>;
+}
+
+impl CellText for Bound<'_, PyAny> {
+    fn text(&self) -> PyResult<&str> {
+        self.downcast::<PyString>()?.to_str()
+    }
+}
+
+impl CellText for &str {
+    fn text(&self) -> PyResult<&str> {
+        Ok(self)
+    }
+}
+
+#[derive(Default)]
+struct ReadArrays {
+    exposures: Vec<u8>,
+    counts: Vec<u8>,
+    at: Vec<u8>,
+    positions: Vec<u8>,
+    symbols: Vec<u8>,
+    streams: Vec<u8>,
+}
+
+impl ReadArrays {
+    fn into_tuple<'py>(self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let parts = [&self.exposures, &self.counts, &self.at, &self.positions, &self.symbols, &self.streams];
+        PyTuple::new(py, parts.map(|b| PyBytes::new(py, b).into_any()))
+    }
+}
+
+struct MarkAsk<'a> {
+    bits: &'a [u8],
+    uid: &'a [u8],
+    canary_below: u128,
+    slot_below: u128,
+}
+
+#[derive(Default)]
+struct MarkArrays {
+    marked: usize,
+    exposures: Vec<u8>,
+    counts: Vec<u8>,
+    phones: Vec<u8>,
+    seeds: Vec<u8>,
+    candidates: Candidates,
+}
+
+impl MarkArrays {
+    fn into_tuple<'py>(self, py: Python<'py>, out: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(
+            py,
+            [
+                out,
+                self.marked.into_pyobject(py)?.into_any(),
+                PyBytes::new(py, &self.exposures).into_any(),
+                PyBytes::new(py, &self.counts).into_any(),
+                PyBytes::new(py, &self.phones).into_any(),
+                PyBytes::new(py, &self.seeds).into_any(),
+                PyBytes::new(py, &self.candidates.rows).into_any(),
+                PyBytes::new(py, &self.candidates.records).into_any(),
+            ],
+        )
+    }
+}
+
+fn csv_text(csv: Option<(String, bool, String)>) -> PyResult<Option<CsvText>> {
+    let Some((delimiter, quote_all, terminator)) = csv else { return Ok(None) };
+    let mut chars = delimiter.chars();
+    let (Some(d), None) = (chars.next(), chars.next()) else {
+        return Err(PyValueError::new_err("a csv delimiter is one character"));
+    };
+    Ok(Some(CsvText::new(d, quote_all, terminator)))
+}
+
+fn text_out<'py>(py: Python<'py>, text: CsvText) -> PyResult<Bound<'py, PyAny>> {
+    let (text, starts) = text.finish();
+    Ok((PyString::new(py, &text), PyBytes::new(py, &starts)).into_pyobject(py)?.into_any())
 }
 
 fn put_exposures(out: &mut Vec<u8>, counts: &mut Vec<u8>, phones: &mut Vec<u8>, anchors: &RowAnchors) {
@@ -144,50 +288,13 @@ impl Engine {
         slot_below: u128,
         csv: Option<(String, bool, String)>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let length = bits.len();
+        let ask = MarkAsk { bits, uid, canary_below, slot_below };
         let out_rows = PyList::empty(py);
-        let mut text = match csv {
-            Some((delimiter, quote_all, terminator)) => {
-                let mut chars = delimiter.chars();
-                let (Some(d), None) = (chars.next(), chars.next()) else {
-                    return Err(PyValueError::new_err("a csv delimiter is one character"));
-                };
-                Some(CsvText::new(d, quote_all, terminator))
-            }
-            None => None,
-        };
-        let (mut exposures, mut counts, mut phones, mut seeds) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut marked = 0usize;
-        let mut candidates = Candidates::default();
+        let mut text = csv_text(csv)?;
+        let mut out = MarkArrays::default();
         for (r, row) in rows.iter().enumerate() {
             let row = row.downcast::<PyList>()?;
-            let anchors = self.anchors(py, row)?;
-            put_exposures(&mut exposures, &mut counts, &mut phones, &anchors);
-            let seed = anchors.seed(self.hasher.secret(), uid);
-            let record = record_digest(self.hasher.secret(), &anchors);
-            candidates.consider(r as u32, seed.as_ref(), record.as_ref(), canary_below, slot_below);
-            seeds.extend_from_slice(&seed.unwrap_or([0u8; 16]));
-            let mut changes: Vec<(usize, String)> = Vec::new();
-            for cell_plan in &self.plan.cells {
-                let Some(anchor) = anchors.of(cell_plan.anchor) else { continue };
-                let earlier = changes.iter().position(|(i, _)| *i == cell_plan.index);
-                let mut cell = match earlier {
-                    Some(k) => changes.remove(k).1, // a column of two cell plans: the second marks the first's result
-                    None => row.get_item(cell_plan.index)?.downcast::<PyString>()?.to_str()?.to_string(),
-                };
-                let mut carried = false;
-                for &(slot, w) in &cell_plan.slots {
-                    if let Some(site) = self.site(py, slot, &cell)? {
-                        let bit = bits[word(anchor, w) as usize % length];
-                        cell = embed(&cell, &site, bit);
-                        carried = true;
-                    }
-                }
-                marked += carried as usize;
-                if carried || earlier.is_some() {
-                    changes.push((cell_plan.index, cell));
-                }
-            }
+            let changes = self.mark_row(py, r, |i| row.get_item(i), &ask, &mut out)?;
             match text.as_mut() {
                 Some(text) => {
                     let items: Vec<Bound<'py, PyAny>> = row.iter().collect();
@@ -203,26 +310,50 @@ impl Engine {
                 None => out_rows.append(marked_row(py, row, changes)?)?,
             }
         }
-        let out = match text {
-            Some(text) => {
-                let (text, starts) = text.finish();
-                (PyString::new(py, &text), PyBytes::new(py, &starts)).into_pyobject(py)?.into_any()
-            }
+        let marked = match text {
+            Some(text) => text_out(py, text)?,
             None => out_rows.into_any(),
         };
-        PyTuple::new(
-            py,
-            [
-                out,
-                marked.into_pyobject(py)?.into_any(),
-                PyBytes::new(py, &exposures).into_any(),
-                PyBytes::new(py, &counts).into_any(),
-                PyBytes::new(py, &phones).into_any(),
-                PyBytes::new(py, &seeds).into_any(),
-                PyBytes::new(py, &candidates.rows).into_any(),
-                PyBytes::new(py, &candidates.records).into_any(),
-            ],
-        )
+        out.into_tuple(py, marked)
+    }
+
+    /// `mark` for rows the byte reader parsed (`RecordBatch`): the same tuple.
+    #[pyo3(signature = (batch, bits, uid, canary_below=0, slot_below=0, csv=None))]
+    fn mark_records<'py>(
+        &mut self,
+        py: Python<'py>,
+        batch: PyRef<'py, RecordBatch>,
+        bits: &[u8],
+        uid: &[u8],
+        canary_below: u128,
+        slot_below: u128,
+        csv: Option<(String, bool, String)>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let ask = MarkAsk { bits, uid, canary_below, slot_below };
+        let records = &batch.records;
+        let out_rows = PyList::empty(py);
+        let mut text = csv_text(csv)?;
+        let mut out = MarkArrays::default();
+        for r in 0..records.len() {
+            let changes = self.mark_row(py, r, |i| records.cell(r, i).ok_or_else(|| PyIndexError::new_err("no such cell")), &ask, &mut out)?;
+            match text.as_mut() {
+                Some(text) => text.row(records.row(r).enumerate().map(|(j, cell)| {
+                    changes.iter().find(|(i, _)| *i == j).map_or(cell, |(_, new)| new.as_str())
+                })),
+                None => {
+                    let row = row_list(py, records, r)?;
+                    for (i, new) in changes {
+                        row.set_item(i, PyString::new(py, &new))?;
+                    }
+                    out_rows.append(row)?;
+                }
+            }
+        }
+        let marked = match text {
+            Some(text) => text_out(py, text)?,
+            None => out_rows.into_any(),
+        };
+        out.into_tuple(py, marked)
     }
 
     /// Read a batch of leaked rows: (exposure digests (int64), anchors per row (uint32: a wide
@@ -230,33 +361,22 @@ impl Engine {
     /// per readable mark: its row in the batch (uint32), code position (uint32), symbol
     /// (uint8), and which (cell plan, slot) read it as cell plan * 16 + slot place (uint32)).
     fn read<'py>(&mut self, py: Python<'py>, rows: &Bound<'py, PyList>, length: u32) -> PyResult<Bound<'py, PyTuple>> {
-        let (mut exposures, mut counts) = (Vec::new(), Vec::new());
-        let (mut at, mut positions, mut symbols, mut streams) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut out = ReadArrays::default();
         for (r, row) in rows.iter().enumerate() {
             let row = row.downcast::<PyList>()?;
-            let anchors = self.anchors(py, row)?;
-            for (_, d) in &anchors.by_column {
-                exposures.extend_from_slice(&exposure(d).to_le_bytes());
-            }
-            counts.extend_from_slice(&(anchors.by_column.len() as u32).to_le_bytes());
-            for (p, cell_plan) in self.plan.cells.iter().enumerate() {
-                let Some(anchor) = anchors.of(cell_plan.anchor) else { continue };
-                let item = row.get_item(cell_plan.index)?;
-                let cell = item.downcast::<PyString>()?.to_str()?;
-                for (s, &(slot, w)) in cell_plan.slots.iter().enumerate() {
-                    if let Some(site) = self.site(py, slot, cell)? {
-                        at.extend_from_slice(&(r as u32).to_le_bytes());
-                        positions.extend_from_slice(&(word(anchor, w) % length).to_le_bytes());
-                        symbols.push(site.bit);
-                        streams.extend_from_slice(&((p * 16 + s) as u32).to_le_bytes());
-                    }
-                }
-            }
+            self.read_row(py, r, |i| row.get_item(i), length, &mut out)?;
         }
-        PyTuple::new(
-            py,
-            [&exposures, &counts, &at, &positions, &symbols, &streams].map(|b| PyBytes::new(py, b).into_any()),
-        )
+        out.into_tuple(py)
+    }
+
+    /// `read` for rows the byte reader parsed (`RecordBatch`): the same tuple.
+    fn read_records<'py>(&mut self, py: Python<'py>, batch: PyRef<'py, RecordBatch>, length: u32) -> PyResult<Bound<'py, PyTuple>> {
+        let mut out = ReadArrays::default();
+        let records = &batch.records;
+        for r in 0..records.len() {
+            self.read_row(py, r, |i| records.cell(r, i).ok_or_else(|| PyIndexError::new_err("no such cell")), length, &mut out)?;
+        }
+        out.into_tuple(py)
     }
 }
 
@@ -310,6 +430,8 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SLOTS", PyTuple::new(m.py(), NAMES)?)?;
     m.add_class::<Engine>()?;
     m.add_class::<Scanner>()?;
+    m.add_class::<CsvReader>()?;
+    m.add_class::<RecordBatch>()?;
     m.add_function(wrap_pyfunction!(anchor_digest, m)?)?;
     Ok(())
 }

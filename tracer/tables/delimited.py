@@ -76,7 +76,12 @@ def _csv_records(path, fmt, handle) -> Iterator[list[str] | Skip]:
     except UnicodeError:
         raise textio.decode_failure(path, fmt.encoding, reader.line_num) from None
     except csv.Error as exc:
-        raise input_error(path, f"malformed CSV near line {reader.line_num}: {exc}") from None
+        raise malformed(path, reader.line_num, exc) from None
+
+
+def malformed(path, line: int, exc) -> Exception:
+    """The InputError for what the csv module refuses (also what the native reader reports)."""
+    return input_error(path, f"malformed CSV near line {line}: {exc}")
 
 
 def _split_records(path, fmt, handle) -> Iterator[list[str] | Skip]:

@@ -85,7 +85,7 @@ class Table:
         if self.skipped["nul"] and self.skipped["nul"] >= self.skipped["long_line"]:
             raise input_error(self.path, f"binary file (NUL bytes in {self.skipped['nul']} lines), not a text table")
         if dropped:
-            raise input_error(self.path, f"a line longer than {textio.MAX_LINE // 2**20} Mi characters; not a table")
+            raise textio.endless_line(self.path)
         if self.skipped["ragged"]:
             raise input_error(
                 self.path,

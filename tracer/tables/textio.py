@@ -229,7 +229,7 @@ def bounded_lines(handle: TextIO, path: pathlib.Path, skips: list[Skip]) -> Iter
         if len(line) > MAX_LINE:
             skipped += _rest_of_line(handle, line)
             if skipped > MAX_SKIPPED_LINES * MAX_LINE:
-                raise input_error(path, f"a line longer than {MAX_LINE // 2**20} Mi characters; not a table")
+                raise endless_line(path)
             skips.append(LONG_LINE)
         elif "\x00" in line:
             skips.append(NUL_LINE)
@@ -238,6 +238,11 @@ def bounded_lines(handle: TextIO, path: pathlib.Path, skips: list[Skip]) -> Iter
 
 
 LONG_LINE, NUL_LINE = Skip("long_line"), Skip("nul")
+
+
+def endless_line(path: pathlib.Path):
+    """The InputError for a file of over-long lines (see bounded_lines)."""
+    return input_error(path, f"a line longer than {MAX_LINE // 2**20} Mi characters; not a table")
 
 
 def _rest_of_line(handle: TextIO, line: str) -> int:
