@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import tracemalloc
 
+import numpy as np
+
 from tracer.evidence import Evidence
 from tracer.leak_batch import LeakBatch
 from tracer.registry.base import Registry
@@ -81,3 +83,18 @@ def test_rows_nobody_received_judge_no_channel():
     evidence.stream(("leak.csv", 0, "slot"))
     evidence.absorb(Nobody(), batch_of([(i,) for i in range(50)], [[(i, 0, 0)] for i in range(50)]), 1)
     assert evidence.rows == 50 and evidence.readings == [0] and not evidence.accounts()
+
+
+def test_a_roundable_stream_is_fine_once_one_cell_is_not_coarse():
+    """``fine`` is asked only whether: the first fine cell settles it, coarse cells alone never do."""
+    from tracer.evidence import ROUNDABLE, _any_fine
+
+    slot = next(iter(ROUNDABLE.values()))
+    coarse = [cell for cell in ("1", "2", "3.0", "10", "2024-01-01 10:00") if slot.coarse(cell)]
+    fine = [cell for cell in ("1.23", "2.5", "2024-01-01 10:00:07", "3.14") if not slot.coarse(cell)]
+    assert coarse and fine
+    rows = [[cell] for cell in coarse * 3]
+    assert not _any_fine(rows, np.arange(len(rows)), 0, slot)
+    rows += [[fine[0]]]
+    assert _any_fine(rows, np.arange(len(rows)), 0, slot)
+    assert not _any_fine(rows, np.arange(len(rows) - 1), 0, slot)

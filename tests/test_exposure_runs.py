@@ -69,6 +69,12 @@ def test_runs_hold_what_a_set_of_pairs_holds(tmp_path_factory, small_runs, expor
             assert found.dtype == exports.dtype == np.int64
             assert sorted(zip(found.tolist(), exports.tolist())) == sorted(model)
         assert [len(a) for a in registry.exposure_arrays(np.array(everything), ring.current_id + 1)] == [0, 0]
+        # a few digests, once the runs are kept whole (searched there) and from blocks (a fresh reader): the same
+        # rows in the same order
+        few = np.array(sorted({-(2**63), 0, 41, 150, 2**63 - 1, 4}), dtype=np.int64)
+        fresh_reader = runs_module.ExposureRuns(registry.runs.conn)
+        for kept, read in zip(registry.runs.lookup(few), fresh_reader.lookup(few)):
+            assert np.array_equal(kept, read)
         assert all(registry.exported(d) == any(d == m for m, _ in model) for d in everything)
         counts: dict[int, int] = {}
         for _, e in model:
@@ -263,3 +269,25 @@ registry.compact()
         assert registry.check(ring) == []
         assert registry.compact().runs_after == 1
         assert registry.exposure_counts() == before[1] and registry.check(ring) == []
+
+
+def _matching_reference(digests: np.ndarray, exports: np.ndarray, wanted: np.ndarray):
+    """The two-search definition ``_matching`` had before a whole run's repeat count spared one search."""
+    start = np.searchsorted(digests, wanted, "left")
+    count = np.searchsorted(digests, wanted, "right") - start
+    at = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
+    return digests[at], exports[at]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-6, 6), max_size=60), st.lists(st.integers(-8, 8), max_size=20, unique=True))
+def test_matching_with_a_known_repeat_is_the_two_search_definition(values, wanted):
+    digests = np.array(sorted(values), dtype=np.int64)
+    exports = np.arange(len(digests), dtype=np.int64)
+    wanted = np.array(sorted(wanted), dtype=np.int64)
+    longest = runs_module.longest_repeat(digests)
+    assert longest == (max(values.count(v) for v in values) if values else 0)
+    expected = _matching_reference(digests, exports, wanted)
+    for given_longest in (None, longest):
+        got = runs_module._matching(digests, exports, wanted, given_longest)
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected))

@@ -141,7 +141,9 @@ class Evidence:
     stream_names: dict[tuple, int] = field(default_factory=dict)  # (file, column, slot, anchor column) ->
     readings: list[int] = field(default_factory=list)  # per stream, symbols read in rows some account received
     ones: list[int] = field(default_factory=list)  # ... and how many of them were 1
-    fine: list[int] = field(default_factory=list)  # per stream of a roundable slot, cells read that are not coarse
+    # per stream of a roundable slot: whether some cell read is not coarse (only whether, never how many, is
+    # asked: so once one is found, no later cell of the stream is looked at)
+    fine: list[bool] = field(default_factory=list)
     roundable: list = field(default_factory=list)  # per stream: (column, slot) when its slot is roundable, else None
     marks: dict[frozenset[int], dict[int, MarkCodes]] = field(default_factory=dict)  # group -> stream ->
     group_rows: Counter = field(default_factory=Counter)  # receiver group -> leaked rows
@@ -159,7 +161,7 @@ class Evidence:
             index = self.stream_names[name] = len(self.stream_names)
             self.readings.append(0)
             self.ones.append(0)
-            self.fine.append(0)
+            self.fine.append(False)
             slot = ROUNDABLE.get(name[2])
             self.roundable.append(None if slot is None else (name[1], slot))
         return index
@@ -246,8 +248,9 @@ class Evidence:
         for (digest, positions, symbols, record), collision in zip(decoys, real):
             if not collision and digest not in canaries:
                 meanings[digest].add((positions, symbols, record))
-        found = {d: decode_meaning(*next(iter(m))) for d, m in meanings.items() if len(m) == 1}
-        new = {d: meaning for d, meaning in found.items() if d not in self.shared_seen}
+        found = {d for d, m in meanings.items() if len(m) == 1}
+        # only a decoy not seen before is decoded: one seen in an earlier batch was summed in then
+        new = {d: decode_meaning(*next(iter(meanings[d]))) for d in found if d not in self.shared_seen}
         if new:
             records = {a for _, record in new.values() for a in record}
             record_exposure: dict[int, set[int]] = defaultdict(set)
@@ -263,7 +266,7 @@ class Evidence:
                 self.shared_groups.setdefault(group, set()).add(tuple(pairs))
                 codes = self.shared_marks.setdefault(group, MarkCodes())
                 codes.add(np.array([2 * position + symbol for position, symbol in pairs], dtype=np.int64))
-        return set(found)
+        return found
 
     def _learn_owners(self, registry: Registry, export_ids: set[int]) -> None:
         missing = export_ids - self.owner.keys()
@@ -288,11 +291,8 @@ class Evidence:
         for stream in np.flatnonzero(read).tolist():
             self.readings[stream] += read[stream]
             self.ones[stream] += ones[stream]
-            if self.roundable[stream] is not None:
-                column, slot = self.roundable[stream]
-                cells = [batch.rows[r][column] for r in rows[streams == stream].tolist()]
-                coarse = {cell: slot.coarse(cell) for cell in set(cells)}
-                self.fine[stream] += sum(not coarse[cell] for cell in cells)
+            if self.roundable[stream] is not None and not self.fine[stream]:
+                self.fine[stream] = _any_fine(batch.rows, rows[streams == stream], *self.roundable[stream])
         # by (group, stream), stably: a code's place within its stream is no matter (MarkCodes sorts them),
         # and a stable sort of one small key costs a fraction of a lexsort of three (a radix sort when 16 bits do)
         key = group * count + streams
@@ -372,6 +372,18 @@ def _rows_sets(looked_up: np.ndarray, inverse: np.ndarray, anchor_rows: np.ndarr
     at = np.minimum(np.searchsorted(unique, looked_up), len(unique) - 1)
     known = (unique[at] == looked_up)[inverse]
     return row_intersections(anchor_rows[known], set_of_key[at][inverse[known]], rows, sets)
+
+
+def _any_fine(rows, at: np.ndarray, column: int, slot) -> bool:
+    """Whether some cell of ``column`` in the rows ``at`` is not coarse (each distinct cell asked once)."""
+    seen: set[str] = set()
+    for r in at.tolist():
+        cell = rows[r][column]
+        if cell not in seen:
+            if not slot.coarse(cell):
+                return True
+            seen.add(cell)
+    return False
 
 
 def _consistent(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

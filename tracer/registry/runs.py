@@ -101,13 +101,14 @@ class ExposureRuns:
         self._runs: list[Run] = []
         self._ids: str | None = None
         self._whole: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # run id -> its rows (WHOLE_BYTES in all)
+        self._longest: dict[int, int] = {}  # run id -> longest_repeat of its digests, for runs read whole
         page = conn.execute("PRAGMA page_size").fetchone()[0]
         # A block's bytes: the page's share less the cell's own.
         self.budget = {True: (page - 64) // BLOCKS_PER_PAGE - 24, False: (page - 64) // MERGED_BLOCKS_PER_PAGE - 24}
 
     def forget(self) -> None:
         """Drop what was read of the runs: a rolled-back transaction's run id is taken again by the next."""
-        self._index, self._runs, self._ids, self._whole = {}, [], None, {}
+        self._index, self._runs, self._ids, self._whole, self._longest = {}, [], None, {}, {}
 
     def runs(self) -> list[Run]:
         """The runs now; read again only when their ids changed (a run never does)."""
@@ -238,18 +239,21 @@ class ExposureRuns:
                 continue
 
     def _lookup(self, runs: list[Run], wanted: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The rows of ``runs`` holding wanted digests: a run mostly wanted is read in order; of the others,
-        the blocks the filters and fences name, in one IN list for all of them (not a query per run)."""
-        found, sparse = [], []
-        for run in runs:
+        """The rows of ``runs`` holding wanted digests, run by run in the order of ``runs``: a run mostly
+        wanted, or kept from an earlier lookup, is searched whole; of the others, the blocks the filters and
+        fences name, in one IN list for all of them (not a query per run).  Either way gives a run's rows in
+        the same order (sorted by digest), so whether a run was kept never changes an answer."""
+        found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        sparse = []
+        for place, run in enumerate(runs):
             fences, bloom = self.index(run)
             mine = wanted[bloom.may_hold(wanted)]
             blocks = _blocks_holding(fences, mine)
-            if len(blocks) * 4 >= run.blocks and len(blocks):
-                found.append(_matching(*self._read_whole(run), mine))
+            if len(blocks) and (len(blocks) * 4 >= run.blocks or run.id in self._whole):  # kept: no blocks read
+                found[place] = _matching(*self._read_whole(run), mine, self._longest.get(run.id))
             elif len(blocks):
-                sparse.append((run, mine, ((run.id << 32) | blocks).tolist()))
-        keys = [key for _, _, run_keys in sparse for key in run_keys]  # in order: runs by id, blocks sorted
+                sparse.append((place, run, mine, ((run.id << 32) | blocks).tolist()))
+        keys = [key for *_, run_keys in sparse for key in run_keys]  # in order: runs by id, blocks sorted
         rows = []
         for start in range(0, len(keys), FETCH):
             batch = keys[start:start + FETCH]
@@ -259,10 +263,10 @@ class ExposureRuns:
         if len(rows) != len(keys):
             raise StaleRuns
         at = 0
-        for run, mine, run_keys in sparse:
-            found.append(_matching(*self._decode(run, rows[at:at + len(run_keys)]), mine))  # blocks in order: sorted
+        for place, run, mine, run_keys in sparse:
+            found[place] = _matching(*self._decode(run, rows[at:at + len(run_keys)]), mine)  # blocks in order
             at += len(run_keys)
-        return found
+        return [found[place] for place in sorted(found)]
 
     def _read_whole(self, run: Run) -> tuple[np.ndarray, np.ndarray]:
         """Every row of the run, kept for the next lookup while the runs kept stay within ``WHOLE_BYTES``
@@ -279,6 +283,7 @@ class ExposureRuns:
         whole = self._decode(run, rows)
         size = _bytes(whole)
         if size <= WHOLE_BYTES:
+            self._longest[run.id] = longest_repeat(whole[0])
             while self._whole and sum(map(_bytes, self._whole.values())) + size > WHOLE_BYTES:
                 del self._whole[next(iter(self._whole))]
             self._whole[run.id] = whole
@@ -338,9 +343,31 @@ def _blocks_holding(fences: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return distinct(np.concatenate([lo, hi, *wide]))
 
 
-def _matching(digests: np.ndarray, exports: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of sorted ``digests`` (and their ``exports``) whose digest is wanted, every row of each."""
+SHORT_REPEATS = 8  # a run whose digests repeat at most this often counts each wanted one's rows by comparing
+
+
+def longest_repeat(digests: np.ndarray) -> int:
+    """The most rows one digest has in sorted ``digests`` (how many exports at most held one record)."""
+    if not len(digests):
+        return 0
+    change = np.flatnonzero(digests[1:] != digests[:-1])
+    return int(np.diff(np.concatenate([[-1], change, [len(digests) - 1]])).max())
+
+
+def _matching(digests: np.ndarray, exports: np.ndarray, wanted: np.ndarray, longest: int | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of sorted ``digests`` (and their ``exports``) whose digest is wanted, every row of each.
+
+    ``longest`` (:func:`longest_repeat` of ``digests``, when known) spares the second binary search of a
+    whole run: a wanted digest's rows follow its first, so when no digest has more than a few rows their
+    count is a few comparisons (a search of a run of 10^5-10^6 digests misses the cache at every step)."""
     start = np.searchsorted(digests, wanted, "left")
-    count = np.searchsorted(digests, wanted, "right") - start
+    if longest is not None and longest <= SHORT_REPEATS:
+        count = np.zeros(len(wanted), dtype=np.int64)
+        for step in range(longest):
+            at = np.minimum(start + step, len(digests) - 1)
+            count += (digests[at] == wanted) & (start + step < len(digests))
+    else:
+        count = np.searchsorted(digests, wanted, "right") - start
     at = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
     return digests[at], exports[at]

@@ -25,10 +25,9 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
+from functools import cache
 from dataclasses import dataclass
 from typing import BinaryIO
-
-import py7zr.exceptions as py7zr_errors
 
 from tracer.tables.base import SUPPORTED_SUFFIXES, Member, input_error, open_binary
 from tracer.tables.sheets import reason
@@ -163,7 +162,7 @@ def _archive(path: pathlib.Path, label: str, named: bool) -> Iterator[Source | U
         for item in _MEMBERS[suffix](path, _Picker(label)):
             yield item if isinstance(item, Unread) else Source(item, f"{label}/{item.member}", named=False,
                                                                 archive=(str(path), digest))
-    except _BAD_ARCHIVE as exc:
+    except _bad_archive() as exc:
         yield _refused(path, label, named, f"not a readable {suffix} archive ({reason(exc)})")
 
 
@@ -173,7 +172,7 @@ def find_member(path: pathlib.Path, member: str) -> Member:
         for item in _MEMBERS[archive_suffix(path.name)](path, _Picker(path.name)):
             if isinstance(item, Member) and item.member == member:
                 return item
-    except _BAD_ARCHIVE as exc:
+    except _bad_archive() as exc:
         raise input_error(path, f"not a readable archive ({reason(exc)})") from None
     raise input_error(path, f"no member {member}")
 
@@ -319,8 +318,15 @@ def _7z(path: pathlib.Path, picker: _Picker) -> Iterator[Member | Unread]:
 
 _MEMBERS = {suffix: _tar for suffix in ARCHIVE_SUFFIXES} | {".zip": _zip, ".7z": _7z}
 
-# What the archive libraries raise on a broken or hostile archive.
-_BAD_ARCHIVE = (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, KeyError, IndexError,
-                NotImplementedError, RuntimeError, MemoryError, zlib.error, lzma.LZMAError,
-                *(e for e in vars(py7zr_errors).values() if isinstance(e, type) and issubclass(e, Exception)))
+@cache
+def _bad_archive() -> tuple[type[BaseException], ...]:
+    """What the archive libraries raise on a broken or hostile archive.  Asked for only when something was
+    raised (an ``except`` clause evaluates its types then): importing py7zr costs ~0.2 s of every start."""
+    import py7zr.exceptions as py7zr_errors
+
+    return (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, KeyError, IndexError,
+            NotImplementedError, RuntimeError, MemoryError, zlib.error, lzma.LZMAError,
+            *(e for e in vars(py7zr_errors).values() if isinstance(e, type) and issubclass(e, Exception)))
+
+
 _BAD_MEMBER = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, ValueError, zlib.error)
