@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import repeat
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -145,13 +146,36 @@ def address_kind(text: str) -> tuple[str, int]:
     return kind
 
 
-def column_kinds(column: list[str]) -> list[tuple[str, int]]:
-    """``address_kind`` of every cell: known ones looked up at C speed, the new ones made."""
-    kinds = list(map(KINDS.get, column))
-    at = 0
-    try:
-        while True:  # the rows that came since the last canary
-            at = kinds.index(None, at)
-            kinds[at] = address_kind(column[at])
-    except ValueError:
-        return kinds
+SEPARATOR = "\x00"  # between the cells of a column read in one pass: no digit, and in no address
+
+
+def address_key(text: str) -> tuple[str, int]:
+    """A key of the address's kind, and its number count: two addresses have the same key exactly when
+    they have the same ``address_kind``.
+
+    A Chinese address without ``#`` is keyed by its shape alone (no digit in it, a Chinese character
+    always): its number count is the shape's ``#``, so the shape tells the whole kind.  Any other
+    address is keyed by its kind itself, which starts with a digit: no shape key equals one, and no
+    address whose ``#`` are not all numbers has the kind of one whose are.
+    """
+    if "#" not in text and CJK.search(text):
+        shape, count = DIGITS.subn("#", text)
+        return shape.strip(), count
+    return address_kind(text)
+
+
+def address_keys(cells: list[str]) -> tuple[list[str], list[int]]:
+    """``address_key`` of every cell (keys, number counts), as a window reads the rows entering it: the
+    Chinese addresses in one pass of the regex engine over the cells joined (``DIGITS`` finds the same
+    digit runs there as in each cell, ``SEPARATOR`` being no digit), the others one by one."""
+    joined = SEPARATOR.join(cells)
+    if joined.count(SEPARATOR) != len(cells) - 1:
+        read = list(map(address_key, cells))
+        return [key for key, _ in read], [count for _, count in read]
+    shapes = DIGITS.sub("#", joined).split(SEPARATOR)
+    keys, counts = list(map(str.strip, shapes)), list(map(str.count, shapes, repeat("#")))
+    if "#" in joined or not all(map(CJK.search, cells)):
+        for i, cell in enumerate(cells):
+            if "#" in cell or CJK.search(cell) is None:
+                keys[i], counts[i] = address_kind(cell)
+    return keys, counts

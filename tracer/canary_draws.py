@@ -26,7 +26,8 @@ from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain
 
-from .address_reading import CJK, CN_ROLE_HINTS, address_kind, address_numbers, address_parts
+from .address_reading import CJK, CN_ROLE_HINTS, address_numbers, address_parts
+from .canary_values import below
 from .canary_window import AddressIndex, EmailIndex, Window
 from .columns import CN_NAME, EN_NAME
 
@@ -54,6 +55,7 @@ class Draw:
                  known: Callable[[str], bool] | None = None, pool: Mapping[str, Sequence[str]] | None = None):
         self.recent = recent if isinstance(recent, Window) else Window(max(1, len(recent)), recent)
         self.rng = rng
+        self.below = below(rng)
         self.known = known or (lambda text: False)  # a value some real row of the export carries
         self.pool = {kind: list(numbers) for kind, numbers in (pool or {}).items()}  # kind -> unused pool numbers
         self.pooled: set[int] = set()  # columns given a pool number
@@ -180,14 +182,9 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
     mine = address_numbers(home)
     if not any(role != "other" for _, _, role in mine):
         return home
-    kind = address_kind(home)[0]
     column = draw.recent.addresses(index)
-    same: list[str] = []
-    if column.kind_count(kind) > column.count(home):  # an address of the home's shape other than the home
-        cells = dict.fromkeys(column.cells_of_kind(kind))
-        cells.pop(home, None)
-        same = list(cells)  # read (address_parts) only when a number is drawn from it
-    role_number = _RoleNumbers(home, kind[0] == "1", column, max(1, column.most_numbers()), draw)
+    same = column.others_of_kind(home)  # read (address_parts) only when a number is drawn from it
+    role_number = _RoleNumbers(home, CJK.search(home) is not None, column, max(1, column.most_numbers()), draw)
     result = home
     for _ in range(8):
         pieces, last = [], 0
@@ -221,24 +218,30 @@ class _RoleNumbers:
         self.every: dict[str, list[str]] = {}
 
     def __call__(self, role: str) -> str | None:
-        key, rng, column = (self.cjk, role), self.draw.rng, self.column
+        key, column, home = (self.cjk, role), self.column, self.home
         hints = CN_ROLE_HINTS.get(role, ()) if self.cjk else ()
         if role not in self.every:
+            below, most, counts, addresses = self.draw.below, self.most, column.counts, column.cells
+            span, hinted = len(column) * most, HINTS.get(role) if hints else None
             for _ in range(ROLE_TRIES):
-                k, place = divmod(rng.randrange(len(column) * self.most), self.most)
-                if place >= column.number_count(k):  # fewer numbers than that: none of this role there either
+                k, place = divmod(below(span), most)
+                if place >= counts[k]:  # fewer numbers than that: none of this role there either
                     continue
-                cell = column.cell(k)
-                if hints and not any(hint in cell for hint in hints):  # none of this role: no need to read it
-                    continue
+                cell = addresses[k]
+                if cell == home or (hinted is not None and hinted.search(cell) is None):
+                    continue  # the home, or none of this role there: no need to read it
                 numbers = address_parts(cell)[2].get(key, ())
-                if place < len(numbers) and cell != self.home and column.first(cell) == k:
+                if place < len(numbers) and column.first(cell) == k:
                     return numbers[place]
             cells = dict.fromkeys(c for c in column.distinct() if not hints or any(hint in c for hint in hints))
-            cells.pop(self.home, None)
+            cells.pop(home, None)
             self.every[role] = list(chain.from_iterable(address_parts(c)[2].get(key, ()) for c in cells))
         numbers = self.every[role]
-        return rng.choice(numbers) if numbers else None
+        return self.draw.rng.choice(numbers) if numbers else None
+
+
+# Whether a Chinese address holds one of a role's hints, as ``any(hint in cell ...)`` says, in one search.
+HINTS = {role: re.compile("|".join(map(re.escape, hints))) for role, hints in CN_ROLE_HINTS.items()}
 
 
 # ---------------------------------------------------------------------------
