@@ -93,11 +93,13 @@ CN_ROLE_HINTS = {"unit": (*CN_UNIT_WORDS, "-"), "building": (*CN_BUILDING_WORDS,
 DIGITS = re.compile(r"\d+")  # a Chinese address's numbers are its digit runs, each whole (CN_NUMBER)
 
 
-def read_address(text: str) -> tuple[str, tuple[tuple[str, str], ...],
-                                       dict[tuple[bool, str], tuple[str, ...]]]:
-    """What ``address_numbers`` and ``address_shape`` tell of an address, as a draw uses it: its kind
-    (written in Chinese, how many numbers, shape: one string, quick to compare), its numbers as (role,
-    number) in order, and its numbers by (written in Chinese, role)."""
+Numbers = tuple[tuple[str, str], ...]  # (role, number) in order
+ByRole = dict[tuple[bool, str], tuple[str, ...]]  # (written in Chinese, role) -> its numbers in order
+
+
+def read_numbers(text: str) -> tuple[Numbers, ByRole]:
+    """What ``address_numbers`` tells of an address, as a draw uses it: its numbers as (role, number) in
+    order, and its numbers by (written in Chinese, role); the Chinese ones in one pass of the regex engine."""
     cjk = CJK.search(text) is not None
     if cjk:
         numbers: list[tuple[str, str]] = []
@@ -105,22 +107,31 @@ def read_address(text: str) -> tuple[str, tuple[tuple[str, str], ...],
             last = m.lastindex
             groups = CN_PART_GROUPS.get(last)
             numbers += zip(CN_PART_ROLES[last], m.group(*groups)) if groups else [(CN_PART_ROLES[last][0], m.group(6))]
-        shape = DIGITS.sub("#", text).strip()
     else:
         numbers = [(role, text[start:end]) for start, end, role in address_numbers(text)]
-        shape = address_shape(text)
-    by_role: dict[tuple[bool, str], list[str]] = {}
+    by_role: ByRole = {}
     for role, value in numbers:
-        by_role.setdefault((cjk, role), []).append(value)
-    return (f"{cjk:d}{len(numbers)}|{shape}", tuple(numbers), {key: tuple(values) for key, values in by_role.items()})
+        key = (cjk, role)
+        by_role[key] = by_role.get(key, ()) + (value,)
+    return tuple(numbers), by_role
 
 
-PARTS: dict[str, tuple] = {}  # address -> _read_address(address), read when a draw looks at its numbers
+def read_address(text: str) -> tuple[str, Numbers, ByRole]:
+    """``read_numbers`` with the address's kind first (written in Chinese, how many numbers, shape: one
+    string, quick to compare)."""
+    numbers, by_role = read_numbers(text)
+    cjk = CJK.search(text) is not None
+    shape = DIGITS.sub("#", text).strip() if cjk else address_shape(text)
+    return f"{cjk:d}{len(numbers)}|{shape}", numbers, by_role
+
+
+PARTS: dict[str, tuple] = {}  # address -> read_address(address), for the kinds of addresses not in Chinese
+NUMBERS: dict[str, tuple[Numbers, ByRole]] = {}  # address -> read_numbers(address), read when a draw looks at them
 KINDS: dict[str, tuple[str, int]] = {}  # address -> its kind and how many numbers it has
 CACHE_LIMIT = 1 << 16  # addresses kept (then forgotten at once: bounded memory)
 
 
-def address_parts(text: str) -> tuple[str, tuple[tuple[str, str], ...], dict[tuple[bool, str], tuple[str, ...]]]:
+def address_parts(text: str) -> tuple[str, Numbers, ByRole]:
     """``read_address(text)``, read once."""
     parts = PARTS.get(text)
     if parts is None:
@@ -128,6 +139,16 @@ def address_parts(text: str) -> tuple[str, tuple[tuple[str, str], ...], dict[tup
             PARTS.clear()
         parts = PARTS[text] = read_address(text)
     return parts
+
+
+def address_roles(text: str) -> tuple[Numbers, ByRole]:
+    """``read_numbers(text)``, read once: what a draw reads of an address it takes a number from."""
+    read = NUMBERS.get(text)
+    if read is None:
+        if len(NUMBERS) >= CACHE_LIMIT:
+            NUMBERS.clear()
+        read = NUMBERS[text] = read_numbers(text)
+    return read
 
 
 def address_kind(text: str) -> tuple[str, int]:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain
 
-from .address_reading import CJK, CN_ROLE_HINTS, address_numbers, address_parts
+from .address_reading import CJK, CN_ROLE_HINTS, address_numbers, address_roles
 from .canary_values import below
 from .canary_window import AddressIndex, EmailIndex, Window
 from .columns import CN_NAME, EN_NAME
@@ -183,7 +183,7 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
     if not any(role != "other" for _, _, role in mine):
         return home
     column = draw.recent.addresses(index)
-    same = column.others_of_kind(home)  # read (address_parts) only when a number is drawn from it
+    same = column.others_of_kind(home)  # read (address_roles) only when a number is drawn from it
     role_number = _RoleNumbers(home, CJK.search(home) is not None, column, max(1, column.most_numbers()), draw)
     result = home
     for _ in range(8):
@@ -191,7 +191,7 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
         for k, (start, end, role) in enumerate(mine):
             value = home[start:end]
             if role != "other" and same:
-                value = address_parts(same[draw.rng.randrange(len(same))])[1][k][1]
+                value = address_roles(same[draw.rng.randrange(len(same))])[0][k][1]
             elif role != "other":
                 value = role_number(role) or value
             pieces += [home[last:start], value]
@@ -230,12 +230,12 @@ class _RoleNumbers:
                 cell = addresses[k]
                 if cell == home or (hinted is not None and hinted.search(cell) is None):
                     continue  # the home, or none of this role there: no need to read it
-                numbers = address_parts(cell)[2].get(key, ())
+                numbers = address_roles(cell)[1].get(key, ())
                 if place < len(numbers) and column.first(cell) == k:
                     return numbers[place]
             cells = dict.fromkeys(c for c in column.distinct() if not hints or any(hint in c for hint in hints))
             cells.pop(home, None)
-            self.every[role] = list(chain.from_iterable(address_parts(c)[2].get(key, ()) for c in cells))
+            self.every[role] = list(chain.from_iterable(address_roles(c)[1].get(key, ()) for c in cells))
         numbers = self.every[role]
         return self.draw.rng.choice(numbers) if numbers else None
 
