@@ -69,22 +69,25 @@ class Draw:
         return numbers.pop(self.rng.randrange(len(numbers)))
 
     def row(self) -> Sequence[str]:
-        return self.recent[self.rng.randrange(len(self.recent))]
+        return self.recent.rows[self.below(len(self.recent))]
 
     def order(self) -> Iterator[int]:
-        """The recent rows' positions in a uniformly random order, drawn as they are taken."""
-        n, moved, randrange = len(self.recent), {}, self.rng.randrange
+        """The recent rows' positions in a uniformly random order, drawn as they are taken
+        (``below(n - i)`` is ``randrange(i, n) - i``)."""
+        n, moved, below = len(self.recent), {}, self.below
         for i in range(n):
-            j = randrange(i, n)
+            j = i + below(n - i)
             yield moved.get(j, j)
             moved[j] = moved.pop(i, i)
 
     def cells(self, index: int) -> Iterator[str]:
         """Every recent row's cell in one column, in a random order (the draw's own)."""
-        return (self.recent[k][index] for k in self.order())
+        rows = self.recent.rows
+        return (rows[k][index] for k in self.order())
 
     def rows(self) -> Iterator[Sequence[str]]:
-        return (self.recent[k] for k in self.order())
+        rows = self.recent.rows
+        return (rows[k] for k in self.order())
 
     def taken(self, columns: Sequence[int]) -> Container[str]:
         """The recent rows' values in these columns, stripped and in lower case."""
@@ -356,13 +359,15 @@ def number_from_rows(base: Sequence[str], index: int, items: Sequence[int], draw
     Taken whole, a canary's amount is one the export holds, as often as the export holds it, and it
     stays with its item (a 图书 parcel weighs what books weigh).
     """
-    recent = draw.recent
+    recent, below, fullmatch = draw.recent.rows, draw.below, AMOUNT.fullmatch
+    size, item = len(recent), items[0] if len(items) == 1 else None
     for same_item in (True, False):
         for _ in range(NUMBER_TRIES):
-            row = recent[draw.rng.randrange(len(recent))]
-            if row is base or (same_item and any(row[i] != base[i] for i in items)):
+            row = recent[below(size)]
+            if row is base or (same_item and (row[item] != base[item] if item is not None
+                                              else any(row[i] != base[i] for i in items))):
                 continue
-            if AMOUNT.fullmatch(row[index].strip()):
+            if fullmatch(row[index].strip()):
                 return row[index]
     return None
 
