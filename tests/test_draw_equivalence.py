@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracer.address_reading import address_key, address_keys, address_kind
-from tracer.canaries import _parse_time, parties
+from tracer.canaries import _parse_time, parties, strptime_time
 from tracer.canary_draws import Draw
 from tracer.canary_layout import Layout, layout
 from tracer.canary_values import DATETIME_FORMATS, below
@@ -82,15 +82,6 @@ def test_a_draws_order_is_the_fisher_yates_of_randrange(seed, size):
     assert order == expected
 
 
-def _strptime(text: str):
-    for fmt in DATETIME_FORMATS:
-        try:
-            return datetime.strptime(text.strip(), fmt), fmt
-        except ValueError:
-            continue
-    return None
-
-
 TIME_TEXT = st.one_of(
     st.datetimes(min_value=datetime(1, 1, 1)).map(lambda d: d.strftime(DATETIME_FORMATS[0])),
     st.tuples(*[st.integers(0, 99)] * 5, st.integers(0, 9999)).map(
@@ -102,7 +93,7 @@ TIME_TEXT = st.one_of(
 @settings(max_examples=500)
 @given(TIME_TEXT, st.sampled_from(["", " ", "\t"]))
 def test_timestamps_are_read_as_strptime_reads_them(text, pad):
-    assert _parse_time(pad + text + pad) == _strptime(pad + text + pad)
+    assert _parse_time(pad + text + pad) == strptime_time(pad + text + pad)
 
 
 def test_a_layout_is_the_schemas_and_made_once():

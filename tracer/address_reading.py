@@ -1,11 +1,12 @@
 """An address's numbers and their roles (house, building, unit, floor, room), as a canary's draw reads them.
 
-``address_numbers`` is the reading itself; ``address_parts`` and
-``address_kind`` are what a draw asks of every address in its window, made
-once per distinct address and kept (a draw looks at hundreds of addresses, an
-export passes hundreds of thousands): the kind (same estate, same street,
-same layout) by one ``subn`` where the script allows, the roles only for the
-addresses a draw picks.
+``address_numbers`` is the reading itself.  What a draw asks of every address
+in its window is its kind (same estate, same street, same layout) and number
+count: ``address_keys`` reads them for the rows entering a window in one regex
+pass (a key per address, equal exactly when the kinds are).  The roles
+(``address_roles``) are read only for the addresses a draw picks, once per
+distinct address and kept (a draw looks at hundreds of addresses, an export
+passes hundreds of thousands).
 """
 
 from __future__ import annotations
@@ -135,24 +136,24 @@ KINDS: dict[str, tuple[str, int]] = {}  # address -> its kind and how many numbe
 CACHE_LIMIT = 1 << 16  # addresses kept (then forgotten at once: bounded memory)
 
 
+def _kept(cache: dict, text: str, read):
+    """``read(text)``, read once while ``cache`` keeps it (emptied at ``CACHE_LIMIT``: bounded memory)."""
+    found = cache.get(text)
+    if found is None:
+        if len(cache) >= CACHE_LIMIT:
+            cache.clear()
+        found = cache[text] = read(text)
+    return found
+
+
 def address_parts(text: str) -> tuple[str, Numbers, ByRole]:
     """``read_address(text)``, read once."""
-    parts = PARTS.get(text)
-    if parts is None:
-        if len(PARTS) >= CACHE_LIMIT:
-            PARTS.clear()
-        parts = PARTS[text] = read_address(text)
-    return parts
+    return _kept(PARTS, text, read_address)
 
 
 def address_roles(text: str) -> tuple[Numbers, ByRole]:
     """``read_numbers(text)``, read once: what a draw reads of an address it takes a number from."""
-    read = NUMBERS.get(text)
-    if read is None:
-        if len(NUMBERS) >= CACHE_LIMIT:
-            NUMBERS.clear()
-        read = NUMBERS[text] = read_numbers(text)
-    return read
+    return _kept(NUMBERS, text, read_numbers)
 
 
 def address_kind(text: str) -> tuple[str, int]:
