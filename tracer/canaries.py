@@ -47,7 +47,6 @@ from .canary_values import (
     DATETIME_FORMATS,
     chance_space,
     identifier_space,
-    is_person,
     near_datetime,
     near_number,
     new_email,
@@ -55,6 +54,7 @@ from .canary_values import (
     new_name,
     new_phone,
 )
+from .canary_layout import Party, layout, parties  # noqa: F401  (parties: the export's people, for callers)
 from .columns import Column, Schema, phone_anchor
 
 RATE = 0.0075  # share of records followed by a per-account canary (shared slots: shared_canaries)
@@ -62,7 +62,6 @@ RECENT = 512  # rows a canary's parts are drawn from
 SEQUENTIAL_GAP = 10**6  # two identifiers this close, same prefix, are taken as a sequence
 
 PARTY_KINDS = ("name", "phone", "address", "email")
-REGION_KINDS = ("city", "state", "zip")
 
 
 @dataclass(frozen=True)
@@ -90,43 +89,20 @@ class Canary:
         return frozenset(self.spaces)
 
 
-@dataclass(frozen=True)
-class Party:
-    phone: Column | None
-    members: tuple[Column, ...]  # name, address, email columns of this party (and its phone)
-
-
-def parties(schema: Schema) -> list[Party]:
-    """The export's people: each phone column with the person columns paired to it."""
-    person = [c for c in schema.columns
-              if c.kind in ("address", "email") or (c.kind == "name" and is_person(c))]
-    phones = schema.of_kind("phone")
-    if not phones:
-        return [Party(None, tuple(person))]
-    groups = {p.index: [p] for p in phones}
-    for column in person:
-        phone = schema.party_phone(column)
-        groups[phone.index if phone is not None else phones[0].index].append(column)
-    return [Party(p, tuple(groups[p.index])) for p in phones]
-
-
 def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
     """A decoy row: parts from several recent rows, identifying values new."""
-    def pick() -> Sequence[str]:
-        return donors.recent[rng.randrange(len(donors.recent))]
-
-    base = pick()
-    row = list(base)
     draw = Draw(donors.recent, rng, donors.known, donors.pool)
-    items = [c.index for c in schema.of_kind("item")]
-    for column in schema.of_kind("number"):
-        row[column.index] = (number_from_rows(base, column.index, items, draw)
-                             or near_number(base[column.index], rng))
+    recent, below, plan = draw.recent.rows, draw.below, layout(schema)
+    size = len(recent)
+    base = recent[below(size)]
+    row = list(base)
+    for i in plan.numbers:
+        row[i] = number_from_rows(base, i, plan.items, draw) or near_number(base[i], rng)
     fake: dict[int, int] = {}
     region: Sequence[str] | None = None
-    groups = parties(schema)
+    groups = plan.parties
     for number, party in enumerate(groups):
-        home = pick()
+        home = recent[below(size)]
         keep = (party.phone is not None and donors.repeats(home[party.phone.index])
                 and (number < len(groups) - 1 or fake))
         if keep:
@@ -134,18 +110,19 @@ def make_canary(schema: Schema, donors: Donors, rng: random.Random) -> Canary:
                 row[column.index] = home[column.index]
         else:
             one_off = _one_off(party, donors)
-            home = _person_row(one_off, donors, rng)
-            fake.update(_new_party(party, row, home, _person_row(one_off, donors, rng), draw, one_off))
-        if region is None and any(c.kind == "address" for c in party.members):
+            home = _person_row(one_off, draw)
+            fake.update(_new_party(party, row, home, _person_row(one_off, draw), draw, one_off, plan.names[number]))
+        if region is None and plan.addressed[number]:
             region = home
-    for column in schema.columns:
-        if column.kind in REGION_KINDS and region is not None:
-            row[column.index] = region[column.index]
-        elif column.kind == "datetime":
-            row[column.index] = _fit_datetime(donors, column.index, base[column.index], rng)
-        elif column.kind == "id":
-            row[column.index], fake[column.index] = _fit_identifier(donors, column.index, pick()[column.index], rng)
-    _defuse(row, donors.recent)
+    for kind, i in plan.fitted:
+        if kind == "region":
+            if region is not None:
+                row[i] = region[i]
+        elif kind == "datetime":
+            row[i] = _fit_datetime(donors, i, base[i], rng)
+        else:
+            row[i], fake[i] = _fit_identifier(donors, i, recent[below(size)][i], rng)
+    _defuse(row, recent)
     typed = [type(old)(new) if type(old) is not str and new != old else new for old, new in zip(base, row)]
     return Canary(typed, fake, draw.fallback, frozenset(draw.pooled))
 
@@ -161,8 +138,7 @@ def _one_off(party: Party, donors: Donors) -> Callable[[Sequence[str]], bool] | 
     return lambda row: not repeats(row[index])
 
 
-def _person_row(one_off: Callable[[Sequence[str]], bool] | None, donors: Donors,
-                rng: random.Random) -> Sequence[str]:
+def _person_row(one_off: Callable[[Sequence[str]], bool] | None, draw: Draw) -> Sequence[str]:
     """A recent row whose party is a one-off person, each such row as likely; any row when none is.
 
     A new party is a one-off person (a new phone, one row), so its parts are
@@ -172,15 +148,15 @@ def _person_row(one_off: Callable[[Sequence[str]], bool] | None, donors: Donors,
     three times in ten (cn-estates), and a classifier on the sender's name
     found them by that (AUC 0.59-0.64).
     """
-    recent = donors.recent
+    recent, below = draw.recent.rows, draw.below
     if one_off is None:
-        return recent[rng.randrange(len(recent))]
+        return recent[below(len(recent))]
     for _ in range(PERSON_TRIES):
-        row = recent[rng.randrange(len(recent))]
+        row = recent[below(len(recent))]
         if one_off(row):
             return row
     people = [row for row in recent if one_off(row)]
-    return rng.choice(people) if people else recent[rng.randrange(len(recent))]
+    return draw.rng.choice(people) if people else recent[below(len(recent))]
 
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -200,10 +176,10 @@ def _defuse(row: list[str], recent: Sequence[Sequence[str]]) -> None:
 
 
 def _new_party(party: Party, row: list[str], home: Sequence[str], kin: Sequence[str], draw: Draw,
-               one_off: Callable[[Sequence[str]], bool] | None = None) -> dict[int, int]:
+               one_off: Callable[[Sequence[str]], bool] | None, name_column: Column | None) -> dict[int, int]:
     """Fill a new person: address from ``home``, surname and phone segment from ``kin``, the rest drawn
-    (the given name from a one-off person's row when ``one_off`` tells them and one gives a new person)."""
-    name_column = next((c for c in party.members if c.kind == "name"), None)
+    (the given name from a one-off person's row when ``one_off`` tells them and one gives a new person;
+    ``name_column``: the party's name column, ``party.name``)."""
     for column in party.members:
         i = column.index
         if not kin[i].strip() and column.kind in ("name", "phone", "email"):
@@ -248,7 +224,24 @@ def _fallback(draw: Draw, value: str) -> str:
     return value
 
 
+# DATETIME_FORMATS[0] as strptime reads it when every field has its two digits (ASCII ones): the
+# usual export's timestamps, read without strptime's own regex and locale machinery.
+PLAIN_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
+
+
 def _parse_time(text: str) -> tuple[datetime, str] | None:
+    """``strptime_time(text)``, the usual timestamps read quicker."""
+    plain = PLAIN_TIME.fullmatch(text.strip())
+    if plain is not None:
+        try:
+            return datetime(*map(int, plain.groups())), DATETIME_FORMATS[0]
+        except ValueError:
+            pass  # out of range (a 31 April): strptime says what it is
+    return strptime_time(text)
+
+
+def strptime_time(text: str) -> tuple[datetime, str] | None:
+    """The time and the first of ``DATETIME_FORMATS`` that strptime reads ``text`` in, or None."""
     for fmt in DATETIME_FORMATS:
         try:
             return datetime.strptime(text.strip(), fmt), fmt

@@ -26,7 +26,8 @@ from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain
 
-from .address_reading import CJK, CN_ROLE_HINTS, address_kind, address_numbers, address_parts
+from .address_reading import CJK, CN_ROLE_HINTS, address_numbers, address_roles
+from .canary_values import below
 from .canary_window import AddressIndex, EmailIndex, Window
 from .columns import CN_NAME, EN_NAME
 
@@ -54,6 +55,7 @@ class Draw:
                  known: Callable[[str], bool] | None = None, pool: Mapping[str, Sequence[str]] | None = None):
         self.recent = recent if isinstance(recent, Window) else Window(max(1, len(recent)), recent)
         self.rng = rng
+        self.below = below(rng)
         self.known = known or (lambda text: False)  # a value some real row of the export carries
         self.pool = {kind: list(numbers) for kind, numbers in (pool or {}).items()}  # kind -> unused pool numbers
         self.pooled: set[int] = set()  # columns given a pool number
@@ -67,22 +69,25 @@ class Draw:
         return numbers.pop(self.rng.randrange(len(numbers)))
 
     def row(self) -> Sequence[str]:
-        return self.recent[self.rng.randrange(len(self.recent))]
+        return self.recent.rows[self.below(len(self.recent))]
 
     def order(self) -> Iterator[int]:
-        """The recent rows' positions in a uniformly random order, drawn as they are taken."""
-        n, moved, randrange = len(self.recent), {}, self.rng.randrange
+        """The recent rows' positions in a uniformly random order, drawn as they are taken
+        (``below(n - i)`` is ``randrange(i, n) - i``)."""
+        n, moved, below = len(self.recent), {}, self.below
         for i in range(n):
-            j = randrange(i, n)
+            j = i + below(n - i)
             yield moved.get(j, j)
             moved[j] = moved.pop(i, i)
 
     def cells(self, index: int) -> Iterator[str]:
         """Every recent row's cell in one column, in a random order (the draw's own)."""
-        return (self.recent[k][index] for k in self.order())
+        rows = self.recent.rows
+        return (rows[k][index] for k in self.order())
 
     def rows(self) -> Iterator[Sequence[str]]:
-        return (self.recent[k] for k in self.order())
+        rows = self.recent.rows
+        return (rows[k] for k in self.order())
 
     def taken(self, columns: Sequence[int]) -> Container[str]:
         """The recent rows' values in these columns, stripped and in lower case."""
@@ -180,21 +185,16 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
     mine = address_numbers(home)
     if not any(role != "other" for _, _, role in mine):
         return home
-    kind = address_kind(home)[0]
     column = draw.recent.addresses(index)
-    same: list[str] = []
-    if column.kind_count(kind) > column.count(home):  # an address of the home's shape other than the home
-        cells = dict.fromkeys(column.cells_of_kind(kind))
-        cells.pop(home, None)
-        same = list(cells)  # read (address_parts) only when a number is drawn from it
-    role_number = _RoleNumbers(home, kind[0] == "1", column, max(1, column.most_numbers()), draw)
+    same = column.others_of_kind(home)  # read (address_roles) only when a number is drawn from it
+    role_number = _RoleNumbers(home, CJK.search(home) is not None, column, max(1, column.most_numbers()), draw)
     result = home
     for _ in range(8):
         pieces, last = [], 0
         for k, (start, end, role) in enumerate(mine):
             value = home[start:end]
             if role != "other" and same:
-                value = address_parts(same[draw.rng.randrange(len(same))])[1][k][1]
+                value = address_roles(same[draw.rng.randrange(len(same))])[0][k][1]
             elif role != "other":
                 value = role_number(role) or value
             pieces += [home[last:start], value]
@@ -221,24 +221,30 @@ class _RoleNumbers:
         self.every: dict[str, list[str]] = {}
 
     def __call__(self, role: str) -> str | None:
-        key, rng, column = (self.cjk, role), self.draw.rng, self.column
+        key, column, home = (self.cjk, role), self.column, self.home
         hints = CN_ROLE_HINTS.get(role, ()) if self.cjk else ()
         if role not in self.every:
+            below, most, counts, addresses = self.draw.below, self.most, column.counts, column.cells
+            span, hinted = len(column) * most, HINTS.get(role) if hints else None
             for _ in range(ROLE_TRIES):
-                k, place = divmod(rng.randrange(len(column) * self.most), self.most)
-                if place >= column.number_count(k):  # fewer numbers than that: none of this role there either
+                k, place = divmod(below(span), most)
+                if place >= counts[k]:  # fewer numbers than that: none of this role there either
                     continue
-                cell = column.cell(k)
-                if hints and not any(hint in cell for hint in hints):  # none of this role: no need to read it
-                    continue
-                numbers = address_parts(cell)[2].get(key, ())
-                if place < len(numbers) and cell != self.home and column.first(cell) == k:
+                cell = addresses[k]
+                if cell == home or (hinted is not None and hinted.search(cell) is None):
+                    continue  # the home, or none of this role there: no need to read it
+                numbers = address_roles(cell)[1].get(key, ())
+                if place < len(numbers) and column.first(cell) == k:
                     return numbers[place]
             cells = dict.fromkeys(c for c in column.distinct() if not hints or any(hint in c for hint in hints))
-            cells.pop(self.home, None)
-            self.every[role] = list(chain.from_iterable(address_parts(c)[2].get(key, ()) for c in cells))
+            cells.pop(home, None)
+            self.every[role] = list(chain.from_iterable(address_roles(c)[1].get(key, ()) for c in cells))
         numbers = self.every[role]
-        return rng.choice(numbers) if numbers else None
+        return self.draw.rng.choice(numbers) if numbers else None
+
+
+# Whether a Chinese address holds one of a role's hints, as ``any(hint in cell ...)`` says, in one search.
+HINTS = {role: re.compile("|".join(map(re.escape, hints))) for role, hints in CN_ROLE_HINTS.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -353,13 +359,15 @@ def number_from_rows(base: Sequence[str], index: int, items: Sequence[int], draw
     Taken whole, a canary's amount is one the export holds, as often as the export holds it, and it
     stays with its item (a 图书 parcel weighs what books weigh).
     """
-    recent = draw.recent
+    recent, below, fullmatch = draw.recent.rows, draw.below, AMOUNT.fullmatch
+    size, item = len(recent), items[0] if len(items) == 1 else None
     for same_item in (True, False):
         for _ in range(NUMBER_TRIES):
-            row = recent[draw.rng.randrange(len(recent))]
-            if row is base or (same_item and any(row[i] != base[i] for i in items)):
+            row = recent[below(size)]
+            if row is base or (same_item and (row[item] != base[item] if item is not None
+                                              else any(row[i] != base[i] for i in items))):
                 continue
-            if AMOUNT.fullmatch(row[index].strip()):
+            if fullmatch(row[index].strip()):
                 return row[index]
     return None
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from functools import cache
@@ -68,6 +68,12 @@ DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S
 DATETIME_SHIFT = 3600  # a canary's timestamp moves by at most this many seconds, within its day
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
+
+
+def below(rng: random.Random) -> Callable[[int], int]:
+    """``rng.randrange(n)`` for a bound ``n > 0``: the function randrange itself returns (``_randbelow``),
+    the same numbers from the same state, without its argument checks (the draws' loops call it often)."""
+    return rng._randbelow
 
 
 def chance_space(phone_kind: str) -> int:

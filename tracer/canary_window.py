@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from itertools import compress, islice
+from itertools import islice
 from operator import itemgetter
 
-from .address_reading import address_kind
+from .address_reading import address_key, address_keys
 
 
 class Window(Sequence):
@@ -112,8 +112,7 @@ class _ColumnIndex:
             self._drop(len(self.cells))
             self.start = self.end = start
         self._drop(start - self.start)
-        i = self.index
-        new = [row[i] for row in window.newest(end - self.end)]
+        new = list(map(itemgetter(self.index), window.newest(end - self.end)))
         self.start, self.end = start, end
         self._add(new)
 
@@ -144,33 +143,42 @@ class _ColumnIndex:
 
 
 class AddressIndex(_ColumnIndex):
-    """An address column: each cell's kind and number count (``address_kind``), read once as it enters."""
+    """An address column: each cell's kind key and number count (``address_key``), read once as it
+    enters, the rows entering between two draws in one pass (``address_keys``)."""
 
     def __init__(self, index: int, size: int):
         super().__init__(index, size)
-        self.kinds: list[str] = []
+        self.keys: list[str] = []
         self.counts: list[int] = []
 
     def _drop(self, count: int) -> None:
         super()._drop(count)
-        del self.kinds[:count], self.counts[:count]
+        del self.keys[:count], self.counts[:count]
 
     def _add(self, cells: list[str]) -> None:
         super()._add(cells)
-        read = list(map(address_kind, cells))
-        self.kinds += map(itemgetter(0), read)
-        self.counts += map(itemgetter(1), read)
+        keys, counts = address_keys(cells)
+        self.keys += keys
+        self.counts += counts
 
     def number_count(self, k: int) -> int:
         """How many numbers window row ``k``'s address has."""
         return self.counts[k]
 
-    def kind_count(self, kind: str) -> int:
-        return self.kinds.count(kind)
-
-    def cells_of_kind(self, kind: str) -> Iterator[str]:
-        """The cells of ``kind``, in row order."""
-        return compress(self.cells, map(kind.__eq__, self.kinds))
+    def others_of_kind(self, cell: str) -> list[str]:
+        """The distinct addresses of ``cell``'s kind other than ``cell``, in the order of their first rows:
+        one ``index`` pass over the keys, stopping at each of them (an address has few kind-mates)."""
+        key, keys, cells = address_key(cell)[0], self.keys, self.cells
+        found: dict[str, None] = {}
+        k = -1
+        try:
+            while True:
+                k = keys.index(key, k + 1)
+                found[cells[k]] = None
+        except ValueError:
+            pass
+        found.pop(cell, None)
+        return list(found)
 
     def most_numbers(self) -> int:
         """The most numbers any address in the window has (0 for none)."""
