@@ -109,6 +109,33 @@ def test_decode_errors_and_cut_characters_at_chunk_boundaries(tmp_path, monkeypa
     _agree(tmp_path, lines + b"".join(pieces) + filler, size=size)
 
 
+LINE_KINDS = [b'%d,"q\r\n%s"\r\n', b"%d,%s\n", b"%d,%s\r", b'%d,"%s"\r\n', b'%d,"a\r%s"\n', b"%d,%s\r\n"]
+FILL = [b"", "中".encode(), "😀".encode(), b"xy"]
+
+
+def _lines(kinds: list[int], count: int, fill: bool = True) -> bytes:
+    return b"".join(LINE_KINDS[kinds[i % len(kinds)]] % (i, FILL[i % 4] * (i % 3 if fill else 1))
+                    for i in range(count))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.integers(0, len(LINE_KINDS) - 1), min_size=1, max_size=3),
+       boundary=st.sampled_from([8192, 16384, 24576]), offset=st.integers(-12, 12),
+       pieces=st.lists(st.sampled_from(PIECES + BROKEN), max_size=8), after=st.integers(0, 9000),
+       chunk=st.sampled_from([8192, 16384]), size=st.integers(1, 5000), sig=st.booleans(), bom=st.booleans())
+def test_line_kinds_around_decode_and_reader_chunks(tmp_path, monkeypatch, kinds, boundary, offset, pieces, after,
+                                                    chunk, size, sig, bom):
+    """Lines of several endings (a '\\r' alone, in quotes, before a cut character) up to a few bytes
+    either side of the 8 KiB decode chunks and the reader's chunks, then hostile bytes: the search that
+    found a '\\r' before a character cut by a failing chunk taken for a line end."""
+    monkeypatch.setattr(native_csv, "CHUNK_BYTES", chunk)
+    tail = b"".join(pieces)
+    target = max(0, boundary + offset - len(tail) // 2)
+    head = (b"\xef\xbb\xbf" if bom else b"") + _lines(kinds, target // 4 + 1)
+    _agree(tmp_path, head[:target] + tail + _lines(kinds, after // 8, fill=False),
+           encoding="utf-8-sig" if sig else "utf-8", size=size)
+
+
 def test_a_cr_before_a_character_cut_by_a_failing_chunk_ends_no_line(tmp_path):
     """A '\\r' as the last byte before a character cut by the 8 KiB boundary: the decoder holds the
     character's first byte back, so readline waits on the '\\r' for what follows, and the failing next
