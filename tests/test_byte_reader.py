@@ -85,6 +85,9 @@ def _agree(tmp_path, data, encoding="utf-8", delimiter=",", header=True, width=2
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pieces=st.lists(st.sampled_from(PIECES + BROKEN[:2]), max_size=40), delimiter=st.sampled_from(",\t"),
        header=st.booleans(), width=st.integers(1, 3), size=st.integers(1, 4), sig=st.booleans())
+# utf_8_sig waits for 3 bytes, not 3 decodable ones: '\n' then a cut character is a line, then the error
+@example(pieces=[b"\n", b"\xe4\xb8"], delimiter=",", header=False, width=1, size=1, sig=True)
+@example(pieces=[b"\xef\xbb"], delimiter=",", header=False, width=1, size=1, sig=True)
 def test_hostile_bytes_read_as_the_python_readers_read_them(tmp_path, small_limits, pieces, delimiter, header,
                                                              width, size, sig):
     data = b"".join(pieces)
