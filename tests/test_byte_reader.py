@@ -85,6 +85,9 @@ def _agree(tmp_path, data, encoding="utf-8", delimiter=",", header=True, width=2
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pieces=st.lists(st.sampled_from(PIECES + BROKEN[:2]), max_size=40), delimiter=st.sampled_from(",\t"),
        header=st.booleans(), width=st.integers(1, 3), size=st.integers(1, 4), sig=st.booleans())
+# utf_8_sig waits for 3 bytes, not 3 decodable ones: '\n' then a cut character is a line, then the error
+@example(pieces=[b"\n", b"\xe4\xb8"], delimiter=",", header=False, width=1, size=1, sig=True)
+@example(pieces=[b"\xef\xbb"], delimiter=",", header=False, width=1, size=1, sig=True)
 def test_hostile_bytes_read_as_the_python_readers_read_them(tmp_path, small_limits, pieces, delimiter, header,
                                                              width, size, sig):
     data = b"".join(pieces)
@@ -107,6 +110,33 @@ def test_decode_errors_and_cut_characters_at_chunk_boundaries(tmp_path, monkeypa
     lines = b"".join(b'%d,"q\r\n%s"\r\n' % (i, "中".encode() * (i % 3)) for i in range(before))[:before * 9]
     filler = b"".join(b"%d,\xe4\xb8\xad\n" % i for i in range(after // 8))
     _agree(tmp_path, lines + b"".join(pieces) + filler, size=size)
+
+
+LINE_KINDS = [b'%d,"q\r\n%s"\r\n', b"%d,%s\n", b"%d,%s\r", b'%d,"%s"\r\n', b'%d,"a\r%s"\n', b"%d,%s\r\n"]
+FILL = [b"", "中".encode(), "😀".encode(), b"xy"]
+
+
+def _lines(kinds: list[int], count: int, fill: bool = True) -> bytes:
+    return b"".join(LINE_KINDS[kinds[i % len(kinds)]] % (i, FILL[i % 4] * (i % 3 if fill else 1))
+                    for i in range(count))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.integers(0, len(LINE_KINDS) - 1), min_size=1, max_size=3),
+       boundary=st.sampled_from([8192, 16384, 24576]), offset=st.integers(-12, 12),
+       pieces=st.lists(st.sampled_from(PIECES + BROKEN), max_size=8), after=st.integers(0, 9000),
+       chunk=st.sampled_from([8192, 16384]), size=st.integers(1, 5000), sig=st.booleans(), bom=st.booleans())
+def test_line_kinds_around_decode_and_reader_chunks(tmp_path, monkeypatch, kinds, boundary, offset, pieces, after,
+                                                    chunk, size, sig, bom):
+    """Lines of several endings (a '\\r' alone, in quotes, before a cut character) up to a few bytes
+    either side of the 8 KiB decode chunks and the reader's chunks, then hostile bytes: the search that
+    found a '\\r' before a character cut by a failing chunk taken for a line end."""
+    monkeypatch.setattr(native_csv, "CHUNK_BYTES", chunk)
+    tail = b"".join(pieces)
+    target = max(0, boundary + offset - len(tail) // 2)
+    head = (b"\xef\xbb\xbf" if bom else b"") + _lines(kinds, target // 4 + 1)
+    _agree(tmp_path, head[:target] + tail + _lines(kinds, after // 8, fill=False),
+           encoding="utf-8-sig" if sig else "utf-8", size=size)
 
 
 def test_a_cr_before_a_character_cut_by_a_failing_chunk_ends_no_line(tmp_path):

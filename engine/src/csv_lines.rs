@@ -104,6 +104,10 @@ impl Lines {
 
     /// The stream ended: a character cut at its end is a decode error (after every whole line).
     pub fn finish(&mut self) {
+        let head = &self.buf[self.pos..];
+        if self.bom && !self.started && head.len() < 3 && BOM.starts_with(head) {
+            self.buf.truncate(self.pos); // a BOM's start alone is no text to utf_8_sig, and no error
+        }
         if self.cut.is_none() && self.valid < self.buf.len() {
             self.cut = Some(self.valid);
         }
@@ -121,10 +125,13 @@ impl Lines {
         let end = self.cut.map_or(self.valid, |c| c.min(self.valid));
         let last = self.eof && self.cut.is_none(); // no more text will come
         if !self.started {
-            if self.bom && end - self.pos < 3 && !last {
+            // utf_8_sig's decoder: it waits only while its bytes (decodable or not) are fewer than 3
+            // and a BOM's start; else it drops a BOM or decodes them as they are
+            let head = &self.buf[self.pos..];
+            if self.bom && head.len() < 3 && BOM.starts_with(head) && !self.eof {
                 return Err(self.waiting());
             }
-            if self.bom && self.buf[self.pos..end].starts_with(BOM) {
+            if self.bom && head.starts_with(BOM) && self.pos + 3 <= end {
                 self.pos += 3;
             }
             self.started = true;

@@ -21,9 +21,7 @@ pub fn record_digest(secret: &[u8], anchors: &RowAnchors) -> Option<[u8; 16]> {
     if anchors.by_column.is_empty() {
         return None;
     }
-    let mut parts: Vec<&[u8]> = anchors.by_column.iter().map(|(_, d)| &d[..8]).collect();
-    parts.sort();
-    Some(keyed16(secret, b"tracer.sh.slot", &parts.concat()))
+    Some(keyed16(secret, b"tracer.sh.slot", &anchors.sorted_prefixes()))
 }
 
 fn draw(digest: &[u8; 16]) -> u128 {

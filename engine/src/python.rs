@@ -53,15 +53,16 @@ impl Engine {
     }
 
     fn anchors<T: CellText>(&mut self, py: Python<'_>, cell: &impl Fn(usize) -> PyResult<T>) -> PyResult<RowAnchors> {
-        let mut by_column = Vec::new();
+        let mut by_column = Vec::with_capacity(self.plan.phone_cols.len() + self.plan.id_cols.len());
         let mut phones = 0;
-        for (kind, columns) in [("phone", self.plan.phone_cols.clone()), ("id", self.plan.id_cols.clone())] {
-            for index in columns {
-                let item = cell(index)?;
-                if let Some(text) = self.anchor_text(py, kind, item.text()?)? {
-                    by_column.push((index, self.hasher.digest(&text)));
-                    phones += (kind == "phone") as usize;
-                }
+        let first_id = self.plan.phone_cols.len();
+        for k in 0..first_id + self.plan.id_cols.len() {
+            // by position, not a clone of the plan's columns per row (the hasher is borrowed mutably)
+            let (kind, index) = if k < first_id { ("phone", self.plan.phone_cols[k]) } else { ("id", self.plan.id_cols[k - first_id]) };
+            let item = cell(index)?;
+            if let Some(text) = self.anchor_text(py, kind, item.text()?)? {
+                by_column.push((index, self.hasher.digest(&text)));
+                phones += (k < first_id) as usize;
             }
         }
         Ok(RowAnchors::new(by_column, phones))

@@ -104,13 +104,18 @@ impl RowAnchors {
         if self.by_column.is_empty() {
             return None;
         }
-        let mut parts: Vec<&[u8]> = self.by_column.iter().map(|(_, d)| &d[..8]).collect();
-        parts.sort();
-        let mut data = uid.to_vec();
-        for p in parts {
-            data.extend_from_slice(p);
-        }
+        let mut data = Vec::with_capacity(uid.len() + 8 * self.by_column.len());
+        data.extend_from_slice(uid);
+        data.extend_from_slice(&self.sorted_prefixes());
         Some(row_digest(secret, &data))
+    }
+
+    /// Every anchor digest's first 8 bytes, sorted, one after another (the row seed's and the record
+    /// digest's input): arrays sorted in place, not a vector of slices per use.
+    pub fn sorted_prefixes(&self) -> Vec<u8> {
+        let mut parts: Vec<[u8; 8]> = self.by_column.iter().map(|(_, d)| d[..8].try_into().unwrap()).collect();
+        parts.sort_unstable();
+        parts.concat()
     }
 }
 
