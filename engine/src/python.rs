@@ -182,7 +182,13 @@ struct MarkArrays {
 }
 
 impl MarkArrays {
-    fn into_tuple<'py>(self, py: Python<'py>, out: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    /// The `mark` tuple: the marked rows as csv text when a dialect was given, else as lists.
+    fn into_tuple<'py>(self, py: Python<'py>, text: Option<CsvText>, rows: Bound<'py, PyList>)
+                       -> PyResult<Bound<'py, PyTuple>> {
+        let out = match text {
+            Some(text) => text_out(py, text)?,
+            None => rows.into_any(),
+        };
         PyTuple::new(
             py,
             [
@@ -311,11 +317,7 @@ impl Engine {
                 None => out_rows.append(marked_row(py, row, changes)?)?,
             }
         }
-        let marked = match text {
-            Some(text) => text_out(py, text)?,
-            None => out_rows.into_any(),
-        };
-        out.into_tuple(py, marked)
+        out.into_tuple(py, text, out_rows)
     }
 
     /// `mark` for rows the byte reader parsed (`RecordBatch`): the same tuple.
@@ -350,11 +352,7 @@ impl Engine {
                 }
             }
         }
-        let marked = match text {
-            Some(text) => text_out(py, text)?,
-            None => out_rows.into_any(),
-        };
-        out.into_tuple(py, marked)
+        out.into_tuple(py, text, out_rows)
     }
 
     /// Read a batch of leaked rows: (exposure digests (int64), anchors per row (uint32: a wide
