@@ -7,7 +7,7 @@ The input is ``benchmarks/speed.py``'s waybills (``make_waybills`` rows repeated
 with fresh waybill numbers and phones).  Three things run as whole processes,
 one after the other, ``--repeat`` rounds interleaved (best of each kept):
 
-- a plain ``csv`` copy of the file (``speed.PLAIN_COPY``);
+- a plain ``csv`` copy of the file (``speed_runs.PLAIN_COPY``);
 - ``tracer export`` of it, unprofiled: its ratio to the plain copy;
 - the same export in a process of its own whose ``make_canary`` is wrapped
   in a CPU timer (``time.thread_time``: the CPU this thread spent, which
@@ -37,7 +37,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import speed  # noqa: E402
+import speed_inputs  # noqa: E402
+import speed_rounds  # noqa: E402
+import speed_runs  # noqa: E402
 
 TARGET = ("canaries.py", "make_canary")
 
@@ -79,32 +81,32 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tracer-canary-cost-"))
     src, registry = work / "src.csv", work / "tracer.db"
-    speed.Waybills(min(args.base_rows, args.rows), args.seed).write_csvs({args.rows: src})
-    speed.setup_registry(registry, args.repeat + 2)
-    tracer = speed.tracer_command()
+    speed_inputs.Waybills(min(args.base_rows, args.rows), args.seed).write_csvs({args.rows: src})
+    speed_rounds.setup_registry(registry, args.repeat + 2)
+    tracer = speed_runs.tracer_command()
     plain, export = [], []
     for r in range(args.repeat):
-        plain.append(speed.run_process([sys.executable, "-c", speed.PLAIN_COPY, str(src), str(work / "copy.csv")],
+        plain.append(speed_runs.run_process([sys.executable, "-c", speed_runs.PLAIN_COPY, str(src), str(work / "copy.csv")],
                                        work))
-        run = speed.run_process(tracer + ["--registry", str(registry), "export", str(src), "--account",
-                                          speed.account_name(r), "--output", str(work / "out.csv"), "--json"], work)
+        run = speed_runs.run_process(tracer + ["--registry", str(registry), "export", str(src), "--account",
+                                          speed_rounds.account_name(r), "--output", str(work / "out.csv"), "--json"], work)
         if not run.ok:
             raise SystemExit(f"export failed: {run.error()}")
         export.append(run)
-    run = speed.run_process([sys.executable, "-c", TIMED_EXPORT, str(registry), str(src),
-                             speed.account_name(args.repeat), str(work / "out-timed.csv")], work)
+    run = speed_runs.run_process([sys.executable, "-c", TIMED_EXPORT, str(registry), str(src),
+                             speed_rounds.account_name(args.repeat), str(work / "out-timed.csv")], work)
     if not run.ok:
         raise SystemExit(f"timed export failed: {run.error()}")
     timed = json.loads(run.stdout)
     prof = work / "export.prof"
-    run = speed.run_process([sys.executable, "-m", "cProfile", "-o", str(prof), *tracer, "--registry",
-                             str(registry), "export", str(src), "--account", speed.account_name(args.repeat),
+    run = speed_runs.run_process([sys.executable, "-m", "cProfile", "-o", str(prof), *tracer, "--registry",
+                             str(registry), "export", str(src), "--account", speed_rounds.account_name(args.repeat),
                              "--output", str(work / "out-prof.csv"), "--json"], work)
     if not run.ok:
         raise SystemExit(f"profiled export failed: {run.error()}")
     cum, calls, total, heavy = profile_stats(prof)
     best_plain, best_export = min(p.seconds for p in plain), min(e.seconds for e in export)
-    print(f"{args.rows:,} waybills ({args.base_rows:,} distinct), {speed.tracer_origin()}")
+    print(f"{args.rows:,} waybills ({args.base_rows:,} distinct), {speed_runs.tracer_origin()}")
     print(f"plain csv copy {best_plain:.2f} s, tracer export {best_export:.2f} s: "
           f"{best_export / best_plain:.1f}x (best of {args.repeat})")
     print(f"timed export: make_canary {timed['canary_cpu']:.2f} s CPU over {timed['calls']:,} calls "

@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import speed  # noqa: E402
+import speed_inputs  # noqa: E402
 from benchlib import time_make_canary  # noqa: E402
 
 from tracer import api  # noqa: E402
@@ -41,7 +41,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         source = work / "waybills.csv"
-        speed.Waybills(min(args.base_rows, args.rows), 7).write_csvs({args.rows: source})
+        speed_inputs.Waybills(min(args.base_rows, args.rows), 7).write_csvs({args.rows: source})
         for r in range(args.rounds):
             registry = work / f"tracer{r}.db"
             api.init(registry)

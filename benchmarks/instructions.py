@@ -25,9 +25,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import speed  # noqa: E402
+import speed_inputs  # noqa: E402
+import speed_rounds  # noqa: E402
+import speed_runs  # noqa: E402
 
-from tracer import api  # noqa: E402
 
 
 def instructions(cmd: list[str], work: Path, env: dict[str, str]) -> int:
@@ -52,21 +53,21 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="tracer-instructions-"))
     try:
         src = work / "src.csv"
-        speed.Waybills(min(args.rows, 5000), 7).write_csvs({args.rows: src})
+        speed_inputs.Waybills(min(args.rows, 5000), 7).write_csvs({args.rows: src})
         registry = work / "tracer.db"
-        speed.setup_registry(registry, args.accounts)
-        tracer = speed.tracer_command()
+        speed_rounds.setup_registry(registry, args.accounts)
+        tracer = speed_runs.tracer_command()
         env = dict(os.environ)
         counts = {"plain csv copy": instructions(
-            [sys.executable, "-c", speed.PLAIN_COPY, str(src), str(work / "copy.csv")], work, env)}
+            [sys.executable, "-c", speed_runs.PLAIN_COPY, str(src), str(work / "copy.csv")], work, env)}
         for n, engine in enumerate(("native", "python")):
             env = {**os.environ, "TRACER_ENGINE": engine}
             out = work / f"export-{engine}.csv"
             counts[f"export, {engine} engine"] = instructions(tracer + [
-                "--registry", str(registry), "export", str(src), "--account", speed.account_name(n),
+                "--registry", str(registry), "export", str(src), "--account", speed_rounds.account_name(n),
                 "--output", str(out), "--json"], work, env)
         leak = work / "leak.csv"
-        speed.write_leak(work / "export-native.csv", leak, args.rows, random.Random(1).randrange(1 << 30))
+        speed_inputs.write_leak(work / "export-native.csv", leak, args.rows, random.Random(1).randrange(1 << 30))
         for engine in ("native", "python"):
             env = {**os.environ, "TRACER_ENGINE": engine}
             counts[f"match, {engine} engine"] = instructions(

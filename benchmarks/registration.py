@@ -44,8 +44,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import registry as registry_bench  # noqa: E402
-import speed  # noqa: E402
-from speed import INDEXED, SCAN  # noqa: E402
+import speed_inputs  # noqa: E402
+from speed_lookup import INDEXED, SCAN  # noqa: E402
 
 from tracer import api  # noqa: E402
 from tracer.registry.store import SqliteRegistry  # noqa: E402
@@ -60,7 +60,7 @@ def log(message: str) -> None:
 
 def write_waybills(work: Path, rows: int) -> Path:
     src = work / "waybills.csv"
-    speed.Waybills(min(rows, 20_000), seed=11).write_csvs({rows: src})
+    speed_inputs.Waybills(min(rows, 20_000), seed=11).write_csvs({rows: src})
     return src
 
 
