@@ -86,22 +86,24 @@ def main() -> int:
     tracer = speed_runs.tracer_command()
     plain, export = [], []
     for r in range(args.repeat):
-        plain.append(speed_runs.run_process([sys.executable, "-c", speed_runs.PLAIN_COPY, str(src), str(work / "copy.csv")],
-                                       work))
+        plain.append(speed_runs.run_process(
+            [sys.executable, "-c", speed_runs.PLAIN_COPY, str(src), str(work / "copy.csv")], work))
         run = speed_runs.run_process(tracer + ["--registry", str(registry), "export", str(src), "--account",
-                                          speed_rounds.account_name(r), "--output", str(work / "out.csv"), "--json"], work)
+                                               speed_rounds.account_name(r), "--output", str(work / "out.csv"),
+                                               "--json"], work)
         if not run.ok:
             raise SystemExit(f"export failed: {run.error()}")
         export.append(run)
     run = speed_runs.run_process([sys.executable, "-c", TIMED_EXPORT, str(registry), str(src),
-                             speed_rounds.account_name(args.repeat), str(work / "out-timed.csv")], work)
+                                  speed_rounds.account_name(args.repeat), str(work / "out-timed.csv")], work)
     if not run.ok:
         raise SystemExit(f"timed export failed: {run.error()}")
     timed = json.loads(run.stdout)
     prof = work / "export.prof"
     run = speed_runs.run_process([sys.executable, "-m", "cProfile", "-o", str(prof), *tracer, "--registry",
-                             str(registry), "export", str(src), "--account", speed_rounds.account_name(args.repeat),
-                             "--output", str(work / "out-prof.csv"), "--json"], work)
+                                  str(registry), "export", str(src), "--account",
+                                  speed_rounds.account_name(args.repeat), "--output", str(work / "out-prof.csv"),
+                                  "--json"], work)
     if not run.ok:
         raise SystemExit(f"profiled export failed: {run.error()}")
     cum, calls, total, heavy = profile_stats(prof)

@@ -30,7 +30,6 @@ import speed_rounds  # noqa: E402
 import speed_runs  # noqa: E402
 
 
-
 def instructions(cmd: list[str], work: Path, env: dict[str, str]) -> int:
     """Instructions the process executed, counted by callgrind."""
     out = work / "callgrind.out"

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-import tracer  # noqa: E402
+import tracer
 
 START = time.perf_counter()
-MiB = 1024 * 1024
 
 
 def log(message: str) -> None:
