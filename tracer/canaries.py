@@ -259,11 +259,15 @@ def _fit_datetime(donors: Donors, index: int, fallback: str, rng: random.Random)
     (start, fmt), (end, _) = before, after
     step = 60 if fmt.endswith("%M") else 1
     span = int((end - start).total_seconds()) // step
-    if step == 1 and span >= 4:
+    if step == 1:
         # the seconds' parity marks move a time within its pair {2k, 2k+1} (channels/timestamp.py): a time
-        # in a pair of its own stays between its neighbours whatever the marks of the three rows
-        start += timedelta(seconds=2 - start.second % 2)
-        span = int((end - start).total_seconds()) - end.second % 2 - 1
+        # in a pair of its own stays between its neighbours whatever the marks of the three rows. With no
+        # whole pair between them the decoy shares a neighbour's pair, and the marks may swap the two by a
+        # second, as they swap two real rows that share a pair.
+        first = start + timedelta(seconds=2 - start.second % 2)
+        room = int((end - first).total_seconds()) - end.second % 2 - 1
+        if room >= 0:
+            start, span = first, room
     moment = start + timedelta(seconds=rng.randint(0, max(span, 0)) * step)
     text = donors.before[index]
     return text.replace(text.strip(), moment.strftime(fmt))
