@@ -43,11 +43,11 @@ def time_make_canary(clock=time.thread_time) -> list:
     """Wrap ``make_canary`` where the exporter and the shared decoys call it: the returned list holds
     the CPU seconds spent in it (by ``clock``) and its calls, summed as an export runs
     (``canary_cost.py``, ``export_share.py``)."""
-    import tracer.export
+    import tracer.export_decoys
     import tracer.shared_canaries
 
     spent = [0.0, 0]
-    real = tracer.export.make_canary
+    real = tracer.export_decoys.make_canary
 
     def make_canary(*args, **kwargs):
         start = clock()
@@ -57,7 +57,7 @@ def time_make_canary(clock=time.thread_time) -> list:
             spent[0] += clock() - start
             spent[1] += 1
 
-    tracer.export.make_canary = tracer.shared_canaries.make_canary = make_canary
+    tracer.export_decoys.make_canary = tracer.shared_canaries.make_canary = make_canary
     return spent
 
 

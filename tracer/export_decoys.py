@@ -1,0 +1,149 @@
+"""Drawing one export's decoys: the account's own canaries and the shared decoys, each checked to collide
+with nothing (no exported record, no other account's canary, no other slot's version), then marked.
+
+``DecoyDraws`` is the drawing half of ``export._Exporter``, which holds the state it reads and fills
+(the export's key, plan, codeword, registry, recent rows and the decoys drawn so far); where and when a
+decoy goes in the file is the exporter's loop.
+"""
+
+from __future__ import annotations
+
+import random
+
+from .canary_pool import POOL_SPACE, pair_digest
+from .canaries import RECENT, Donors, gap_weight, make_canary
+from .canary_window import Window
+from .columns import phone_anchor
+from .errors import TracerError
+from .marks import mark_row, row_anchors
+from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_for, version_seed
+
+CANARY_ATTEMPTS = 32
+
+
+class DecoyDraws:
+    """Decoys for an ``_Exporter``: ``canary_after`` and ``shared_after`` and the checks they need."""
+
+    def repeats(self, phone: str) -> bool:
+        text = phone_anchor(phone)
+        return text is not None and self.phone_counts[self.hasher(text).exposure] > 1
+
+    def canary_after(self, before: list[str], after: list[str] | None, seed: bytes) -> list[str]:
+        """A marked canary to sit between ``before`` and ``after``.
+
+        Its new phones must be nobody's: no exported record's, no other
+        account's canary's.  Its identifier must be no exported record's; when
+        the neighbours leave no free identifier between them, later attempts
+        draw a fresh one instead.  "Exported" means under any key of the ring.
+        """
+        rng = random.Random(seed)
+        recent = self.donor_rows()
+        for attempt in range(CANARY_ATTEMPTS):
+            fits = attempt < CANARY_ATTEMPTS // 2
+            donors = Donors(recent, before, after if fits else None, self.repeats, self.is_known, self.unused_pool())
+            canary = make_canary(self.schema, donors, rng)
+            anchors = row_anchors(self.plan, canary.row, self.hasher)
+            fake = {anchors.by_column[i].exposure: space for i, space in canary.spaces.items()
+                    if i in anchors.by_column}
+            if not fake or not self.canaries.keys().isdisjoint(fake) or not self.shared.keys().isdisjoint(fake):
+                continue
+            if any(self.registry.shared_meanings(d) for d in fake):
+                continue
+            if self.taken(canary.row, [i for i in canary.spaces if i in anchors.by_column], canary.pooled):
+                continue
+            self.canaries.update(fake)
+            self.pool_used.update(phone_anchor(str(canary.row[i]))[3:] for i in canary.pooled)
+            self.canaries.update(dict.fromkeys(self.pool_pairs(canary), POOL_SPACE))
+            self.fallback |= canary.fallback
+            marked, _ = mark_row(self.plan, canary.row, anchors, self.bits, self.length)
+            return marked
+        raise TracerError("could not draw a canary that collides with no known record; export again")
+
+    def donor_rows(self) -> Window:
+        """What a decoy's parts are drawn from: the recent rows, or the export's first rows while fewer
+        have passed (an early canary drawn from three rows would be nearly their copy).  Either is a
+        ``Window``, whose column indexes are kept from one canary to the next."""
+        if len(self.recent) >= len(self.head):
+            return self.recent
+        if self.head_window is None or len(self.head_window) != len(self.head):
+            self.head_window = Window(RECENT, self.head)
+        return self.head_window
+
+    def is_known(self, text: str) -> bool:
+        return text.strip().lower() in self.known
+
+    def pool_pairs(self, canary) -> list[int]:
+        """Digests of (pool number, name) for each name of a canary carrying one: a shared number, told
+        apart by the name each account's canary gave it."""
+        names = [str(canary.row[c.index]) for c in self.schema.of_kind("name") if str(canary.row[c.index]).strip()]
+        return [pair_digest(self.key, phone_anchor(str(canary.row[i])), name)
+                for i in sorted(canary.pooled) for name in names]
+
+    def unused_pool(self) -> dict[str, tuple[str, ...]]:
+        return {kind: tuple(n for n in numbers if n not in self.pool_used) for kind, numbers in self.pool.items()}
+
+    def shared_after(self, before: list[str], record: bytes, exposures: list[int], after: list[str] | None
+                     ) -> tuple[list[str], list[str]] | None:
+        """The shared decoy following ``before``, when a shared slot follows it (see ``shared_canaries``):
+        as written (marked) and as drawn.
+
+        The version is the account's bits at the slot's positions; the decoy
+        is drawn from (key, record, version) and the export's rows, so accounts
+        with the same records and symbols write the same bytes.  Its new values
+        must be nobody else's: no exported record's, no account's own canary,
+        no other slot's or version's.
+        """
+        def gap() -> float | None:
+            return gap_weight(self.schema, self.recent, before, after) if after is not None else None
+
+        slot = slot_for(self.key, record, gap, self.length)
+        if slot is None:
+            return None
+        version = slot.version(self.bits)
+        seed = version_seed(self.key, slot, version)
+        meaning = encode_meaning(slot, version, exposures)
+        for attempt in range(CANARY_ATTEMPTS):
+            fits = attempt < CANARY_ATTEMPTS // 2
+            decoy = draw_version(self.schema, Donors(self.donor_rows(), before, after if fits else None,
+                                                     self.repeats), seed, attempt)
+            decoy_anchors = row_anchors(self.plan, decoy.row, self.hasher)
+            fresh = [i for i, space in decoy.spaces.items() if space > 0 and i in decoy_anchors.by_column]
+            digests = [decoy_anchors.by_column[i].exposure for i in fresh]
+            if not digests or self.shared_taken(digests, meaning) or self.taken(decoy.row, fresh):
+                continue
+            self.shared.update(dict.fromkeys(digests, meaning))
+            self.shared_rows += 1
+            self.fallback |= decoy.fallback
+            return mark_row(self.plan, decoy.row, decoy_anchors, VersionBits(seed), self.length)[0], decoy.row
+        return None  # the slot stays empty: an erasure for the matcher, never a wrong symbol
+
+    def shared_taken(self, digests: list[int], meaning: tuple[str, str, bytes]) -> bool:
+        """Whether a shared decoy's new value is some canary's or another slot's (or version's) value."""
+        for digest in digests:
+            if digest in self.canaries or self.shared.get(digest, meaning) != meaning:
+                return True
+            if self.registry.canary_anywhere(digest) or self.registry.shared_meanings(digest) - {meaning[:2]}:
+                return True
+        return False
+
+    def taken(self, row: list[str], columns: list[int], pooled: frozenset[int] = frozenset()) -> bool:
+        """Whether, under some key of the ring, a canary's new value in ``columns`` is already known.
+
+        A phone may be no exported record's and no other account's canary; an
+        identifier no exported record's.  A pool number is shared by every
+        account's canaries (with another name for each), so only the first holds.
+        """
+        for hasher in self.ring_hashers:
+            anchors = row_anchors(self.plan, row, hasher)
+            for index in columns:
+                anchor = anchors.by_column[index]
+                if index in pooled:
+                    if self.registry.exported(anchor.exposure):
+                        return True
+                elif anchor in anchors.phones:
+                    if self.registry.canary_conflicts(anchor.exposure, self.account):
+                        return True
+                elif self.registry.exported(anchor.exposure):
+                    return True
+        return False
+
