@@ -13,7 +13,8 @@ use crate::rows::{embed, exposure, word, CellPlan, Hasher, Plan, RowAnchors};
 use crate::site::{Found, Site};
 use crate::slots::{slot_index, Slots, NAMES};
 
-#[pyclass(unsendable)]
+// sendable: a read-ahead thread reads batches with it while the main thread sums the last one in
+#[pyclass]
 struct Engine {
     hasher: Hasher,
     plan: Plan,
@@ -366,6 +367,17 @@ impl Engine {
             self.read_row(py, r, |i| row.get_item(i), length, &mut out)?;
         }
         out.into_tuple(py)
+    }
+
+    /// `read_records` with the GIL released (`read_free`), or None when some cell of the batch needs
+    /// the Python reference (then `read_records` reads it).
+    fn read_records_free<'py>(&mut self, py: Python<'py>, batch: PyRef<'py, RecordBatch>, length: u32)
+                              -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let (hasher, plan, slots, records) = (&mut self.hasher, &self.plan, &self.slots, &batch.records);
+        let Some(out) = py.allow_threads(|| crate::read_free::read_records(hasher, plan, slots, records, length)) else {
+            return Ok(None);
+        };
+        Ok(Some(PyTuple::new(py, out.parts().map(|b| PyBytes::new(py, b).into_any()))?))
     }
 
     /// `read` for rows the byte reader parsed (`RecordBatch`): the same tuple.
