@@ -33,6 +33,7 @@ from .leak_batch import LeakBatch
 from .keys import Key, KeyRing
 from .marks import AnchorHasher, MarkPlan, mark_plan, read_row, row_anchors
 from .progress import OnRows, counted, counted_batches
+from .read_ahead import Ahead, read_ahead
 from .registry import Registry
 from .tables import native_csv, open_table
 from .tables.base import Member, open_binary
@@ -77,13 +78,15 @@ class KeyedReading:
         return self._engines[spec]
 
     def add_rows(self, plan: MarkPlan, engine, rows: list[list[str]], first: int, file: str,
-                 columns: tuple[str, ...], length: int, registry: Registry) -> None:
+                 columns: tuple[str, ...], length: int, registry: Registry, read=None) -> None:
         """Read ``rows`` (numbered from ``first``): by the native ``engine`` when there is one, else by
-        the reference; either gives the same batch, which is looked up and summed in."""
+        the reference; either gives the same batch, which is looked up and summed in.  ``read``: the
+        engine's read of ``rows`` made already (``read_ahead``), or the exception it raised."""
         if engine is None and not isinstance(rows, list):  # a RecordBatch of the byte reader: its rows
             rows = rows.rows()
         try:
-            batch = None if engine is None else self._native_batch(plan, engine, rows, first, file, columns, length)
+            batch = None if engine is None else self._native_batch(plan, engine, rows, first, file, columns, length,
+                                                                   read)
         except UnicodeEncodeError:  # a lone surrogate (from a JSON escape): the reference reads it
             batch = None
         if batch is None:
@@ -103,10 +106,13 @@ class KeyedReading:
         return LeakBatch.of_rows(file, first, rows, columns, digests, marks)
 
     def _native_batch(self, plan: MarkPlan, engine, rows: list[list[str]], first: int, file: str,
-                      columns: tuple[str, ...], length: int) -> LeakBatch:
+                      columns: tuple[str, ...], length: int, read=None) -> LeakBatch:
         """The engine's arrays for ``rows``: the same digests and marks, streams named in the same order."""
-        read = engine.read if isinstance(rows, list) else engine.read_records
-        exposures, counts, at, positions, symbols, codes = read(rows, length)
+        if isinstance(read, Exception):
+            raise read
+        if read is None:
+            read = (engine.read if isinstance(rows, list) else engine.read_records)(rows, length)
+        exposures, counts, at, positions, symbols, codes = read
         codes = np.frombuffer(codes, dtype="<u4").astype(np.int64)
         names = [(file, cell.index, slot.NAME, cell.anchor) for cell in plan.cells for slot, _ in cell.slots]
         places = [16 * p + s for p, cell in enumerate(plan.cells) for s in range(len(cell.slots))]
@@ -139,9 +145,9 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
     with open_table(path, encoding=encoding) as table:
         width = min(len(table.columns), MAX_COLUMNS)
         every = max(1, PROGRESS_CELLS // width)
-        if native_csv.takes(table):
+        native = native_csv.takes(table)
+        if native:
             head, stream = _native_head(table, width)
-            stream = counted_batches(stream, on_rows, every)
         else:
             rows = (row[:width] for row in table.rows()) if width < len(table.columns) else table.rows()
             head = list(islice(rows, SAMPLE_ROWS))
@@ -154,11 +160,14 @@ def read_leak(registry: Registry, source: Source, readings: list[KeyedReading], 
             raise InputError(f"{label}: no phone or identifier column recognised; nothing to match on")
         plan = mark_plan(schema, alternatives=True)
         engines = [reading.engine(plan) for reading in readings]
+        if native:  # the engines read each batch on a second thread while the last one is summed in
+            stream = counted_batches(read_ahead(stream, engines, length), on_rows, every)
         count, stopped = 0, ""
         try:
-            for batch in stream:
-                for reading, engine in zip(readings, engines):
-                    reading.add_rows(plan, engine, batch, count + 1, label, columns, length, registry)
+            for item in stream:
+                batch, reads = (item.batch, item.reads) if isinstance(item, Ahead) else (item, [None] * len(engines))
+                for reading, engine, read in zip(readings, engines, reads):
+                    reading.add_rows(plan, engine, batch, count + 1, label, columns, length, registry, read)
                 count += len(batch)
         except InputError as exc:
             if source.named:

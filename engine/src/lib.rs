@@ -13,6 +13,7 @@ pub mod csv_lines;
 pub mod csv_read;
 pub mod en;
 pub mod export_io;
+pub mod read_free;
 pub mod rows;
 pub mod simple;
 pub mod site;

@@ -15,7 +15,8 @@ use crate::slots::{slot_index, Slots, NAMES};
 
 mod read;
 
-#[pyclass(unsendable)]
+// sendable: a read-ahead thread reads batches with it while the main thread sums the last one in
+#[pyclass]
 struct Engine {
     hasher: Hasher,
     plan: Plan,
@@ -320,6 +321,17 @@ impl Engine {
     /// (uint8), and which (cell plan, slot) read it as cell plan * 16 + slot place (uint32)).
     fn read<'py>(&mut self, py: Python<'py>, rows: &Bound<'py, PyList>, length: u32) -> PyResult<Bound<'py, PyTuple>> {
         self.read_list(py, rows, length)
+    }
+
+    /// `read_records` with the GIL released (`read_free`), or None when some cell of the batch needs
+    /// the Python reference (then `read_records` reads it).
+    fn read_records_free<'py>(&mut self, py: Python<'py>, batch: PyRef<'py, RecordBatch>, length: u32)
+                              -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let (hasher, plan, slots, records) = (&mut self.hasher, &self.plan, &self.slots, &batch.records);
+        let Some(out) = py.allow_threads(|| crate::read_free::read_records(hasher, plan, slots, records, length)) else {
+            return Ok(None);
+        };
+        Ok(Some(PyTuple::new(py, out.parts().map(|b| PyBytes::new(py, b).into_any()))?))
     }
 
     /// `read` for rows the byte reader parsed (`RecordBatch`): the same tuple.

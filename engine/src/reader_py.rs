@@ -8,13 +8,14 @@ use pyo3::types::{PyList, PyString, PyTuple};
 
 use crate::csv_read::{Failure, Reader, Records};
 
-#[pyclass(unsendable)]
+// sendable (as `RecordBatch`): a read-ahead thread may go on reading what the main thread began
+#[pyclass]
 pub struct CsvReader {
     reader: Reader,
 }
 
 /// Rows read from bytes; as a sequence, each row a list of its cells.
-#[pyclass(unsendable, sequence)]
+#[pyclass(sequence)]
 pub struct RecordBatch {
     pub records: Records,
 }
