@@ -3,6 +3,9 @@ is what a plain set of (digest, export) pairs holds; a merge cut off leaves the 
 
 from __future__ import annotations
 
+import io
+import unittest.mock
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +27,7 @@ def small_runs(monkeypatch):
     monkeypatch.setattr(runs_module, "FANOUT", 2)
     monkeypatch.setattr(runs_module, "BASE_ROWS", 4)
     monkeypatch.setattr(streams, "READ_ROWS", 5)  # merge inputs read a few digests at a time
+    monkeypatch.setattr(streams, "SPILL_ROWS", 7)  # an export spilled as several spans, small chunks gathered
     monkeypatch.setattr(runs_module, "FINAL_LEVEL", runs_module.level_of(64))
 
 
@@ -84,6 +88,23 @@ def test_runs_hold_what_a_set_of_pairs_holds(tmp_path_factory, small_runs, expor
         below_final = [r for r in registry.runs.runs() if r.level < runs_module.FINAL_LEVEL]
         for level in {r.level for r in below_final}:  # merged as they accumulate: fewer than FANOUT a level
             assert sum(r.level == level for r in below_final) < runs_module.FANOUT
+
+
+@settings(max_examples=50, deadline=None)
+@given(chunks=st.lists(st.lists(DIGESTS, max_size=12), max_size=8), spill_rows=st.integers(1, 40))
+def test_an_export_is_spilled_in_few_sorted_spans_of_gathered_chunks(chunks, spill_rows):
+    """Chunks are gathered up to SPILL_ROWS digests a span (the merge holds a piece of every span, so spans
+    as many as chunks made a million-row export's memory grow with it); each span sorted and distinct,
+    together the chunks' digests."""
+    with unittest.mock.patch.object(streams, "SPILL_ROWS", spill_rows):
+        to = io.BytesIO()
+        spans = streams.spill(to, chunks)
+    data = to.getvalue()
+    read = [np.frombuffer(data[offset:offset + 8 * n], dtype="<i8") for offset, n in spans]
+    assert all(np.array_equal(span, np.unique(span)) and len(span) for span in read)
+    assert set(np.concatenate(read).tolist() if read else []) == {d for chunk in chunks for d in chunk}
+    total = sum(map(len, chunks))
+    assert len(spans) <= -(-total // spill_rows)  # a span per SPILL_ROWS digests, at most
 
 
 def test_a_merge_cut_off_leaves_the_registry_as_it_was(tmp_path, small_runs, monkeypatch):
