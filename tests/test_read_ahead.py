@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import unittest.mock
+import threading
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracer import engine
@@ -23,16 +22,10 @@ from tracer.keys import Key
 from tracer.marks import mark_plan
 from tracer.read_ahead import read_ahead
 
-from .test_engine import HOSTILE, ROWS, SCHEMA
+# _default_engine (autouse): these tests build the native engine under TRACER_ENGINE=python too
+from .test_engine import HOSTILE, ROWS, SCHEMA, _default_engine  # noqa: F401
 
 native = pytest.mark.skipif(engine._engine is None, reason="native engine not built")
-
-
-def native_engine(key: Key, plan):
-    """The native engine itself, whatever engine the suite runs on (``TRACER_ENGINE=python`` too)."""
-    with unittest.mock.patch.dict(os.environ):
-        os.environ.pop("TRACER_ENGINE", None)
-        return engine.native_engine(key, plan)
 
 
 def record_batch(rows: list[list[str]]):
@@ -49,12 +42,12 @@ def record_batch(rows: list[list[str]]):
 
 
 @native
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=ROWS, secret=st.binary(min_size=32, max_size=32))
 def test_a_batch_read_without_the_gil_is_the_locked_read(rows, secret):
     rows = [[cell.replace("\x00", "").replace("\r", "").replace("\n", "") for cell in row] for row in rows]
     plan = mark_plan(SCHEMA, alternatives=True)
-    free, locked = native_engine(Key(secret), plan), native_engine(Key(secret), plan)
+    free, locked = engine.native_engine(Key(secret), plan), engine.native_engine(Key(secret), plan)
     batch = record_batch(rows)
     read = free.read_records_free(batch, 97)
     assert read is None or read == locked.read_records(batch, 97)
@@ -66,7 +59,7 @@ def test_a_cell_the_reference_decides_gives_the_batch_up():
     plan = mark_plan(SCHEMA, alternatives=True)
     phone = next(i for i, c in enumerate(SCHEMA.columns) if c.kind == "phone")
     row = ["13800138000" if c.kind == "phone" else "x" for c in SCHEMA.columns]
-    eng = native_engine(Key(bytes(32)), plan)
+    eng = engine.native_engine(Key(bytes(32)), plan)
     assert eng.read_records_free(record_batch([row]), 97) is not None
     assert "１３８００１３８０００" in HOSTILE
     row[phone] = "１３８００１３８０００"
@@ -111,8 +104,6 @@ def test_a_reader_failure_comes_after_the_batches_before_it():
 
 
 def test_stopping_early_stops_the_thread():
-    import threading
-
     stream = read_ahead(_batches(), [_Engine("one")], 9)
     assert next(stream).batch == ["a"]
     stream.close()
