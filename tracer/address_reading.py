@@ -134,13 +134,18 @@ PARTS: dict[str, tuple] = {}  # address -> read_address(address), for the kinds 
 NUMBERS: dict[str, tuple[Numbers, ByRole]] = {}  # address -> read_numbers(address), read when a draw looks at them
 KINDS: dict[str, tuple[str, int]] = {}  # address -> its kind and how many numbers it has
 CACHE_LIMIT = 1 << 16  # addresses kept (then forgotten at once: bounded memory)
+# Roles are read only for the addresses a canary draws from, which come from the last rows (canaries.RECENT):
+# a few thousand keep nearly every reuse (100k waybills: 15.3k readings kept 2^16, 17.1k kept 2^12), and at
+# ~1 KB a reading 2^16 of them were 54 MB of a 1M-row export.
+ROLES_LIMIT = 1 << 12
 
 
-def _kept(cache: dict, text: str, read):
-    """``read(text)``, read once while ``cache`` keeps it (emptied at ``CACHE_LIMIT``: bounded memory)."""
+def _kept(cache: dict, text: str, read, limit: int | None = None):
+    """``read(text)``, read once while ``cache`` keeps it (emptied at ``limit``, else ``CACHE_LIMIT``:
+    bounded memory)."""
     found = cache.get(text)
     if found is None:
-        if len(cache) >= CACHE_LIMIT:
+        if len(cache) >= (CACHE_LIMIT if limit is None else limit):
             cache.clear()
         found = cache[text] = read(text)
     return found
@@ -153,7 +158,7 @@ def address_parts(text: str) -> tuple[str, Numbers, ByRole]:
 
 def address_roles(text: str) -> tuple[Numbers, ByRole]:
     """``read_numbers(text)``, read once: what a draw reads of an address it takes a number from."""
-    return _kept(NUMBERS, text, read_numbers)
+    return _kept(NUMBERS, text, read_numbers, ROLES_LIMIT)
 
 
 def address_kind(text: str) -> tuple[str, int]:

@@ -19,7 +19,7 @@ import math
 import os
 import random
 import tempfile
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from itertools import chain, islice
@@ -35,6 +35,7 @@ from .errors import InputError, OutputError
 from .engine import BATCH_ROWS, batches, native_engine
 from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, row_anchors
+from .phone_counts import PhoneCounts
 from .progress import OnRows, counted, counted_batches
 from .registry import Account, Registry
 from .export_decoys import DecoyDraws
@@ -108,7 +109,7 @@ class _Exporter(DecoyDraws):
         self.fallback = False
         self.pool = numbers_by_kind(ring, registry.pool())  # canary-pool numbers by kind, opened
         self.pool_used: set[str] = set()  # pool numbers this export's canaries carry (each once)
-        self.phone_counts: Counter[int] = Counter()  # phone exposure digest -> rows
+        self.phone_counts = PhoneCounts(PHONE_COUNT_LIMIT)  # which phones repeat among the rows so far
         self.marked_cells = 0
         self.rows = 0
         self.native = native_engine(self.key, self.plan)
@@ -141,14 +142,8 @@ class _Exporter(DecoyDraws):
                 if len(self.known) >= KNOWN_LIMIT:
                     self.known.clear()
                 self.known.update(row[i].strip().lower() for i in columns)
-        phones = batch.phone_list(start, stop)
-        if len(self.phone_counts) + len(phones) < PHONE_COUNT_LIMIT:
-            self.phone_counts.update(phones)
-            return
-        for i in range(start, stop):
-            if len(self.phone_counts) >= PHONE_COUNT_LIMIT:
-                self.phone_counts.clear()
-            self.phone_counts.update(batch.phone_list(i, i + 1))
+        ends = batch.phone_ends[start:stop + 1]
+        self.phone_counts.add_rows(batch.phone_digests[ends[0]:ends[-1]], ends)
 
     def run(self, rows: Iterator[list[str]], head_complete: bool, head: list[list[str]],
             writer: TableWriter, spool) -> int:

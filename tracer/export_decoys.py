@@ -26,7 +26,7 @@ class DecoyDraws:
 
     def repeats(self, phone: str) -> bool:
         text = phone_anchor(phone)
-        return text is not None and self.phone_counts[self.hasher(text).exposure] > 1
+        return text is not None and self.phone_counts.repeats(self.hasher(text).exposure)
 
     def canary_after(self, before: list[str], after: list[str] | None, seed: bytes) -> list[str]:
         """A marked canary to sit between ``before`` and ``after``.

@@ -83,10 +83,6 @@ class Batch:
         """Row ``i``'s exposure digests, phones first."""
         return self.exposures[self.ends[i] - self.counts[i]:self.ends[i]].tolist()
 
-    def phone_list(self, start: int, stop: int) -> list[int]:
-        """The phone exposure digests of rows ``start`` to ``stop``, row by row."""
-        return self.phone_digests[self.phone_ends[start]:self.phone_ends[stop]].tolist()
-
 
 def python_batches(rows: Iterable[list[str]], plan: MarkPlan, hasher: AnchorHasher, key: Key, bits: list[int],
                    length: int, row_seed: Callable, wants: Callable[[bytes | None], bool]) -> Iterator[Batch]:

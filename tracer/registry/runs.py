@@ -142,7 +142,7 @@ class ExposureRuns:
         def blocks() -> Iterator[tuple[int, bytes, bytes | None]]:
             key = run_id << 32
             for digests, exports in reblock(adding_to(bloom, pieces), per_block):
-                fences.append(digests[::per_block])
+                fences.append(digests[::per_block].copy())  # a copy: a view would keep every piece alive
                 counted[0] += len(digests)
                 d = digests.astype("<i8").tobytes()
                 e = None if single else exports.astype("<i4").tobytes()

@@ -1,0 +1,80 @@
+"""An export's phone counts answer exactly as a Counter emptied at its limit, in a fraction of the memory."""
+
+from collections import Counter
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracer import phone_counts
+from tracer.phone_counts import PhoneCounts
+
+
+class CounterReference:
+    """How the export counted phones before: a Counter, emptied before a row that finds it full."""
+
+    def __init__(self, limit: int):
+        self.limit, self.counts = limit, Counter()
+
+    def add_rows(self, rows: list[list[int]]) -> None:
+        phones = [p for row in rows for p in row]
+        if len(self.counts) + len(phones) < self.limit:
+            self.counts.update(phones)
+            return
+        for row in rows:
+            if len(self.counts) >= self.limit:
+                self.counts.clear()
+            self.counts.update(row)
+
+    def repeats(self, digest: int) -> bool:
+        return self.counts[digest] > 1
+
+
+def as_arrays(rows: list[list[int]], before: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows' phones as an export batch holds them: the digests, and where each row ends (from ``before``)."""
+    digests = np.array([p for row in rows for p in row], dtype=np.int64)
+    ends = before + np.concatenate(([0], np.cumsum([len(row) for row in rows]))).astype(np.int64)
+    return digests, ends
+
+
+digest = st.integers(-40, 40) | st.integers(-2**63, 2**63 - 1)
+stretches = st.lists(st.lists(st.lists(digest, max_size=3), max_size=12), max_size=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stretches, st.integers(1, 30), st.integers(1, 8), st.integers(0, 5))
+def test_answers_as_a_counter_emptied_at_its_limit(stretches, limit, newest, before):
+    phone_counts.NEWEST, saved = newest, phone_counts.NEWEST  # merge into the sorted array often
+    try:
+        counts, reference = PhoneCounts(limit), CounterReference(limit)
+        for rows in stretches:
+            counts.add_rows(*as_arrays(rows, before))
+            reference.add_rows(rows)
+            assert len(counts) == len(reference.counts)
+            for d in {p for row in rows for p in row} | {0, 1, -1}:
+                assert counts.repeats(d) == reference.repeats(d), d
+    finally:
+        phone_counts.NEWEST = saved
+
+
+def test_a_phone_on_two_rows_repeats_and_one_on_a_single_row_does_not():
+    counts = PhoneCounts(100)
+    counts.add_rows(*as_arrays([[5, 7], [5], [9]], 0))
+    assert [counts.repeats(d) for d in (5, 7, 9, 11)] == [True, False, False, False]
+
+
+def test_the_count_is_forgotten_before_the_row_that_finds_it_full():
+    counts = PhoneCounts(3)
+    counts.add_rows(*as_arrays([[1], [2], [1, 3]], 0))
+    assert len(counts) == 3 and counts.repeats(1)
+    counts.add_rows(*as_arrays([[1]], 4))
+    assert len(counts) == 1 and not counts.repeats(1)
+
+
+def test_a_quarter_million_phones_take_a_few_megabytes():
+    counts = PhoneCounts(1 << 18)
+    digests = np.random.default_rng(7).integers(-2**63, 2**63 - 1, size=(1 << 18) - 1, dtype=np.int64)
+    counts.add_rows(digests, np.arange(len(digests) + 1, dtype=np.int64))
+    assert len(counts) == len(digests)
+    held = counts.sorted.nbytes + counts.many.nbytes + 100 * len(counts.newest)
+    assert held < 3_000_000  # a Counter of as many Python ints: ~20 MB
