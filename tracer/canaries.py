@@ -43,6 +43,7 @@ from datetime import datetime, timedelta
 
 from .canary_pool import POOL_SPACE, in_layout
 from .canary_draws import Draw, address_from_rows, email_from_rows, name_from_rows, number_from_rows
+from .canary_window import WINDOW_CACHE
 from .canary_values import (
     DATETIME_FORMATS,
     chance_space,
@@ -281,7 +282,7 @@ GAP_MIN_ROWS = 8  # recent rows needed to know the typical gap
 GAP_SAMPLE = 16  # the last gaps, checked to run in order, that give the typical gap here
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=WINDOW_CACHE)
 def _sequence_point(text: str) -> tuple[str, int] | None:
     """An identifier as a point on a line, with what two must share to be compared
     (prefix, width, suffix): ``ORD-1000047`` -> (``ORD-|7|``, 1000047)."""

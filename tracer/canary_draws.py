@@ -28,7 +28,7 @@ from itertools import chain
 
 from .address_reading import CJK, CN_ROLE_HINTS, address_numbers, address_roles
 from .canary_values import below
-from .canary_window import AddressIndex, EmailIndex, Window
+from .canary_window import WINDOW_CACHE, AddressIndex, EmailIndex, Window
 from .columns import CN_NAME, EN_NAME
 
 # Two-character surnames: only to tell where a name's surname ends (欧阳娜娜), never drawn from.
@@ -100,7 +100,7 @@ class Draw:
 # names
 # ---------------------------------------------------------------------------
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=WINDOW_CACHE)
 def split_name(text: str) -> tuple[str, str] | None:
     """(surname, given name) of a plausible name, else None: 王浩 -> (王, 浩), Amy Lee -> (Lee, Amy)."""
     t = text.strip()
@@ -113,7 +113,7 @@ def split_name(text: str) -> tuple[str, str] | None:
     return None
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=WINDOW_CACHE)
 def _name_parts(text: str) -> tuple[bool, str, str] | None:
     """(written in Chinese, surname, given name) of a cell holding a name, else None."""
     parts = split_name(text)
