@@ -281,3 +281,15 @@ def test_a_leak_that_is_all_garbage_is_an_error(cli, registry, tmp_path, name, c
     result = cli("match", leak, registry=registry)
     assert result.exit_code == 1
     assert result.stderr == f"Error: {name}: {message}\n"
+
+
+def test_the_matcher_starts_without_the_exporter_and_the_exporter_without_the_matcher():
+    """Each command imports what it runs: a match pays for no canary drawing, an export for no accusation
+    (either set of modules is ~0.1-0.2 s of a process's start)."""
+    probe = ("import sys; from tracer import cli, {0}; "
+             "print(sorted(m for m in sys.modules if m in {1!r}))")
+    matcher = probe.format("match", ("tracer.export", "tracer.canaries", "tracer.shared_canaries"))
+    exporter = probe.format("export", ("tracer.match", "tracer.accuse", "tracer.evidence"))
+    for code in (matcher, exporter):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert out.strip() == "[]", code

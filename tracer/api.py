@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from . import canary_pool, code
 from .errors import KeyError_, RegistryError
-from .export import ExportResult, export_table
 from .keys import ENV_VAR, KeyRing, create_key_file, default_key_path, key_from_environment, load_ring, write_ring
-from .match import match_leaks
 from .progress import OnRows
 from .registry import Account, CodeParams, RegisteredKey, Registry, is_url, redacted
+
+if TYPE_CHECKING:
+    from .export import ExportResult
+
+# ``export`` and ``match`` are imported by the call that uses them: either alone is ~0.1-0.2 s of imports
+# (regexes, canary machinery, the accusation), and a command runs one of them.
 
 ENV_REGISTRY = "TRACER_REGISTRY"
 ENV_KEY_FILE = "TRACER_KEY_FILE"
@@ -112,6 +117,8 @@ def list_accounts(path) -> list[tuple[Account, int]]:
 
 def export(path, source, *, account: str, output, on_rows: OnRows | None = None, key_path=None) -> ExportResult:
     """Export ``source`` for ``account`` with the current key; ``on_rows(n)`` hears of every batch of rows written."""
+    from .export import export_table
+
     registry, ring = open_with_key(path, key_path)
     with registry:
         return export_table(registry, ring, account, Path(source), Path(output), on_rows)
@@ -135,6 +142,8 @@ def trace(path, number: str, key_path=None) -> list[canary_pool.Carried]:
 def match(path, leaks: Sequence, *, fpr: float = 1e-6, encoding: str | None = None,
           on_rows: OnRows | None = None, key_path=None):
     """The verdict on ``leaks``; ``on_rows(n)`` hears of every batch of rows read."""
+    from .match import match_leaks
+
     registry, ring = open_with_key(path, key_path)
     with registry:
         return match_leaks(registry, ring, [Path(p) for p in leaks], fpr=fpr, encoding=encoding, on_rows=on_rows)

@@ -36,7 +36,7 @@ from .leak_batch import (FirstSeen, LeakBatch, contains, distinct, distinct_pair
                          same_sets)
 from .leak_file import LeakFile
 from .registry import Registry
-from .shared_canaries import decode_meaning
+from .shared_meaning import decode_meaning
 
 LOOKUP_ROWS = 2000  # rows whose anchors are looked up in the registry together
 COMPACT_AT = 1 << 14  # codes buffered per (group, stream) before they are made distinct

@@ -16,7 +16,8 @@ from .canary_window import Window
 from .columns import phone_anchor
 from .errors import TracerError
 from .marks import mark_row, row_anchors
-from .shared_canaries import VersionBits, draw_version, encode_meaning, slot_for, version_seed
+from .shared_canaries import VersionBits, draw_version, slot_for, version_seed
+from .shared_meaning import encode_meaning
 
 CANARY_ATTEMPTS = 32
 

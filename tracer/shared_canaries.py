@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -125,16 +124,3 @@ class VersionBits:
 def draw_version(schema, donors: Donors, seed: bytes, attempt: int) -> Canary:
     """Attempt ``attempt`` at a version's decoy (a later attempt when an earlier one's values were taken)."""
     return make_canary(schema, donors, random.Random(seed + attempt.to_bytes(2, "little")))
-
-
-def encode_meaning(slot: Slot, version: int, record: Sequence[int]) -> tuple[str, str, bytes]:
-    """What the registry keeps for a version: its positions, its symbols, and the exposure digests of
-    the record it follows (the matcher counts it only for accounts that received that record)."""
-    return (" ".join(map(str, slot.positions)), "".join(map(str, slot.symbols(version))),
-            struct.pack(f"<{len(record)}q", *sorted(record)))
-
-
-def decode_meaning(positions: str, symbols: str, record: bytes) -> tuple[list[tuple[int, int]], tuple[int, ...]]:
-    """(position, symbol) pairs and the record's exposure digests, from what the registry keeps."""
-    pairs = [(int(p), int(s)) for p, s in zip(positions.split(), symbols)]
-    return pairs, struct.unpack(f"<{len(record) // 8}q", record)
