@@ -49,6 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    speed_runs.compile_bytecode()  # as an installed tracer has it
     work = Path(tempfile.mkdtemp(prefix="tracer-instructions-"))
     try:
         src = work / "src.csv"

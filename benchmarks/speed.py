@@ -6,6 +6,8 @@ Run:  python benchmarks/speed.py [--quick] [--rows 100000,200000,1000000] [--rep
 Every timed thing runs as a whole process, as a user would run it, timed
 wall-clock; its peak RSS is that process's own ``ru_maxrss`` (``os.wait4`` on
 its pid).  Setup (generating inputs, 10,000 accounts, the leaks) is not timed.
+The tracer package's bytecode is compiled first, as installing a wheel does
+(``speed_runs.compile_bytecode``).
 Progress goes to stderr, the tables to stdout.  The exit status is 1 when a
 SPEC target fails (the stretch target does not count).
 
@@ -67,7 +69,7 @@ from speed_inputs import Waybills  # noqa: E402
 from speed_lookup import Lookup, Plan, lookup_plans, lookup_timings  # noqa: E402
 from speed_report import report  # noqa: E402
 from speed_rounds import Bench, account_name, csv_rounds, match_rounds, setup_registry, xlsx_rounds  # noqa: E402
-from speed_runs import START, fmt_bytes, fmt_rows, log, tracer_command, tracer_origin  # noqa: E402
+from speed_runs import START, compile_bytecode, fmt_bytes, fmt_rows, log, tracer_command, tracer_origin  # noqa: E402
 
 BIG = 1_000_000  # sizes from here on run once
 
@@ -137,7 +139,8 @@ def main() -> int:
     bench = Bench(args, work, work / "bench.db", tracer_command())
 
     load = os.getloadavg()
-    print(f"tracer speed bench: {tracer_origin()}")
+    compiled = compile_bytecode()
+    print(f"tracer speed bench: {tracer_origin()}{'' if compiled else ' (its bytecode could not be compiled)'}")
     print(f"command: {' '.join(bench.tracer)}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs, "
           f"load average {load[0]:.1f} at start; sizes {', '.join(fmt_rows(n) for n in sizes)}; "
           f"best of {repeat} below 1M, 1 run from 1M; polars on "
