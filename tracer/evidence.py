@@ -81,7 +81,9 @@ class MarkCodes:
         self.buffered = 0
 
     def add(self, codes: np.ndarray) -> None:
-        self.buffer.append(codes)
+        # a slice of a batch's array is copied: held as a view, it kept the whole batch's codes alive until
+        # the next compaction (25 MB of a 1M-row match)
+        self.buffer.append(codes if codes.base is None else codes.copy())
         self.buffered += len(codes)
         if self.buffered >= max(COMPACT_AT, len(self.distinct)):
             self.compact()

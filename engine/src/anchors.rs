@@ -40,10 +40,10 @@ pub fn phone_anchor(value: &str) -> AnchorText {
     }
     let d = digits.as_bytes();
     if d.len() == 11 && d[0] == b'1' && (b'3'..=b'9').contains(&d[1]) {
-        return AnchorText::Known(Some(format!("cn:{digits}")));
+        return AnchorText::Known(Some(["cn:", &digits].concat()));
     }
     if d.len() == 10 && (b'2'..=b'9').contains(&d[0]) {
-        return AnchorText::Known(Some(format!("us:{digits}")));
+        return AnchorText::Known(Some(["us:", &digits].concat()));
     }
     AnchorText::Known(None)
 }
@@ -57,7 +57,7 @@ pub fn id_anchor(value: &str) -> AnchorText {
         return AnchorText::Unsure;
     }
     if text.len() >= 6 && text.bytes().any(|b| b.is_ascii_digit()) {
-        AnchorText::Known(Some(format!("id:{text}")))
+        AnchorText::Known(Some(["id:", &text].concat()))
     } else {
         AnchorText::Known(None)
     }

@@ -106,7 +106,7 @@ impl Cn {
             for (long, from) in tries {
                 if city_tail(cell, from) {
                     let end = if long { from } else { after };
-                    return Found::Site(Site::new(at, end, long, city.clone(), format!("{city}市")));
+                    return Found::Site(Site::new(at, end, long, city.clone(), [city.as_str(), "市"].concat()));
                 }
             }
         }
@@ -116,8 +116,8 @@ impl Cn {
     pub fn building(&self, cell: &str) -> Found {
         match building(cell) {
             Some(b) => {
-                let v0 = format!("{}-{}-{}", b.n, b.m, b.r);
-                let v1 = format!("{}栋{}单元{}室", b.n, b.m, b.r);
+                let v0 = [b.n, "-", b.m, "-", b.r].concat();
+                let v1 = [b.n, "栋", b.m, "单元", b.r, "室"].concat();
                 Found::Site(Site::new(b.start, b.end, b.long, v0, v1))
             }
             None => Found::Absent,
@@ -154,7 +154,7 @@ impl Cn {
             return Found::Absent;
         }
         let n = &cell[s..e];
-        Found::Site(Site::new(s, end, long, format!("{n}栋"), format!("{n}号楼")))
+        Found::Site(Site::new(s, end, long, [n, "栋"].concat(), [n, "号楼"].concat()))
     }
 }
 
@@ -327,10 +327,10 @@ fn estate_at(cell: &str, s: usize) -> Option<Found> {
             let e = q + word.len();
             let name = cell[s..e].to_string();
             if cell[e..].starts_with("小区") && digit_at(e + "小区".len()) {
-                return Some(Found::Site(Site::new(s, e + "小区".len(), true, name.clone(), format!("{name}小区"))));
+                return Some(Found::Site(Site::new(s, e + "小区".len(), true, name.clone(), [name.as_str(), "小区"].concat())));
             }
             if digit_at(e) {
-                return Some(Found::Site(Site::new(s, e, false, name.clone(), format!("{name}小区"))));
+                return Some(Found::Site(Site::new(s, e, false, name.clone(), [name.as_str(), "小区"].concat())));
             }
         }
     }

@@ -51,11 +51,11 @@ impl Simple {
             let p = s + if rest.starts_with("+86") { 4 } else if rest.starts_with("0086") { 5 } else { 0 };
             let spaced = b[p + 3] == b' ';
             let (end, digits) = if spaced {
-                (p + 13, format!("{}{}{}", &cell[p..p + 3], &cell[p + 4..p + 8], &cell[p + 9..p + 13]))
+                (p + 13, [&cell[p..p + 3], &cell[p + 4..p + 8], &cell[p + 9..p + 13]].concat())
             } else {
                 (p + 11, cell[p..p + 11].to_string())
             };
-            let grouped = format!("{} {} {}", &digits[..3], &digits[3..7], &digits[7..]);
+            let grouped = [&digits[..3], " ", &digits[3..7], " ", &digits[7..]].concat();
             return Found::Site(Site::new(p, end, spaced, digits, grouped));
         }
         if self.us.is_match(cell) {
@@ -67,8 +67,8 @@ impl Simple {
             } else {
                 (p + 12, &cell[p..p + 3], &cell[p + 4..p + 7], &cell[p + 8..p + 12])
             };
-            let v0 = format!("{area}-{exchange}-{line}");
-            let v1 = format!("({area}) {exchange}-{line}");
+            let v0 = [area, "-", exchange, "-", line].concat();
+            let v1 = ["(", area, ") ", exchange, "-", line].concat();
             return Found::Site(Site::new(p, end, paren, v0, v1));
         }
         Found::Absent

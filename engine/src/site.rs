@@ -8,6 +8,8 @@ pub struct Site {
 }
 
 impl Site {
+    /// The scanners join a site's variants with `concat`, not `format!`: a match locates about seven
+    /// sites a row and never writes one, and `format!`'s machinery was ~5% of a match's instructions.
     pub fn new(start: usize, end: usize, bit: bool, v0: String, v1: String) -> Site {
         Site { start, end, bit: bit as u8, variants: [v0, v1] }
     }
