@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import canary_pool, code
 from .errors import KeyError_, RegistryError
