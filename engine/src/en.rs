@@ -109,13 +109,20 @@ fn alpha(text: &str) -> bool {
     !t.is_empty() && t.bytes().all(|c| c.is_ascii_alphabetic())
 }
 
+/// Whether the cell holds an ASCII letter, as `bytes().any(is_ascii_alphabetic)` answers, without
+/// stopping early: the loop vectorises.  Four English slots ask it of every Chinese address (which
+/// has none), 1.6 million times in a 200k-row match.
+fn has_ascii_letter(cell: &str) -> bool {
+    cell.bytes().fold(false, |seen, b| seen | ((b | 0x20).wrapping_sub(b'a') < 26))
+}
+
 impl En {
     pub fn new() -> En {
         En { types: forms(&STREET_TYPES), units: forms(&UNITS), directions: forms(&DIRECTIONS) }
     }
 
     fn parse<'a>(&self, cell: &'a str) -> Parsed<'a> {
-        if !cell.bytes().any(|b| b.is_ascii_alphabetic()) {
+        if !has_ascii_letter(cell) {
             return Parsed::Absent;
         }
         if !cell.is_ascii() {
@@ -264,5 +271,19 @@ impl En {
             return Found::Absent;
         }
         Found::Site(Site::new(token.0, token.0 + token.1.len(), bit == 1, v0, v1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_ascii_letter;
+
+    #[test]
+    fn a_letter_is_found_as_any_would_find_it() {
+        for c in (0..0x3100u32).filter_map(char::from_u32) {
+            for text in [c.to_string(), format!("号{c}楼"), format!("{c}12")] {
+                assert_eq!(has_ascii_letter(&text), text.bytes().any(|b| b.is_ascii_alphabetic()), "{text:?}");
+            }
+        }
     }
 }
