@@ -140,12 +140,11 @@ CACHE_LIMIT = 1 << 16  # addresses kept (then forgotten at once: bounded memory)
 ROLES_LIMIT = 1 << 12
 
 
-def _kept(cache: dict, text: str, read, limit: int | None = None):
-    """``read(text)``, read once while ``cache`` keeps it (emptied at ``limit``, else ``CACHE_LIMIT``:
-    bounded memory)."""
+def _kept(cache: dict, text: str, read, limit: int):
+    """``read(text)``, read once while ``cache`` keeps it (emptied at ``limit``: bounded memory)."""
     found = cache.get(text)
     if found is None:
-        if len(cache) >= (CACHE_LIMIT if limit is None else limit):
+        if len(cache) >= limit:
             cache.clear()
         found = cache[text] = read(text)
     return found
@@ -153,7 +152,7 @@ def _kept(cache: dict, text: str, read, limit: int | None = None):
 
 def address_parts(text: str) -> tuple[str, Numbers, ByRole]:
     """``read_address(text)``, read once."""
-    return _kept(PARTS, text, read_address)
+    return _kept(PARTS, text, read_address, CACHE_LIMIT)
 
 
 def address_roles(text: str) -> tuple[Numbers, ByRole]:

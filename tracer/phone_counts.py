@@ -49,8 +49,8 @@ class PhoneCounts:
         count = self.newest.get(digest, 0)
         if count > 1:
             return True
-        i = int(np.searchsorted(self.sorted, digest))
-        return i < len(self.sorted) and self.sorted[i] == digest and (count > 0 or bool(self.many[i]))
+        i = self._place(digest)
+        return i is not None and (count > 0 or bool(self.many[i]))
 
     def seen(self) -> dict[int, bool]:
         """Every phone counted since the count emptied -> whether it repeats."""
@@ -71,17 +71,20 @@ class PhoneCounts:
                 self.clear()
                 seen = 0
             for digest in digests[start - base:stop - base].tolist():
-                seen += digest not in self.newest and not self._in_sorted(digest)
+                seen += digest not in self.newest and self._place(digest) is None
                 self.newest[digest] += 1
-        if len(self.newest) >= NEWEST:
-            self._merge()
+        self._merge_if_full()
 
-    def _in_sorted(self, digest: int) -> bool:
+    def _place(self, digest: int) -> int | None:
+        """Where ``digest`` is in ``sorted``, or None."""
         i = int(np.searchsorted(self.sorted, digest))
-        return i < len(self.sorted) and self.sorted[i] == digest
+        return i if i < len(self.sorted) and self.sorted[i] == digest else None
 
     def _add(self, digests: list[int]) -> None:
         self.newest.update(digests)
+        self._merge_if_full()
+
+    def _merge_if_full(self) -> None:
         if len(self.newest) >= NEWEST:
             self._merge()
 

@@ -331,7 +331,7 @@ impl Engine {
         let Some(out) = py.allow_threads(|| crate::read_free::read_records(hasher, plan, slots, records, length)) else {
             return Ok(None);
         };
-        Ok(Some(PyTuple::new(py, out.parts().map(|b| PyBytes::new(py, b).into_any()))?))
+        Ok(Some(read::tuple_of(py, &out)?))
     }
 
     /// `read` for rows the byte reader parsed (`RecordBatch`): the same tuple.

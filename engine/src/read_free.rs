@@ -25,6 +25,22 @@ impl ReadBytes {
     pub fn parts(&self) -> [&Vec<u8>; 6] {
         [&self.exposures, &self.counts, &self.at, &self.positions, &self.symbols, &self.streams]
     }
+
+    /// A row's exposure digests and how many there are.
+    pub fn push_anchors(&mut self, anchors: &RowAnchors) {
+        for (_, d) in &anchors.by_column {
+            self.exposures.extend_from_slice(&exposure(d).to_le_bytes());
+        }
+        self.counts.extend_from_slice(&(anchors.by_column.len() as u32).to_le_bytes());
+    }
+
+    /// One mark read in row `row`: its code position, its bit, and its stream (cell plan `p`, slot `s`).
+    pub fn push_mark(&mut self, row: usize, position: u32, bit: u8, p: usize, s: usize) {
+        self.at.extend_from_slice(&(row as u32).to_le_bytes());
+        self.positions.extend_from_slice(&position.to_le_bytes());
+        self.symbols.push(bit);
+        self.streams.extend_from_slice(&((p * 16 + s) as u32).to_le_bytes());
+    }
 }
 
 /// Every row of `records`, or None when some cell needs the Python reference.
@@ -58,21 +74,13 @@ fn anchors<'a>(hasher: &mut Hasher, plan: &Plan, cell: &impl Fn(usize) -> Option
 fn read_row<'a>(hasher: &mut Hasher, plan: &Plan, slots: &Slots, cell: impl Fn(usize) -> Option<&'a str>, r: usize,
                 length: u32, out: &mut ReadBytes) -> Option<()> {
     let anchors = anchors(hasher, plan, &cell)?;
-    for (_, d) in &anchors.by_column {
-        out.exposures.extend_from_slice(&exposure(d).to_le_bytes());
-    }
-    out.counts.extend_from_slice(&(anchors.by_column.len() as u32).to_le_bytes());
+    out.push_anchors(&anchors);
     for (p, cell_plan) in plan.cells.iter().enumerate() {
         let Some(anchor) = anchors.of(cell_plan.anchor) else { continue };
         let text = cell(cell_plan.index)?;
         for (s, &(slot, w)) in cell_plan.slots.iter().enumerate() {
             match slots.locate(slot, text) {
-                Found::Site(site) => {
-                    out.at.extend_from_slice(&(r as u32).to_le_bytes());
-                    out.positions.extend_from_slice(&(word(anchor, w) % length).to_le_bytes());
-                    out.symbols.push(site.bit);
-                    out.streams.extend_from_slice(&((p * 16 + s) as u32).to_le_bytes());
-                }
+                Found::Site(site) => out.push_mark(r, word(anchor, w) % length, site.bit, p, s),
                 Found::Absent => {}
                 Found::Unsure => return None,
             }
