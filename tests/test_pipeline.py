@@ -283,9 +283,10 @@ def _rounded(cell: str) -> str:
     return str(int(whole) + (fraction[:1] >= "5")) if fraction else cell
 
 
-def test_a_weight_column_rounded_to_whole_units_is_erased_not_read_as_noise(exported):
+def test_a_weight_column_rounded_to_whole_units_is_erased_not_read_as_noise(exported, waybills):
     """Rounding rewrites each weight's last digit at random: read, it would only dilute the score.
-    A column of whole numbers only is judged rounded and erased; one fraction keeps it read."""
+    A column of whole numbers only is judged rounded and erased; one fraction in a real record's
+    row keeps it read (a decoy's row counts no reading)."""
     registry, outputs, _, work = exported
     header, out_rows = read_csv(outputs["bob"])
     weight = header.index("重量(kg)")
@@ -296,6 +297,8 @@ def test_a_weight_column_rounded_to_whole_units_is_erased_not_read_as_noise(expo
     assert any(name.endswith(f":{weight}:number.parity") for name in verdict.channels_erased)
     bob = verdict.suspects[0]
     assert bob.marks_agreeing == bob.marks_observed  # no weight read as noise
-    rounded[0][weight] = rows[0][weight]  # one weight as exported: the column is no longer all whole
+    decoys = decoy_rows(waybills[1][SPLITS["bob"]], rows)
+    record = next(i for i, row in enumerate(rows) if row not in decoys)
+    rounded[record][weight] = rows[record][weight]  # one weight as exported: the column is no longer all whole
     verdict = registry.match([write_csv(work / "nearly-rounded.csv", header, rounded)])
     assert not any("number.parity" in name for name in verdict.channels_erased)

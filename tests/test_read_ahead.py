@@ -1,9 +1,11 @@
-"""Reading a leak's next batch on a second thread (``read_ahead``) while the last one is summed in.
+"""Reading a leak's, or marking an export's, next batch on a second thread (``read_ahead``) while the
+last one is summed in or written.
 
-The engine's read without the GIL (``Engine.read_records_free``) must give the
-locked read's arrays, or give the batch up when a cell needs the Python
-reference; the read-ahead must hand batches on in order, each with every
-engine's read, and a failure where it came before.
+The engine's read and mark without the GIL (``Engine.read_records_free``,
+``Engine.mark_records_free``) must give the locked call's arrays and text, or
+give the batch up when a cell needs the Python reference; the read-ahead must
+hand batches on in order, each with its engines' work, and a failure where it
+came before.
 """
 
 from __future__ import annotations
@@ -54,6 +56,21 @@ def test_a_batch_read_without_the_gil_is_the_locked_read(rows, secret):
 
 
 @native
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=ROWS, secret=st.binary(min_size=32, max_size=32), below=st.integers(0, 1 << 64),
+       bits=st.lists(st.integers(0, 1), min_size=97, max_size=97),
+       dialect=st.sampled_from([(",", False, "\r\n"), ("\t", True, "\n")]))
+def test_a_batch_marked_without_the_gil_is_the_locked_mark(rows, secret, below, bits, dialect):
+    rows = [[cell.replace("\x00", "").replace("\r", "").replace("\n", "") for cell in row] for row in rows]
+    plan = mark_plan(SCHEMA, alternatives=True)
+    free, locked = engine.native_engine(Key(secret), plan), engine.native_engine(Key(secret), plan)
+    batch = record_batch(rows)
+    ask = (bytes(bits), b"uid-1", below, below // 2, dialect)
+    marked = free.mark_records_free(batch, *ask)
+    assert marked is None or marked == locked.mark_records(batch, *ask)
+
+
+@native
 def test_a_cell_the_reference_decides_gives_the_batch_up():
     """A full-width phone is read by the Python reference: the batch is read with the GIL instead."""
     plan = mark_plan(SCHEMA, alternatives=True)
@@ -62,8 +79,11 @@ def test_a_cell_the_reference_decides_gives_the_batch_up():
     eng = engine.native_engine(Key(bytes(32)), plan)
     assert eng.read_records_free(record_batch([row]), 97) is not None
     assert "１３８００１３８０００" in HOSTILE
+    ask = (bytes(97), b"u", 0, 0, (",", False, "\n"))
+    assert eng.mark_records_free(record_batch([row]), *ask) is not None
     row[phone] = "１３８００１３８０００"
     assert eng.read_records_free(record_batch([row]), 97) is None
+    assert eng.mark_records_free(record_batch([row]), *ask) is None
 
 
 class _Engine:

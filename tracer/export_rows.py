@@ -23,6 +23,7 @@ import numpy as np
 from .engine import batches
 from .keys import Key
 from .marks import AnchorHasher, MarkPlan, mark_row, row_anchors
+from .read_ahead import mark_ahead
 from .shared_canaries import GAP_SPREAD, SHARED_THRESHOLD, may_take_slot, record_digest
 
 SLOT_BELOW = math.ceil(SHARED_THRESHOLD * GAP_SPREAD)  # a record draw under it may take a slot (exact for ints)
@@ -145,10 +146,10 @@ class RecordStream:
 
 def record_batches(stream: RecordStream, native, bits: list[int], uid: bytes, canary_below: int,
                    csv: tuple[str, bool, str] | None = None) -> Iterator[Batch]:
-    """``native_batches`` of the byte reader's batches: the same Batches, no Python string per cell read."""
-    bits = bytes(bits)
-    for batch in stream.batches:
-        yield _native_batch(batch.rows(), *native.mark_records(batch, bits, uid, canary_below, SLOT_BELOW, csv))
+    """``native_batches`` of the byte reader's batches: the same Batches, no Python string per cell read,
+    each batch parsed and marked on a second thread while the exporter handles the last (``read_ahead``)."""
+    for batch, marked in mark_ahead(stream.batches, native, bytes(bits), uid, canary_below, SLOT_BELOW, csv):
+        yield _native_batch(batch.rows(), *marked)
 
 
 def _native_batch(rows: list[list[str]], out, cells: int, exposures: bytes, counts: bytes, phones: bytes,

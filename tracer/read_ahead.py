@@ -1,23 +1,26 @@
-"""The byte reader's batches read by the native engines one batch ahead, on a second thread.
+"""The byte reader's batches parsed, and read or marked by the native engine, one batch ahead, on a second thread.
 
 A match spends about as long reading a batch's anchors and marks (the engine,
 in Rust) as summing the last batch in (``Evidence.absorb``: numpy and the
-registry).  The engine releases the GIL while it reads a batch
-(``Engine.read_records_free``), so a thread reads the next batch while the
-main thread sums in the last: on two cores, the two halves overlap.
+registry); an export spends a quarter of its time marking and the rest on
+decoys, writing and registration, in Python.  The byte reader parses and the
+engine reads or marks a batch with the GIL released
+(``Engine.read_records_free``, ``Engine.mark_records_free``), so a thread does
+the next batch while the main thread handles the last: on two cores, the two
+overlap.
 
-Nothing else changes: batches come in file order, each engine reads each batch
+Nothing else changes: batches come in file order, the engine does each batch
 once, in the same order (so its digest cache, and every array, is what the
-read on the main thread gives), and a failure of the reader, or of an engine's
-read, comes where it came before: after the batches read before it.  At most
-``DEPTH`` batches wait, so memory stays flat.
+call on the main thread gives), and a failure of the reader, or of the
+engine, comes where it came before: after the batches done before it.  At
+most ``DEPTH`` batches wait, so memory stays flat.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 DEPTH = 2  # batches read ahead and waiting
@@ -37,6 +40,21 @@ class Ahead:
 
 def read_ahead(batches: Iterable, engines: Sequence, length: int) -> Iterator[Ahead]:
     """``batches`` (``RecordBatch``es), each with every engine's read of it, read on a second thread."""
+    return (Ahead(batch, reads) for batch, reads in ahead(batches, lambda b: [_read(e, b, length) for e in engines]))
+
+
+def mark_ahead(batches: Iterable, native, *ask) -> Iterator[tuple[object, tuple]]:
+    """``batches`` (``RecordBatch``es), each with the engine's ``mark_records`` of it (``ask``: its
+    arguments after the batch, the writer's csv dialect last), marked on a second thread."""
+    for batch, marked in ahead(batches, lambda b: _mark(native, b, ask)):
+        if isinstance(marked, BaseException):
+            raise marked
+        yield batch, marked
+
+
+def ahead(batches: Iterable, work: Callable) -> Iterator[tuple[object, object]]:
+    """Each of ``batches`` with ``work(batch)``, both done on a second thread, in order.  ``work``
+    hands its own failures on as values; a failure of ``batches`` is raised after what came before."""
     waiting: queue.Queue = queue.Queue(maxsize=DEPTH)
     stop = threading.Event()
 
@@ -49,17 +67,17 @@ def read_ahead(batches: Iterable, engines: Sequence, length: int) -> Iterator[Ah
                 continue
         return False
 
-    def work() -> None:
+    def run() -> None:
         try:
             for batch in batches:
-                if not put(Ahead(batch, [_read(engine, batch, length) for engine in engines])):
+                if not put((batch, work(batch))):
                     return
         except BaseException as exc:  # the reader's failure, handed on to where the batches are used
             put(exc)
         else:
             put(_DONE)
 
-    thread = threading.Thread(target=work, name="tracer-read-ahead", daemon=True)
+    thread = threading.Thread(target=run, name="tracer-read-ahead", daemon=True)
     thread.start()
     try:
         while (item := waiting.get()) is not _DONE:
@@ -69,6 +87,15 @@ def read_ahead(batches: Iterable, engines: Sequence, length: int) -> Iterator[Ah
     finally:
         stop.set()
         thread.join()
+
+
+def _mark(native, batch, ask: tuple):
+    """The engine's marks of ``batch``: without the GIL when the native scanners decide every cell."""
+    try:
+        free = native.mark_records_free(batch, *ask) if ask[-1] is not None else None  # as text only
+        return free or native.mark_records(batch, *ask)
+    except Exception as exc:  # raised again where the batch is written, as a mark there would raise it
+        return exc
 
 
 def _read(engine, batch, length: int):

@@ -14,6 +14,7 @@ pub mod csv_read;
 pub mod en;
 pub mod export_io;
 pub mod read_free;
+pub mod row_pass;
 pub mod rows;
 pub mod simple;
 pub mod site;

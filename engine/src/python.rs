@@ -7,9 +7,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::anchors::{id_anchor, phone_anchor, AnchorText};
-use crate::export_io::{record_digest, Candidates, CsvText};
+use crate::csv_read::Records;
+use crate::export_io::CsvText;
+use crate::read_free::marked;
 use crate::reader_py::{row_list, CsvReader, RecordBatch};
-use crate::rows::{embed, exposure, word, CellPlan, Hasher, Plan, RowAnchors};
+use crate::row_pass::{CellText, Decide, MarkArrays, MarkAsk, RowPass};
+use crate::rows::{CellPlan, Hasher, Plan};
 use crate::site::{Found, Site};
 use crate::slots::{slot_index, Slots, NAMES};
 
@@ -29,116 +32,66 @@ fn byte_offset(cell: &str, chars: usize) -> usize {
     cell.char_indices().nth(chars).map(|(i, _)| i).unwrap_or(cell.len())
 }
 
-impl Engine {
-    fn anchor_text(&self, py: Python<'_>, kind: &str, cell: &str) -> PyResult<Option<String>> {
-        let native = if kind == "phone" { phone_anchor(cell) } else { id_anchor(cell) };
-        match native {
-            AnchorText::Known(text) => Ok(text),
-            AnchorText::Unsure => self.reference.bind(py).call_method1("anchor", (kind, cell))?.extract(),
-        }
+/// The Python reference as the decider of what the native scanners leave unsure (the GIL held).
+struct Reference<'a, 'py>(&'a Bound<'py, PyAny>);
+
+impl Decide for Reference<'_, '_> {
+    type Error = PyErr;
+
+    fn anchor(&self, phone: bool, cell: &str) -> PyResult<Option<String>> {
+        self.0.call_method1("anchor", (if phone { "phone" } else { "id" }, cell))?.extract()
     }
 
-    fn site(&self, py: Python<'_>, slot: usize, cell: &str) -> PyResult<Option<Site>> {
-        match self.slots.locate(slot, cell) {
-            Found::Site(site) => Ok(Some(site)),
-            Found::Absent => Ok(None),
-            Found::Unsure => {
-                let found: Option<(usize, usize, u8, String, String)> =
-                    self.reference.bind(py).call_method1("site", (NAMES[slot], cell))?.extract()?;
-                Ok(found.map(|(s, e, bit, v0, v1)| Site {
-                    start: byte_offset(cell, s),
-                    end: byte_offset(cell, e),
-                    bit,
-                    variants: [v0, v1],
-                }))
-            }
-        }
-    }
-
-    fn anchors<T: CellText>(&mut self, py: Python<'_>, cell: &impl Fn(usize) -> PyResult<T>) -> PyResult<RowAnchors> {
-        let mut by_column = Vec::with_capacity(self.plan.phone_cols.len() + self.plan.id_cols.len());
-        let mut phones = 0;
-        let first_id = self.plan.phone_cols.len();
-        for k in 0..first_id + self.plan.id_cols.len() {
-            // by position, not a clone of the plan's columns per row (the hasher is borrowed mutably)
-            let (kind, index) = if k < first_id { ("phone", self.plan.phone_cols[k]) } else { ("id", self.plan.id_cols[k - first_id]) };
-            let item = cell(index)?;
-            if let Some(text) = self.anchor_text(py, kind, item.text()?)? {
-                by_column.push((index, self.hasher.digest(&text)));
-                phones += (k < first_id) as usize;
-            }
-        }
-        Ok(RowAnchors::new(by_column, phones))
-    }
-
-    /// One row of a `mark`: its anchors into `out`, and its marked cells as (column, new text).
-    fn mark_row<T: CellText>(&mut self, py: Python<'_>, r: usize, cell: impl Fn(usize) -> PyResult<T>,
-                             ask: &MarkAsk, out: &mut MarkArrays) -> PyResult<Vec<(usize, String)>> {
-        let anchors = self.anchors(py, &cell)?;
-        put_exposures(&mut out.exposures, &mut out.counts, &mut out.phones, &anchors);
-        let seed = anchors.seed(self.hasher.secret(), ask.uid);
-        let record = record_digest(self.hasher.secret(), &anchors);
-        out.candidates.consider(r as u32, seed.as_ref(), record.as_ref(), ask.canary_below, ask.slot_below);
-        out.seeds.extend_from_slice(&seed.unwrap_or([0u8; 16]));
-        let mut changes: Vec<(usize, String)> = Vec::new();
-        for p in 0..self.plan.cells.len() {
-            let (index, anchor_column) = (self.plan.cells[p].index, self.plan.cells[p].anchor);
-            let Some(anchor) = anchors.of(anchor_column) else { continue };
-            let earlier = changes.iter().position(|(i, _)| *i == index);
-            let mut text = match earlier {
-                Some(k) => changes.remove(k).1, // a column of two cell plans: the second marks the first's result
-                None => cell(index)?.text()?.to_string(),
-            };
-            let mut carried = false;
-            for s in 0..self.plan.cells[p].slots.len() {
-                let (slot, w) = self.plan.cells[p].slots[s];
-                if let Some(site) = self.site(py, slot, &text)? {
-                    let bit = ask.bits[word(anchor, w) as usize % ask.bits.len()];
-                    text = embed(&text, &site, bit);
-                    carried = true;
-                }
-            }
-            out.marked += carried as usize;
-            if carried || earlier.is_some() {
-                changes.push((index, text));
-            }
-        }
-        Ok(changes)
+    fn site(&self, slot: usize, cell: &str) -> PyResult<Option<Site>> {
+        let found: Option<(usize, usize, u8, String, String)> = self.0.call_method1("site", (NAMES[slot], cell))?.extract()?;
+        Ok(found.map(|(s, e, bit, v0, v1)| Site {
+            start: byte_offset(cell, s),
+            end: byte_offset(cell, e),
+            bit,
+            variants: [v0, v1],
+        }))
     }
 }
 
-/// A cell as the engine reads it: a Python str of a row list, or text the byte reader parsed.
-trait CellText {
-    fn text(&self) -> PyResult<&str>;
-}
-
-impl CellText for Bound<'_, PyAny> {
+impl CellText<PyErr> for Bound<'_, PyAny> {
     fn text(&self) -> PyResult<&str> {
         self.downcast::<PyString>()?.to_str()
     }
 }
 
-impl CellText for &str {
-    fn text(&self) -> PyResult<&str> {
-        Ok(self)
+impl Engine {
+    /// A pass over rows with the Python reference deciding what the scanners leave unsure.
+    fn pass<'a, 'py>(&'a mut self, reference: &'a Bound<'py, PyAny>) -> RowPass<'a, Reference<'a, 'py>> {
+        RowPass { hasher: &mut self.hasher, plan: &self.plan, slots: &self.slots, decide: Reference(reference) }
+    }
+
+    /// `mark_records` with the GIL held, the reference deciding what the scanners leave unsure.
+    fn mark_batch<'py>(&mut self, py: Python<'py>, records: &Records, ask: &MarkAsk, mut text: Option<CsvText>)
+                       -> PyResult<Bound<'py, PyTuple>> {
+        let reference = self.reference.bind(py).clone();
+        let mut rows = self.pass(&reference);
+        let out_rows = PyList::empty(py);
+        let mut out = MarkArrays::default();
+        for r in 0..records.len() {
+            let changes = rows.mark_row(r, |i| record_cell(records, r, i), ask, &mut out)?;
+            match text.as_mut() {
+                Some(text) => text.row(marked(records, r, &changes)),
+                None => {
+                    let row = row_list(py, records, r)?;
+                    for (i, new) in changes {
+                        row.set_item(i, PyString::new(py, &new))?;
+                    }
+                    out_rows.append(row)?;
+                }
+            }
+        }
+        out.into_tuple(py, text, out_rows)
     }
 }
 
-struct MarkAsk<'a> {
-    bits: &'a [u8],
-    uid: &'a [u8],
-    canary_below: u128,
-    slot_below: u128,
-}
-
-#[derive(Default)]
-struct MarkArrays {
-    marked: usize,
-    exposures: Vec<u8>,
-    counts: Vec<u8>,
-    phones: Vec<u8>,
-    seeds: Vec<u8>,
-    candidates: Candidates,
+/// A record's cell, or the IndexError a row list would raise.
+fn record_cell(records: &Records, r: usize, i: usize) -> PyResult<&str> {
+    records.cell(r, i).ok_or_else(|| PyIndexError::new_err("no such cell"))
 }
 
 impl MarkArrays {
@@ -165,26 +118,22 @@ impl MarkArrays {
     }
 }
 
-fn csv_text(csv: Option<(String, bool, String)>) -> PyResult<Option<CsvText>> {
-    let Some((delimiter, quote_all, terminator)) = csv else { return Ok(None) };
+/// The writer's dialect (delimiter, quote all, line terminator) as a `CsvText` to write rows into.
+fn dialect((delimiter, quote_all, terminator): (String, bool, String)) -> PyResult<CsvText> {
     let mut chars = delimiter.chars();
     let (Some(d), None) = (chars.next(), chars.next()) else {
         return Err(PyValueError::new_err("a csv delimiter is one character"));
     };
-    Ok(Some(CsvText::new(d, quote_all, terminator)))
+    Ok(CsvText::new(d, quote_all, terminator))
+}
+
+fn csv_text(csv: Option<(String, bool, String)>) -> PyResult<Option<CsvText>> {
+    csv.map(dialect).transpose()
 }
 
 fn text_out<'py>(py: Python<'py>, text: CsvText) -> PyResult<Bound<'py, PyAny>> {
     let (text, starts) = text.finish();
     Ok((PyString::new(py, &text), PyBytes::new(py, &starts)).into_pyobject(py)?.into_any())
-}
-
-fn put_exposures(out: &mut Vec<u8>, counts: &mut Vec<u8>, phones: &mut Vec<u8>, anchors: &RowAnchors) {
-    for (_, d) in &anchors.by_column {
-        out.extend_from_slice(&exposure(d).to_le_bytes());
-    }
-    counts.push(anchors.by_column.len() as u8);
-    phones.push(anchors.phones as u8);
 }
 
 /// A copy of `row` with the marked cells in it (a str subclass's cell stays of its class).
@@ -259,9 +208,11 @@ impl Engine {
         let out_rows = PyList::empty(py);
         let mut text = csv_text(csv)?;
         let mut out = MarkArrays::default();
+        let reference = self.reference.bind(py).clone();
+        let mut pass = self.pass(&reference);
         for (r, row) in rows.iter().enumerate() {
             let row = row.downcast::<PyList>()?;
-            let changes = self.mark_row(py, r, |i| row.get_item(i), &ask, &mut out)?;
+            let changes = pass.mark_row(r, |i| row.get_item(i), &ask, &mut out)?;
             match text.as_mut() {
                 Some(text) => {
                     let items: Vec<Bound<'py, PyAny>> = row.iter().collect();
@@ -293,26 +244,29 @@ impl Engine {
         csv: Option<(String, bool, String)>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let ask = MarkAsk { bits, uid, canary_below, slot_below };
-        let records = &batch.records;
-        let out_rows = PyList::empty(py);
-        let mut text = csv_text(csv)?;
-        let mut out = MarkArrays::default();
-        for r in 0..records.len() {
-            let changes = self.mark_row(py, r, |i| records.cell(r, i).ok_or_else(|| PyIndexError::new_err("no such cell")), &ask, &mut out)?;
-            match text.as_mut() {
-                Some(text) => text.row(records.row(r).enumerate().map(|(j, cell)| {
-                    changes.iter().find(|(i, _)| *i == j).map_or(cell, |(_, new)| new.as_str())
-                })),
-                None => {
-                    let row = row_list(py, records, r)?;
-                    for (i, new) in changes {
-                        row.set_item(i, PyString::new(py, &new))?;
-                    }
-                    out_rows.append(row)?;
-                }
-            }
-        }
-        out.into_tuple(py, text, out_rows)
+        self.mark_batch(py, &batch.records, &ask, csv_text(csv)?)
+    }
+
+    /// `mark_records` with the GIL released (`read_free`), the marked rows as csv text in the dialect
+    /// `csv`; None when some cell of the batch needs the Python reference (then `mark_records` marks it).
+    #[pyo3(signature = (batch, bits, uid, canary_below, slot_below, csv))]
+    fn mark_records_free<'py>(
+        &mut self,
+        py: Python<'py>,
+        batch: PyRef<'py, RecordBatch>,
+        bits: &[u8],
+        uid: &[u8],
+        canary_below: u128,
+        slot_below: u128,
+        csv: (String, bool, String),
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let ask = MarkAsk { bits, uid, canary_below, slot_below };
+        let mut text = dialect(csv)?;
+        let (hasher, plan, slots, records) = (&mut self.hasher, &self.plan, &self.slots, &batch.records);
+        let Some(out) = py.allow_threads(|| crate::read_free::mark_records(hasher, plan, slots, records, &ask, &mut text)) else {
+            return Ok(None);
+        };
+        Ok(Some(out.into_tuple(py, Some(text), PyList::empty(py))?))
     }
 
     /// Read a batch of leaked rows: (exposure digests (int64), anchors per row (uint32: a wide

@@ -77,9 +77,11 @@ impl CsvReader {
         self.reader.done()
     }
 
-    /// `n` rows, fewer at the end, or None when more bytes are needed first.
-    fn take(&mut self, n: usize) -> Option<RecordBatch> {
-        self.reader.take(n).map(|records| RecordBatch { records })
+    /// `n` rows, fewer at the end, or None when more bytes are needed first; parsed with the GIL
+    /// released (a read-ahead thread parses while the main thread works).
+    fn take(&mut self, py: Python<'_>, n: usize) -> Option<RecordBatch> {
+        let reader = &mut self.reader;
+        py.allow_threads(|| reader.take(n)).map(|records| RecordBatch { records })
     }
 
     /// (good rows, ragged rows, NUL lines, long lines) counted so far.
