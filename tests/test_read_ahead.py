@@ -2,7 +2,7 @@
 last one is summed in or written.
 
 The engine's read and mark without the GIL (``Engine.read_records_free``,
-``Engine.mark_records_free``) must give the locked call's arrays and text, or
+``Engine.mark_records(..., free=True)``) must give the locked call's arrays and text, or
 give the batch up when a cell needs the Python reference; the read-ahead must
 hand batches on in order, each with its engines' work, and a failure where it
 came before.
@@ -66,7 +66,7 @@ def test_a_batch_marked_without_the_gil_is_the_locked_mark(rows, secret, below, 
     free, locked = engine.native_engine(Key(secret), plan), engine.native_engine(Key(secret), plan)
     batch = record_batch(rows)
     ask = (bytes(bits), b"uid-1", below, below // 2, dialect)
-    marked = free.mark_records_free(batch, *ask)
+    marked = free.mark_records(batch, *ask, free=True)
     assert marked is None or marked == locked.mark_records(batch, *ask)
 
 
@@ -80,10 +80,10 @@ def test_a_cell_the_reference_decides_gives_the_batch_up():
     assert eng.read_records_free(record_batch([row]), 97) is not None
     assert "１３８００１３８０００" in HOSTILE
     ask = (bytes(97), b"u", 0, 0, (",", False, "\n"))
-    assert eng.mark_records_free(record_batch([row]), *ask) is not None
+    assert eng.mark_records(record_batch([row]), *ask, free=True) is not None
     row[phone] = "１３８００１３８０００"
     assert eng.read_records_free(record_batch([row]), 97) is None
-    assert eng.mark_records_free(record_batch([row]), *ask) is None
+    assert eng.mark_records(record_batch([row]), *ask, free=True) is None
 
 
 class _Engine:

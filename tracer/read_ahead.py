@@ -5,7 +5,7 @@ in Rust) as summing the last batch in (``Evidence.absorb``: numpy and the
 registry); an export spends a quarter of its time marking and the rest on
 decoys, writing and registration, in Python.  The byte reader parses and the
 engine reads or marks a batch with the GIL released
-(``Engine.read_records_free``, ``Engine.mark_records_free``), so a thread does
+(``Engine.read_records_free``, ``Engine.mark_records(..., free=True)``), so a thread does
 the next batch while the main thread handles the last: on two cores, the two
 overlap.
 
@@ -92,8 +92,7 @@ def ahead(batches: Iterable, work: Callable) -> Iterator[tuple[object, object]]:
 def _mark(native, batch, ask: tuple):
     """The engine's marks of ``batch``: without the GIL when the native scanners decide every cell."""
     try:
-        free = native.mark_records_free(batch, *ask) if ask[-1] is not None else None  # as text only
-        return free or native.mark_records(batch, *ask)
+        return native.mark_records(batch, *ask, free=True) or native.mark_records(batch, *ask)
     except Exception as exc:  # raised again where the batch is written, as a mark there would raise it
         return exc
 

@@ -118,17 +118,13 @@ impl MarkArrays {
     }
 }
 
-/// The writer's dialect (delimiter, quote all, line terminator) as a `CsvText` to write rows into.
-fn dialect((delimiter, quote_all, terminator): (String, bool, String)) -> PyResult<CsvText> {
+fn csv_text(csv: Option<(String, bool, String)>) -> PyResult<Option<CsvText>> {
+    let Some((delimiter, quote_all, terminator)) = csv else { return Ok(None) };
     let mut chars = delimiter.chars();
     let (Some(d), None) = (chars.next(), chars.next()) else {
         return Err(PyValueError::new_err("a csv delimiter is one character"));
     };
-    Ok(CsvText::new(d, quote_all, terminator))
-}
-
-fn csv_text(csv: Option<(String, bool, String)>) -> PyResult<Option<CsvText>> {
-    csv.map(dialect).transpose()
+    Ok(Some(CsvText::new(d, quote_all, terminator)))
 }
 
 fn text_out<'py>(py: Python<'py>, text: CsvText) -> PyResult<Bound<'py, PyAny>> {
@@ -231,8 +227,10 @@ impl Engine {
         out.into_tuple(py, text, out_rows)
     }
 
-    /// `mark` for rows the byte reader parsed (`RecordBatch`): the same tuple.
-    #[pyo3(signature = (batch, bits, uid, canary_below=0, slot_below=0, csv=None))]
+    /// `mark` for rows the byte reader parsed (`RecordBatch`): the same tuple.  With `free` (and `csv`)
+    /// the batch is marked with the GIL released (`read_free`), or None is returned when some cell of it
+    /// needs the Python reference (the caller then marks it without `free`).
+    #[pyo3(signature = (batch, bits, uid, canary_below=0, slot_below=0, csv=None, free=false))]
     fn mark_records<'py>(
         &mut self,
         py: Python<'py>,
@@ -242,31 +240,19 @@ impl Engine {
         canary_below: u128,
         slot_below: u128,
         csv: Option<(String, bool, String)>,
-    ) -> PyResult<Bound<'py, PyTuple>> {
-        let ask = MarkAsk { bits, uid, canary_below, slot_below };
-        self.mark_batch(py, &batch.records, &ask, csv_text(csv)?)
-    }
-
-    /// `mark_records` with the GIL released (`read_free`), the marked rows as csv text in the dialect
-    /// `csv`; None when some cell of the batch needs the Python reference (then `mark_records` marks it).
-    #[pyo3(signature = (batch, bits, uid, canary_below, slot_below, csv))]
-    fn mark_records_free<'py>(
-        &mut self,
-        py: Python<'py>,
-        batch: PyRef<'py, RecordBatch>,
-        bits: &[u8],
-        uid: &[u8],
-        canary_below: u128,
-        slot_below: u128,
-        csv: (String, bool, String),
+        free: bool,
     ) -> PyResult<Option<Bound<'py, PyTuple>>> {
         let ask = MarkAsk { bits, uid, canary_below, slot_below };
-        let mut text = dialect(csv)?;
-        let (hasher, plan, slots, records) = (&mut self.hasher, &self.plan, &self.slots, &batch.records);
-        let Some(out) = py.allow_threads(|| crate::read_free::mark_records(hasher, plan, slots, records, &ask, &mut text)) else {
-            return Ok(None);
-        };
-        Ok(Some(out.into_tuple(py, Some(text), PyList::empty(py))?))
+        match (csv_text(csv)?, free) {
+            (Some(mut text), true) => {
+                let (hasher, plan, slots, records) = (&mut self.hasher, &self.plan, &self.slots, &batch.records);
+                match py.allow_threads(|| crate::read_free::mark_records(hasher, plan, slots, records, &ask, &mut text)) {
+                    Some(out) => Ok(Some(out.into_tuple(py, Some(text), PyList::empty(py))?)),
+                    None => Ok(None),
+                }
+            }
+            (text, _) => self.mark_batch(py, &batch.records, &ask, text).map(Some),
+        }
     }
 
     /// Read a batch of leaked rows: (exposure digests (int64), anchors per row (uint32: a wide
