@@ -22,7 +22,7 @@ from tracer import engine
 from tracer.errors import InputError
 from tracer.keys import Key
 from tracer.marks import mark_plan
-from tracer.read_ahead import read_ahead
+from tracer.read_ahead import mark_ahead, read_ahead
 
 # _default_engine (autouse): these tests build the native engine under TRACER_ENGINE=python too
 from .test_engine import HOSTILE, ROWS, SCHEMA, _default_engine  # noqa: F401
@@ -127,4 +127,23 @@ def test_stopping_early_stops_the_thread():
     stream = read_ahead(_batches(), [_Engine("one")], 9)
     assert next(stream).batch == ["a"]
     stream.close()
+    assert not any(t.name == "tracer-read-ahead" for t in threading.enumerate())
+
+
+class _Marker:
+    """An engine's face as ``mark_ahead`` calls it: a mark without the GIL, or None, then the locked mark."""
+
+    def mark_records(self, batch, *ask, free=False):
+        if batch == ["bad"]:
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogate")
+        return None if free and batch == ["b", "c"] else ("free" if free else "locked", batch, ask)
+
+
+def test_marks_come_in_order_and_a_failed_mark_where_its_batch_is_written():
+    dialect = (",", False, "\n")
+    stream = mark_ahead(_batches(), _Marker(), b"bits", dialect)
+    assert next(stream) == (["a"], ("free", ["a"], (b"bits", dialect)))
+    assert next(stream) == (["b", "c"], ("locked", ["b", "c"], (b"bits", dialect)))  # the free mark gave it up
+    with pytest.raises(UnicodeEncodeError):
+        next(stream)
     assert not any(t.name == "tracer-read-ahead" for t in threading.enumerate())

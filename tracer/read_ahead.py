@@ -21,6 +21,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 
 DEPTH = 2  # batches read ahead and waiting
@@ -40,16 +41,19 @@ class Ahead:
 
 def read_ahead(batches: Iterable, engines: Sequence, length: int) -> Iterator[Ahead]:
     """``batches`` (``RecordBatch``es), each with every engine's read of it, read on a second thread."""
-    return (Ahead(batch, reads) for batch, reads in ahead(batches, lambda b: [_read(e, b, length) for e in engines]))
+    with closing(ahead(batches, lambda b: [_read(e, b, length) for e in engines])) as items:
+        for batch, reads in items:
+            yield Ahead(batch, reads)
 
 
 def mark_ahead(batches: Iterable, native, *ask) -> Iterator[tuple[object, tuple]]:
     """``batches`` (``RecordBatch``es), each with the engine's ``mark_records`` of it (``ask``: its
     arguments after the batch, the writer's csv dialect last), marked on a second thread."""
-    for batch, marked in ahead(batches, lambda b: _mark(native, b, ask)):
-        if isinstance(marked, BaseException):
-            raise marked
-        yield batch, marked
+    with closing(ahead(batches, lambda b: _mark(native, b, ask))) as items:
+        for batch, marked in items:
+            if isinstance(marked, BaseException):
+                raise marked
+            yield batch, marked
 
 
 def ahead(batches: Iterable, work: Callable) -> Iterator[tuple[object, object]]:
