@@ -1,8 +1,9 @@
 """A/B: an export marking each batch on a second thread (``read_ahead.mark_ahead``) against marking in line.
 
 The same installed binary both ways: the in-line side is ``tracer export``
-run by a driver that swaps ``mark_ahead`` for a loop calling the same
-``_mark`` on the main thread.  Runs are interleaved (plain copy, in line,
+run by a driver that swaps ``read_ahead.ahead`` (the thread) for a loop doing
+the same work on the main thread; all else, ``mark_ahead`` included, runs as
+it is.  Runs are interleaved (plain copy, in line,
 ahead, then again) so that a burst of load on this machine falls on every
 side; each export goes into a copy of one fresh registry, so all of them
 draw the same canaries and must write the same bytes (checked).
@@ -29,18 +30,14 @@ from speed_runs import PLAIN_COPY, compile_bytecode, log, run_process, tracer_co
 
 IN_LINE = """
 import sys
-import tracer.export_rows as rows
-from tracer.read_ahead import _mark
+import tracer.read_ahead as read_ahead
 from tracer.cli import main
 
-def mark_in_line(batches, native, *ask):
+def in_line(batches, work):
     for batch in batches:
-        marked = _mark(native, batch, ask)
-        if isinstance(marked, BaseException):
-            raise marked
-        yield batch, marked
+        yield batch, work(batch)
 
-rows.mark_ahead = mark_in_line
+read_ahead.ahead = in_line
 sys.argv = ["tracer", *sys.argv[1:]]
 main()
 """
