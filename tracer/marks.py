@@ -57,15 +57,24 @@ ANCHOR_CACHE_SIZE = 1 << 13
 class Anchor:
     """One anchor's keyed digest: exposure id and slot positions.
 
-    The digest is cut into its sixteen 32-bit words once, when the anchor is
-    made, because every marked cell asks for a position."""
+    The digest is cut into its sixteen 32-bit words once, the first time a
+    marked cell asks for a position: most anchors a native export hashes in
+    Python (the phones a canary draw asks about) never mark a cell, and the
+    words (~500 bytes of ints) were most of the anchor cache's memory."""
 
-    __slots__ = ("digest", "exposure", "words")
+    __slots__ = ("digest", "exposure", "_words")
 
     def __init__(self, digest: bytes):
         self.digest = digest
         self.exposure = int.from_bytes(digest[:8], "little", signed=True)
-        self.words = _WORDS.unpack(digest)
+        self._words: tuple[int, ...] | None = None
+
+    @property
+    def words(self) -> tuple[int, ...]:
+        words = self._words
+        if words is None:
+            words = self._words = _WORDS.unpack(self.digest)
+        return words
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Anchor) and other.digest == self.digest

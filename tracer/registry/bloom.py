@@ -53,5 +53,6 @@ class Bloom:
         mask = (1 << (u & 63)) | (1 << ((u >> 6) & 63)) | (1 << ((u >> 12) & 63))
         return self.raw[u >> self.shift if self.shift < 64 else 0] & mask == mask
 
-    def tobytes(self) -> bytes:
-        return self.words.tobytes()
+    def bytes(self) -> memoryview:
+        """The filter as stored (little-endian words), without a copy."""
+        return memoryview(np.ascontiguousarray(self.words, dtype="<u8")).cast("B")
