@@ -332,3 +332,26 @@ def test_registering_an_export_holds_a_few_pieces_of_it_at_a_time(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 12_000_000, peak
+
+
+def test_a_run_that_can_be_kept_is_read_whole_when_a_tenth_of_it_is_wanted(tmp_path, monkeypatch):
+    """A 1M-row leak's 2,000-row batch wants about a quarter of its export's run's blocks, each batch
+    another quarter: a run that fits the budget is read whole once a lookup wants ``KEPT_SHARE`` of it,
+    and kept for the next; one too big to keep is read by its blocks below ``WHOLE_SHARE``."""
+    registry, ring = fresh(tmp_path)
+    with registry:
+        entry = record(registry, ring, "alice", [list(range(0, 20_000, 10))])  # 2,000 digests
+        run = registry.runs.runs()[0]
+        wanted = [block * run.per_block * 10 + 10 for block in range(0, run.blocks, 6)]  # in a sixth of the blocks
+        share = len(wanted) / run.blocks
+        assert runs_module.KEPT_SHARE <= share < runs_module.WHOLE_SHARE
+        expected = [(d, entry.id) for d in wanted]
+
+        monkeypatch.setattr(runs_module, "WHOLE_BYTES", 8 * 2000 - 1)  # the run does not fit
+        assert registry.exposure_of(wanted, ring.current_id) == expected
+        assert registry.runs._whole == {}
+
+        monkeypatch.setattr(runs_module, "WHOLE_BYTES", 8 * 2000)  # it fits
+        assert registry.exposure_of(wanted, ring.current_id) == expected
+        assert list(registry.runs._whole) == [run.id]
+        assert registry.exposure_of(wanted[:1], ring.current_id) == expected[:1]  # one digest: from the run kept

@@ -48,11 +48,16 @@ FINAL_ROWS = 1 << 21  # a run of this level is merged no more: the largest merge
 BLOCKS_PER_PAGE = 4
 MERGED_BLOCKS_PER_PAGE = 1
 FETCH = 500  # block keys per IN list
-# A run read whole (most of its blocks wanted) is kept for the next lookup, up to this many bytes of runs in
-# all: a leak's batches each want most blocks of the run it came from (a 200k-row leak's 2,000-row batch, about
-# 70% of them), which was read again, decoded and thrown away 200 times a match.  A run larger than this is read
-# by its blocks as before, so memory stays bounded whatever the registry's size.
-WHOLE_BYTES = 16 << 20
+# A run read whole is kept for the next lookup, up to this many bytes of runs in all: a leak's batches each
+# want many blocks of the run it came from (a 200k-row leak's 2,000-row batch, about 70% of them; a 1M-row
+# leak's, 23% of its export's 21 MB run), which were read again, decoded and thrown away 200 (500) times a
+# match.  A run larger than this is read by its blocks, so memory stays bounded whatever the registry's size.
+WHOLE_BYTES = 64 << 20
+# A lookup reads a run whole rather than block by block when it wants this share of its blocks (a block
+# found by its key costs about four read in order); a run that can be kept, already at a smaller share: the
+# next batches of the leak want it too.  A 1M-row leak matched against its export: 12-17 s -> 6-8 s.
+WHOLE_SHARE = 0.25
+KEPT_SHARE = 0.1
 
 
 def level_of(rows: int) -> int:
@@ -250,7 +255,7 @@ class ExposureRuns:
             fences, bloom = self.index(run)
             mine = wanted[bloom.may_hold(wanted)]
             blocks = _blocks_holding(fences, mine)
-            if len(blocks) and (len(blocks) * 4 >= run.blocks or run.id in self._whole):  # kept: no blocks read
+            if len(blocks) and (run.id in self._whole or len(blocks) >= self._whole_share(run) * run.blocks):
                 found[place] = _matching(*self._read_whole(run), mine, self._longest.get(run.id))
             elif len(blocks):
                 sparse.append((place, run, mine, ((run.id << 32) | blocks).tolist()))
@@ -268,6 +273,11 @@ class ExposureRuns:
             found[place] = _matching(*self._decode(run, rows[at:at + len(run_keys)]), mine)  # blocks in order
             at += len(run_keys)
         return [found[place] for place in sorted(found)]
+
+    @staticmethod
+    def _whole_share(run: Run) -> float:
+        """The share of a run's blocks a lookup must want to read it whole (``WHOLE_SHARE``, ``KEPT_SHARE``)."""
+        return KEPT_SHARE if run.rows * (8 if run.single else 16) <= WHOLE_BYTES else WHOLE_SHARE  # as _decode holds it
 
     def _read_whole(self, run: Run) -> tuple[np.ndarray, np.ndarray]:
         """Every row of the run, kept for the next lookup while the runs kept stay within ``WHOLE_BYTES``
