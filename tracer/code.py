@@ -144,11 +144,19 @@ EXACT_FOR_FEW = 64  # groups this small get the exact bound for every score
 ROUNDING = 1e-6  # relative slack for float error in a sum of terms (recursive summation: n * 1.1e-16 at most)
 
 
+GRID_CHUNK = 4  # lambdas summed at a time: all 64 at once were three 33 MB arrays at 65,536 positions
+
+
 def _grid_log_mgf(rows: np.ndarray, p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """log M(l) at ``GRID[rows]``: one value per lambda, computed alike whichever rows are asked for."""
-    la = np.log(p)[None, :] + GRID[rows, None] * a[None, :]
-    lb = np.log1p(-p)[None, :] + GRID[rows, None] * b[None, :]
-    return np.logaddexp(la, lb).sum(axis=1)
+    """log M(l) at ``GRID[rows]``: one value per lambda, computed alike whichever rows are asked for
+    (each lambda's terms summed on their own), ``GRID_CHUNK`` lambdas at a time: the terms of a few
+    lambdas are held at once, not of the whole grid (a 1M-row leak's match peaked there)."""
+    log_p, log_q = np.log(p)[None, :], np.log1p(-p)[None, :]
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), GRID_CHUNK):
+        lam = GRID[rows[start:start + GRID_CHUNK], None]
+        out[start:start + GRID_CHUNK] = np.logaddexp(log_p + lam * a[None, :], log_q + lam * b[None, :]).sum(axis=1)
+    return out
 
 
 def _grid_rows_below(best: float, score: float, tangents: list[tuple[float, float, float]], p: np.ndarray,

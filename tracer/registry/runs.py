@@ -224,11 +224,13 @@ class ExposureRuns:
             self._index[run.id] = (np.frombuffer(row[0], dtype="<i8"), Bloom(row[1]))
         return self._index[run.id]
 
-    def lookup(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(digest, export id) of every run row holding one of ``digests`` (sorted, distinct)."""
+    def lookup(self, digests: np.ndarray, besides: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(digest, export id) of every run row holding one of ``digests`` (sorted, distinct); a run of export
+        ``besides`` alone is not searched (its rows are not wanted)."""
         while True:
             try:
-                found = self._lookup(self.runs(), digests)
+                runs = [run for run in self.runs() if not (run.single and run.first_export == besides)]
+                found = self._lookup(runs, digests)
             except StaleRuns:
                 continue
             if not found:

@@ -257,7 +257,8 @@ class SqliteRegistry(SqliteLookups, SqlitePool, Registry):
     def _canary_clashes(self, export_id: int, account_id: int) -> set[int]:
         # A pool number (space < 0) is every account's canary: only a real record clashes with it.
         drawn = [digest for digest, space in self._staged if space]
-        clashes = {d for d, e in self._exposure_rows(drawn) if e != export_id}
+        # the export's own run (just written, its filter 4 MB at a million rows) need not be read for it
+        clashes = {d for d, _ in self._exposure_rows(drawn, besides=export_id)}
         for batch in batches_of([digest for digest, space in self._staged if space > 0], LOOKUP_BATCH):
             clashes.update(row[0] for row in self.conn.execute(
                 f"SELECT c.digest FROM canaries c JOIN exports e ON e.id = c.export_id"

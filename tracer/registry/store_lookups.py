@@ -52,15 +52,17 @@ class SqliteLookups:
                 [*batch, key_id],
             )
 
-    def _exposure_rows(self, digests: Iterable[int]) -> Iterator[tuple[int, int]]:
-        """(digest, export_id) of every export, whatever its key, that contained one of these anchors."""
-        found, exports = self._exposure_arrays(np.fromiter(digests, dtype=np.int64))
-        yield from zip(found.tolist(), exports.tolist())
+    def _exposure_rows(self, digests: Iterable[int], besides: int | None = None) -> Iterator[tuple[int, int]]:
+        """(digest, export_id) of every export but ``besides``, whatever its key, that contained one of these
+        anchors."""
+        found, exports = self._exposure_arrays(np.fromiter(digests, dtype=np.int64), besides)
+        yield from ((d, e) for d, e in zip(found.tolist(), exports.tolist()) if e != besides)
 
-    def _exposure_arrays(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(digests, export ids) of every export, whatever its key, that contained one of these anchors."""
+    def _exposure_arrays(self, digests: np.ndarray, besides: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(digests, export ids) of every export, whatever its key, that contained one of these anchors
+        (a run of ``besides`` alone not searched)."""
         wanted = distinct(np.asarray(digests, dtype=np.int64))
-        found, exports = self.runs.lookup(wanted)
+        found, exports = self.runs.lookup(wanted, besides)
         if self.legacy:  # the old table's rows first, as they were
             rows = [row for batch in batches_of(wanted.tolist(), LOOKUP_BATCH) for row in self.conn.execute(
                 f"SELECT digest, export_id FROM exposure WHERE digest IN ({','.join('?' * len(batch))})", batch)]
