@@ -11,10 +11,11 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tracer.address_reading import address_key, address_keys, address_kind
+from tracer import canaries
 from tracer.canaries import _parse_time, parties, strptime_time
 from tracer.canary_draws import Draw
 from tracer.canary_layout import Layout, layout
@@ -108,3 +109,41 @@ def test_a_layout_is_the_schemas_and_made_once():
     same = Schema(schema.columns)  # an equal schema, another object: its own layout, equal
     assert layout(same) == plan
 
+
+
+def _gap_weight_whole(schema, recent, before, after):
+    """``canaries.gap_weight`` as it was: every point read, then checked."""
+    if len(recent) < canaries.GAP_MIN_ROWS:
+        return None
+    local = list(recent)[-(canaries.GAP_SAMPLE + 1):]
+    weight = None
+    for column in schema.of_kind("id"):
+        points = [canaries._sequence_point(row[column.index]) for row in (*local, before, after)]
+        if any(p is None for p in points) or len({p[0] for p in points}) != 1:
+            continue
+        line = [p[1] for p in points]
+        low, high = line[-2], line[-1]
+        if any(a > b for a, b in zip(line, line[1:-2])) or line[-3] <= line[0] or high < low:
+            continue
+        typical = (line[-3] - line[0]) / (len(local) - 1)
+        weight = (1.0 if weight is None else weight) * max(high - low - 1, 0) / typical
+    return weight
+
+
+ODD = st.sampled_from(["", "ORD-99", "X1000", " ORD-1005 ", "ORD-10000", "abc", "ORD-1003"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=24), st.booleans(), st.tuples(st.integers(0, 40), st.integers(0, 40)),
+       st.lists(st.tuples(st.integers(0, 26), ODD), max_size=2))
+@example([5] * 10, True, (5, 9), [])  # the last rows all one number: no typical gap, no weight
+def test_gap_weight_stops_at_the_first_point_out_of_order_with_the_same_weight(numbers, rising, pair, odd):
+    """Read lazily, the weight of a gap is the one every point read gives: two id columns (order numbers,
+    plain numbers), their rows in order or not, equal neighbours, a few cells of another form."""
+    schema = Schema(tuple(Column(i, name, "id", None, 1.0, "header") for i, name in enumerate(("订单号", "运单号"))))
+    rows = [[f"ORD-{1000 + n}", str(3 * n)] for n in (sorted(numbers) if rising else numbers)]
+    before, after = ([f"ORD-{1000 + n}", str(3 * n)] for n in pair)
+    cells = [*rows, before, after]
+    for at, value in odd:
+        cells[at % len(cells)][0] = value
+    assert canaries.gap_weight(schema, rows, before, after) == _gap_weight_whole(schema, rows, before, after)

@@ -312,17 +312,39 @@ def gap_weight(schema: Schema, recent: Sequence[Sequence[str]], before: Sequence
     local = list(islice(reversed(recent), GAP_SAMPLE + 1))[::-1]
     weight = None
     for column in schema.of_kind("id"):
-        points = [_sequence_point(row[column.index]) for row in (*local, before, after)]
-        if any(p is None for p in points) or len({p[0] for p in points}) != 1:
-            continue
-        line = [p[1] for p in points]
-        low, high = line[-2], line[-1]
-        if any(a > b for a, b in zip(line, line[1:-2])) or line[-3] <= line[0] or high < low:
+        i = column.index
+        line = _running_line([row[i] for row in local], before[i], after[i])
+        if line is None:
             continue  # not running in order (random waybill numbers), or this pair is not
+        low, high = line[-2], line[-1]
         typical = (line[-3] - line[0]) / (len(local) - 1)
         gap = high - low - 1  # an identifier needs a free number in between
         weight = (1.0 if weight is None else weight) * max(gap, 0) / typical
     return weight
+
+
+def _running_line(local: list[str], before: str, after: str) -> list[int] | None:
+    """The identifiers of the last rows, ``before`` and ``after`` as points on one line, when all are
+    (same prefix, width and suffix), the last rows' run in order (rising, the last above the first) and
+    ``after`` is not below ``before``; else None, found at the first point that breaks it: random
+    waybill numbers are out of order by the second or third, and their other points are never read."""
+    first = _sequence_point(local[0])
+    if first is None:
+        return None
+    prefix, line = first[0], [first[1]]
+    for cell in local[1:]:
+        point = _sequence_point(cell)
+        if point is None or point[0] != prefix or point[1] < line[-1]:
+            return None
+        line.append(point[1])
+    if line[-1] <= line[0]:
+        return None
+    for cell in (before, after):
+        point = _sequence_point(cell)
+        if point is None or point[0] != prefix:
+            return None
+        line.append(point[1])
+    return line if line[-1] >= line[-2] else None
 
 
 def takes_gap(weight: float | None, draw: float) -> bool:

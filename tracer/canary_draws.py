@@ -182,10 +182,16 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
     Each distinct address counts once (a shop's address on many rows as one).
     A number no other row has a role-mate for stays ``home``'s.
     """
+    column = draw.recent.addresses(index)
+    if column.native is not None and CJK.search(home):  # the native engine's draw: the same numbers
+        state = draw.rng.getstate()
+        drawn = column.native.draw(home, state[1])
+        if drawn is not None:
+            draw.rng.setstate((state[0], drawn[1], state[2]))
+            return drawn[0]
     mine = address_numbers(home)
     if not any(role != "other" for _, _, role in mine):
         return home
-    column = draw.recent.addresses(index)
     same = column.others_of_kind(home)  # read (address_roles) only when a number is drawn from it
     role_number = _RoleNumbers(home, CJK.search(home) is not None, column, max(1, column.most_numbers()), draw)
     result = home

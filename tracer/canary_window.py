@@ -28,7 +28,7 @@ from functools import lru_cache
 from itertools import islice
 from operator import itemgetter
 
-from .address_reading import address_key, address_keys
+from .address_reading import SEPARATOR, address_key, address_keys
 
 # Cells a draw reads again are those of the last rows (canaries.RECENT, 512): a few thousand distinct
 # cells per cache keep the reuse.  At 2^14 the caches took 1M-row exports ~8 MB past 100k-row ones.
@@ -73,8 +73,10 @@ class Window(Sequence):
         return reversed(self.rows)
 
     def newest(self, count: int) -> Iterator[Sequence[str]]:
-        """The last ``count`` rows, oldest first."""
-        return islice(self.rows, len(self.rows) - count, None)
+        """The last ``count`` rows, oldest first (taken from the end: a deque is walked from its ends)."""
+        if count >= len(self.rows):
+            return iter(self.rows)
+        return reversed(list(islice(reversed(self.rows), count)))
 
     def addresses(self, index: int) -> "AddressIndex":
         return self._index("address", index, AddressIndex)
@@ -148,22 +150,51 @@ class _ColumnIndex:
 
 class AddressIndex(_ColumnIndex):
     """An address column: each cell's kind key and number count (``address_key``), read once as it
-    enters, the rows entering between two draws in one pass (``address_keys``)."""
+    enters, the rows entering between two draws in one pass (``address_keys``).
+
+    With the native engine the keys and counts are kept in its ``AddressColumn`` instead, which also
+    draws a Chinese canary address from them (``canary_draws.address_from_rows``, the same draws); the
+    lists are made from it only for a draw it leaves to Python."""
 
     def __init__(self, index: int, size: int):
         super().__init__(index, size)
-        self.keys: list[str] = []
-        self.counts: list[int] = []
+        self.native = native_address_column()
+        self._keys: list[str] = []
+        self._counts: list[int] = []
+        self._lists_at = (0, 0)  # (start, end) the native column's lists were made at
 
     def _drop(self, count: int) -> None:
         super()._drop(count)
-        del self.keys[:count], self.counts[:count]
+        if self.native is not None:
+            self.native.drop_front(count)
+        else:
+            del self._keys[:count], self._counts[:count]
 
     def _add(self, cells: list[str]) -> None:
         super()._add(cells)
+        if self.native is not None:
+            if not self.native.add(SEPARATOR.join(cells), len(cells), address_key):
+                for cell in cells:  # one holds the separator
+                    self.native.add_one(cell, address_key)
+            return
         keys, counts = address_keys(cells)
-        self.keys += keys
-        self.counts += counts
+        self._keys += keys
+        self._counts += counts
+
+    def _lists(self) -> None:
+        if self.native is not None and self._lists_at != (self.start, self.end):
+            self._keys, self._counts = self.native.keys(), self.native.counts()
+            self._lists_at = (self.start, self.end)
+
+    @property
+    def keys(self) -> list[str]:
+        self._lists()
+        return self._keys
+
+    @property
+    def counts(self) -> list[int]:
+        self._lists()
+        return self._counts
 
     def number_count(self, k: int) -> int:
         """How many numbers window row ``k``'s address has."""
@@ -224,6 +255,13 @@ class EmailIndex(_ColumnIndex):
     def domain(self, k: int) -> str | None:
         """The domain of window row ``k``'s email, None when it holds none."""
         return domain_of(self.cells[k])
+
+
+def native_address_column():
+    """A native ``AddressColumn`` when the native engine runs, else None (the Python reference)."""
+    from . import engine  # here: the engine's module imports what imports this one
+
+    return engine._engine.AddressColumn() if engine.default_engine() == "native" else None
 
 
 @lru_cache(maxsize=WINDOW_CACHE)

@@ -7,12 +7,14 @@
 //! decide (non-ASCII anchors, spreadsheet floats, non-ASCII English
 //! addresses) is asked of the Python reference object given at construction.
 
+pub mod address_draw;
 pub mod anchors;
 pub mod cn;
 pub mod csv_lines;
 pub mod csv_read;
 pub mod en;
 pub mod export_io;
+pub mod py_random;
 pub mod read_free;
 pub mod row_pass;
 pub mod rows;
@@ -21,6 +23,8 @@ pub mod site;
 pub mod slots;
 pub mod text;
 
+#[cfg(feature = "python")]
+mod address_py;
 #[cfg(feature = "python")]
 mod python;
 #[cfg(feature = "python")]

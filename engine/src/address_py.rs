@@ -1,0 +1,69 @@
+//! The PyO3 face of the address draw (`address_draw`): the window's address column, kept here as cells
+//! enter and leave (`canary_window.AddressIndex`), and a canary's Chinese address drawn from it with the
+//! draw's own `random.Random`, whose state goes in and comes back out.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::address_draw::Column;
+use crate::py_random::PyRandom;
+
+#[pyclass(unsendable)]
+#[derive(Default)]
+pub struct AddressColumn {
+    column: Column,
+}
+
+#[pymethods]
+impl AddressColumn {
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    fn __len__(&self) -> usize {
+        self.column.len()
+    }
+
+    /// The oldest ``count`` cells leave.
+    fn drop_front(&mut self, count: usize) {
+        self.column.drop_front(count);
+    }
+
+    /// Cells entering, oldest first, joined by NUL (``count`` of them; False, nothing added, when the
+    /// join holds another number of cells: a cell holding a NUL is added by ``add_one``). ``key_of`` is
+    /// ``address_key``, for a cell not written in Chinese or whose digits are not all ASCII. One string
+    /// for all the cells: a UTF-8 copy per cell (which a Python string keeps) cost more than the reading.
+    fn add(&mut self, joined: &str, count: usize, key_of: &Bound<'_, PyAny>) -> PyResult<bool> {
+        if joined.split('\0').count() != count {
+            return Ok(false);
+        }
+        for cell in joined.split('\0') {
+            self.add_one(cell, key_of)?;
+        }
+        Ok(true)
+    }
+
+    fn add_one(&mut self, cell: &str, key_of: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.column.push(cell, |other| key_of.call1((other,))?.extract::<(String, usize)>())
+    }
+
+    fn keys(&self) -> Vec<String> {
+        self.column.keys().map(str::to_string).collect()
+    }
+
+    fn counts(&self) -> Vec<usize> {
+        self.column.counts().collect()
+    }
+
+    /// ``address_from_rows(home, ...)`` drawn with the rng whose ``getstate()[1]`` is ``state``: the
+    /// address and the state to ``setstate`` back; None (nothing drawn) for a home not written in Chinese.
+    fn draw<'py>(&self, py: Python<'py>, home: &str, state: Vec<u64>) -> PyResult<Option<(String, Bound<'py, PyTuple>)>> {
+        let mut rng = PyRandom::from_state(&state).ok_or_else(|| PyValueError::new_err("not a random.Random state"))?;
+        Ok(match self.column.draw(home, &mut rng) {
+            Some(address) => Some((address, PyTuple::new(py, rng.state())?)),
+            None => None,
+        })
+    }
+}
