@@ -4,10 +4,11 @@ import tracemalloc
 from collections import Counter
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracer import phone_counts
+from tracer import engine, phone_counts
 from tracer.phone_counts import PhoneCounts
 
 
@@ -38,16 +39,21 @@ def as_arrays(rows: list[list[int]], before: int) -> tuple[np.ndarray, np.ndarra
     return digests, ends
 
 
-digest = st.integers(-40, 40) | st.integers(-2**63, 2**63 - 1)
+digest = st.integers(-40, 40) | st.integers(-2**63, 2**63 - 1) | st.just(-2**63)
 stretches = st.lists(st.lists(st.lists(digest, max_size=3), max_size=12), max_size=25)
 
 
+# This module's counts, and the native engine's (``engine/src/phone_counts.rs``), which an export uses when built.
+IMPLEMENTATIONS = [PhoneCounts] + ([engine._engine.PhoneCounts] if engine._engine is not None else [])
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS, ids=lambda c: c.__module__)
 @settings(max_examples=300, deadline=None)
 @given(stretches, st.integers(1, 30), st.integers(1, 8), st.integers(0, 5))
-def test_answers_as_a_counter_emptied_at_its_limit(stretches, limit, newest, before):
+def test_answers_as_a_counter_emptied_at_its_limit(implementation, stretches, limit, newest, before):
     phone_counts.NEWEST, saved = newest, phone_counts.NEWEST  # merge into the sorted array often
     try:
-        counts, reference = PhoneCounts(limit), CounterReference(limit)
+        counts, reference = implementation(limit), CounterReference(limit)
         for rows in stretches:
             counts.add_rows(*as_arrays(rows, before))
             reference.add_rows(rows)

@@ -261,7 +261,7 @@ def native_address_column():
     """A native ``AddressColumn`` when the native engine runs, else None (the Python reference)."""
     from . import engine  # here: the engine's module imports what imports this one
 
-    return engine._engine.AddressColumn() if engine.default_engine() == "native" else None
+    return engine.native_or_none("AddressColumn")
 
 
 @lru_cache(maxsize=WINDOW_CACHE)

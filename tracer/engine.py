@@ -97,6 +97,12 @@ class _Reference:
         return None if site is None else (site.start, site.end, site.bit, *site.variants)
 
 
+def native_or_none(name: str, *args):
+    """The engine's ``name`` (a class standing in for a Python one, with the same answers) made with
+    ``args`` when the native engine runs; None when the Python reference must."""
+    return getattr(_engine, name)(*args) if default_engine() == "native" else None
+
+
 def native_engine(key: Key, plan: MarkPlan):
     """A native engine for ``plan`` under ``key``; None when the Python engine must run it."""
     if default_engine() != "native":

@@ -35,7 +35,7 @@ from .errors import InputError, OutputError
 from .engine import BATCH_ROWS, batches, native_engine
 from .keys import KeyRing
 from .marks import AnchorHasher, RowAnchors, mark_plan, row_anchors
-from .phone_counts import PhoneCounts
+from .phone_counts import phone_counts
 from .progress import OnRows, counted, counted_batches
 from .registry import Account, Registry
 from .export_decoys import DecoyDraws
@@ -109,7 +109,7 @@ class _Exporter(DecoyDraws):
         self.fallback = False
         self.pool = numbers_by_kind(ring, registry.pool())  # canary-pool numbers by kind, opened
         self.pool_used: set[str] = set()  # pool numbers this export's canaries carry (each once)
-        self.phone_counts = PhoneCounts(PHONE_COUNT_LIMIT)  # which phones repeat among the rows so far
+        self.phone_counts = phone_counts(PHONE_COUNT_LIMIT)  # which phones repeat among the rows so far
         self.marked_cells = 0
         self.rows = 0
         self.native = native_engine(self.key, self.plan)

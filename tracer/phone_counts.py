@@ -25,6 +25,14 @@ import numpy as np
 NEWEST = 1 << 15  # phones counted in the Counter before they are merged into the sorted array
 
 
+def phone_counts(limit: int):
+    """An export's phone counts: the native engine's (``engine/src/phone_counts.rs``: the digests in a
+    table sized for ``limit`` once, a phone asked in one call) when it runs, else this module's."""
+    from . import engine
+
+    return engine.native_or_none("PhoneCounts", limit) or PhoneCounts(limit)
+
+
 class PhoneCounts:
     """Phone digests seen since the count last emptied, and whether each was seen more than once."""
 

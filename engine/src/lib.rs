@@ -14,6 +14,7 @@ pub mod csv_lines;
 pub mod csv_read;
 pub mod en;
 pub mod export_io;
+pub mod phone_counts;
 pub mod py_random;
 pub mod read_free;
 pub mod row_pass;
@@ -25,6 +26,8 @@ pub mod text;
 
 #[cfg(feature = "python")]
 mod address_py;
+#[cfg(feature = "python")]
+mod counts_py;
 #[cfg(feature = "python")]
 mod python;
 #[cfg(feature = "python")]

@@ -333,6 +333,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CsvReader>()?;
     m.add_class::<RecordBatch>()?;
     m.add_class::<crate::address_py::AddressColumn>()?;
+    m.add_class::<crate::counts_py::PhoneCounts>()?;
     m.add_function(wrap_pyfunction!(anchor_digest, m)?)?;
     Ok(())
 }
