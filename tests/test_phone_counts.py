@@ -103,3 +103,11 @@ def test_a_quarter_million_phones_take_a_fraction_of_a_counters_memory():
     theirs, counter = traced(lambda: Counter(digests.tolist()))
     assert len(counts) == len(counter) == len(digests)
     assert ours < theirs / 3, (ours, theirs)
+
+
+def test_an_export_counts_on_the_engine_it_runs(monkeypatch):
+    monkeypatch.setenv("TRACER_ENGINE", "python")
+    assert type(phone_counts.phone_counts(8)) is PhoneCounts
+    if engine._engine is not None:
+        monkeypatch.setenv("TRACER_ENGINE", "native")
+        assert type(phone_counts.phone_counts(8)) is engine._engine.PhoneCounts

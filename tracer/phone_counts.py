@@ -30,7 +30,8 @@ def phone_counts(limit: int):
     table sized for ``limit`` once, a phone asked in one call) when it runs, else this module's."""
     from . import engine
 
-    return engine.native_or_none("PhoneCounts", limit) or PhoneCounts(limit)
+    native = engine.native_or_none("PhoneCounts", limit)
+    return PhoneCounts(limit) if native is None else native  # (not `or`: an empty count is falsy)
 
 
 class PhoneCounts:
