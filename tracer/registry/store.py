@@ -266,13 +266,14 @@ class SqliteRegistry(SqliteLookups, SqlitePool, Registry):
         return clashes
 
     def _insert_canaries(self, export_id: int, clashes: set[int]) -> None:
+        # rows made as SQLite takes them, not listed first (a 1M-row export's 19k canaries: 2 MB at its peak)
         self.conn.executemany("INSERT INTO canaries(digest, export_id, space) VALUES (?, ?, ?)",
-                              [(d, export_id, 0 if d in clashes else space) for d, space in self._staged])
+                              ((d, export_id, 0 if d in clashes else space) for d, space in self._staged))
 
     def _insert_shared(self, export_id: int, shared: Iterable[tuple[int, str, str, bytes]]) -> None:
         self.conn.executemany(
             "INSERT INTO shared_decoys(digest, export_id, positions, symbols, record) VALUES (?, ?, ?, ?, ?)",
-            [(d, export_id, positions, symbols, record) for d, positions, symbols, record in sorted(shared)],
+            ((d, export_id, positions, symbols, record) for d, positions, symbols, record in sorted(shared)),
         )
 
     def _insert_export(self, entry: tuple, chain: str, key_id: int, position: int, token: str) -> None:
