@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -65,7 +64,7 @@ def reports_errors(command):
                 raise
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(1) from None
-        except (typer.Exit, typer.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own (its click is vendored)
             raise
         except Exception as exc:  # noqa: BLE001 - a traceback would print personal data
             if state.debug:

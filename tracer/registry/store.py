@@ -23,13 +23,13 @@ rows an older tracer wrote into ``exposure`` stay there and are read too.
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-import sqlite_utils
 
 from ..errors import AccountError, KeyError_, RegistryError
 from ..keys import Key, KeyRing
@@ -44,14 +44,18 @@ from .schema import SCHEMA, SCHEMA_VERSION, TABLES, migrate, statements
 BUSY_TIMEOUT_MS = 30_000
 
 
+def table_names(conn: sqlite3.Connection) -> set[str]:
+    """The file's tables (what ``sqlite_utils.Database.table_names`` reads)."""
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
 class SqliteRegistry(SqliteLookups, SqlitePool, Registry):
     """One open registry file."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
-        self.db = sqlite_utils.Database(conn)
         self.conn = conn
-        if not set(TABLES) <= set(self.db.table_names()):
+        if not set(TABLES) <= table_names(conn):
             raise KeyError("not a tracer registry")  # reported as such by open
         meta = self._meta()
         refuse_moved(path, meta)
@@ -106,12 +110,22 @@ class SqliteRegistry(SqliteLookups, SqlitePool, Registry):
                 "code_cutoff": repr(code.cutoff),
                 "created": created,
             }
+            import sqlite_utils
+
             db = sqlite_utils.Database(conn)
             db["meta"].insert_all([{"name": k, "value": v} for k, v in meta.items()])
             migrate(conn, 1)
             db["keys"].insert_all([{"id": i, "check_value": key.check_value(registry_id), "created": created}
                                    for i, key in sorted(ring.keys.items())])
         return cls(path, conn)
+
+    @functools.cached_property
+    def db(self):
+        """sqlite-utils over the connection (introspection, the summary's counts, a few inserts), imported
+        when first wanted: its import (~70 ms, with its plugins) is on no export's or match's path."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     @classmethod
     def _open(cls, path: Path) -> "SqliteRegistry":

@@ -123,7 +123,7 @@ class SqliteLookups:
     def anchors_known(self) -> int:
         """An upper bound on how many anchors the registry knows (canaries had to avoid them)."""
         exported = self.conn.execute("SELECT coalesce(sum(anchors), 0) FROM exports").fetchone()[0]
-        canaries = self.db["canaries"].count
+        canaries = self.conn.execute("SELECT count(*) FROM canaries").fetchone()[0]
         return int(exported) + int(canaries)
 
     def account_of_export(self, export_ids: Iterable[int]) -> dict[int, int]:
