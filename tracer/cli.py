@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table as RichTable
 
 from . import __version__, api, engine
 from .errors import RegistryError, TracerError
@@ -40,7 +37,13 @@ app.add_typer(registry_app, name="registry")
 key_app = typer.Typer(no_args_is_help=True, help="The secret key ring: rotate it, list its keys.")
 app.add_typer(key_app, name="key")
 
-stdout = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+@functools.cache
+def stdout():
+    """The console tables and verdicts are printed on, made when first wanted: rich's import (~25 ms) is
+    on no ``--json`` export's or match's path."""
+    from rich.console import Console
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 class State:
@@ -82,6 +85,9 @@ def bytes_progress(description: str, paths: list[Path], quiet: bool):
     if quiet or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
     sizes = on_disk(paths)
     files = len(sizes)
     meter, rows = ByteMeter(), [0]
@@ -172,10 +178,12 @@ def accounts_list(as_json: bool = typer.Option(False, "--json", help="Print JSON
             {"name": a.name, "note": a.note, "created": a.created, "exports": n} for a, n in rows
         ], ensure_ascii=False))
         return
-    table = RichTable("account", "note", "created", "exports")
+    from rich.table import Table
+
+    table = Table("account", "note", "created", "exports")
     for account, count in rows:
         table.add_row(account.name, account.note, account.created, str(count))
-    stdout.print(table)
+    stdout().print(table)
 
 
 @registry_app.command("check")
@@ -240,10 +248,12 @@ def key_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
         typer.echo(json.dumps([{"id": k.id, "created": k.created, "exports": k.exports, "current": k.id == current}
                                for k in keys]))
         return
-    table = RichTable("key", "created", "exports", "current")
+    from rich.table import Table
+
+    table = Table("key", "created", "exports", "current")
     for k in keys:
         table.add_row(str(k.id), k.created, str(k.exports), "yes" if k.id == current else "")
-    stdout.print(table)
+    stdout().print(table)
 
 
 @app.command()
@@ -298,7 +308,7 @@ def match(
     else:
         from .terminal import print_verdict
 
-        print_verdict(verdict, stdout)
+        print_verdict(verdict, stdout())
 
 
 @app.command()
@@ -307,7 +317,7 @@ def demo(keep: Optional[Path] = typer.Option(None, "--keep", help="Work in this 
     """The whole story on the bundled fixtures: exports, a staged leak, the match."""
     from .demo import run_demo
 
-    run_demo(stdout, keep)
+    run_demo(stdout(), keep)
 
 
 # ---- canary pool and trace (issue 14) ------------------------------------

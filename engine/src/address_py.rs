@@ -36,10 +36,11 @@ impl AddressColumn {
     /// ``address_key``, for a cell not written in Chinese or whose digits are not all ASCII. One string
     /// for all the cells: a UTF-8 copy per cell (which a Python string keeps) cost more than the reading.
     fn add(&mut self, joined: &str, count: usize, key_of: &Bound<'_, PyAny>) -> PyResult<bool> {
-        if joined.split('\0').count() != count {
+        let cells: Vec<&str> = joined.split('\0').collect();
+        if cells.len() != count {
             return Ok(false);
         }
-        for cell in joined.split('\0') {
+        for cell in cells {
             self.add_one(cell, key_of)?;
         }
         Ok(true)

@@ -158,12 +158,12 @@ class ExposureRuns:
         self.conn.executemany("INSERT INTO exposure_blocks(id, digests, export_ids) VALUES (?, ?, ?)", blocks())
         rows = counted[0]
         if rows:  # the run's row last: its blocks are all there before anything reads it
-            fence_bytes = np.concatenate(fences).astype("<i8").tobytes()
+            fence_bytes, filter_bytes = np.concatenate(fences).astype("<i8").tobytes(), bloom.bytes()
             self.conn.execute(
                 "INSERT INTO exposure_runs(id, level, rows, per_block, first_export, last_export, fences, bloom)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?))",
-                (run_id, level_of(rows), rows, per_block, first, last, fence_bytes, len(bloom.bytes())))
-            write_blob(self.conn, "exposure_runs", "bloom", run_id, bloom.bytes())
+                (run_id, level_of(rows), rows, per_block, first, last, fence_bytes, len(filter_bytes)))
+            write_blob(self.conn, "exposure_runs", "bloom", run_id, filter_bytes)
         return rows
 
     def _compact(self) -> None:

@@ -304,7 +304,7 @@ class SqliteRegistry(SqliteLookups, SqlitePool, Registry):
         problems = [row[0] for row in self.conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
         problems += [f"{row[0]} row {row[1]} points at a missing {row[2]}"
                      for row in self.conn.execute("PRAGMA foreign_key_check")]
-        problems += [f"table {t} is missing" for t in TABLES if t not in self.db.table_names()]
+        problems += [f"table {t} is missing" for t in TABLES if t not in table_names(self.conn)]
         return problems + self.runs.problems()
 
     def history(self) -> Iterator[tuple[tuple, str, int, list[tuple[int, int]]]]:
