@@ -37,6 +37,7 @@ app.add_typer(registry_app, name="registry")
 key_app = typer.Typer(no_args_is_help=True, help="The secret key ring: rotate it, list its keys.")
 app.add_typer(key_app, name="key")
 
+
 @functools.cache
 def stdout():
     """The console tables and verdicts are printed on, made when first wanted: rich's import (~25 ms) is

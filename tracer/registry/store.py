@@ -49,6 +49,14 @@ def table_names(conn: sqlite3.Connection) -> set[str]:
     return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
+def sqlite_database(conn: sqlite3.Connection):
+    """sqlite-utils over ``conn``, imported when first wanted: its import (~70 ms, with its plugins) is on
+    no export's or match's path."""
+    import sqlite_utils
+
+    return sqlite_utils.Database(conn)
+
+
 class SqliteRegistry(SqliteLookups, SqlitePool, Registry):
     """One open registry file."""
 
@@ -110,9 +118,7 @@ class SqliteRegistry(SqliteLookups, SqlitePool, Registry):
                 "code_cutoff": repr(code.cutoff),
                 "created": created,
             }
-            import sqlite_utils
-
-            db = sqlite_utils.Database(conn)
+            db = sqlite_database(conn)
             db["meta"].insert_all([{"name": k, "value": v} for k, v in meta.items()])
             migrate(conn, 1)
             db["keys"].insert_all([{"id": i, "check_value": key.check_value(registry_id), "created": created}
@@ -121,11 +127,8 @@ class SqliteRegistry(SqliteLookups, SqlitePool, Registry):
 
     @functools.cached_property
     def db(self):
-        """sqlite-utils over the connection (introspection, the summary's counts, a few inserts), imported
-        when first wanted: its import (~70 ms, with its plugins) is on no export's or match's path."""
-        import sqlite_utils
-
-        return sqlite_utils.Database(self.conn)
+        """sqlite-utils over the connection (introspection, the summary's counts, a few inserts)."""
+        return sqlite_database(self.conn)
 
     @classmethod
     def _open(cls, path: Path) -> "SqliteRegistry":
