@@ -9,10 +9,10 @@
 
 use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use crate::py_random::PyRandom;
+use crate::quick_hash::QuickMap;
 use crate::text::is_space;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -46,17 +46,36 @@ fn hints(role: Role) -> &'static [&'static str] {
     }
 }
 
-/// `address_reading.CJK`: one character of the main CJK block.
+/// `address_reading.CJK`: one character of the main CJK block (U+4E00 to U+9FFF), found in the bytes:
+/// its UTF-8 leads with 0xE5 to 0xE9, or 0xE4 and then at least 0xB8 (a cell's characters decoded one by
+/// one were half of what a window row cost).
 pub fn is_cjk(text: &str) -> bool {
-    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| (0xE5..=0xE9).contains(&b) || (b == 0xE4 && bytes.get(i + 1) >= Some(&0xB8)))
 }
 
 /// Whether the digits of `text` are all ASCII ones: then its digit runs are Python's `\d+` runs exactly.
 /// (Python's `\d` is every Unicode decimal digit of its own Unicode version: a cell with any other
 /// numeric character is read by Python.)
 pub fn plain_digits(text: &str) -> bool {
-    // no Han ideograph is numeric (一 is a letter): the table is looked up for the rest only
-    text.chars().all(|c| c.is_ascii() || crate::text::is_han(c) || !c.is_numeric())
+    // Nothing from U+4000 to U+9FFF is numeric (Han ideographs and the Yijing hexagrams; 一 is a letter):
+    // those characters (UTF-8 led by 0xE4 to 0xE9) and ASCII pass on their first byte, the rest is decoded.
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            0x00..=0x7F => at += 1,
+            0xE4..=0xE9 => at += 3,
+            _ => {
+                let c = text[at..].chars().next().expect("a character");
+                if c.is_numeric() {
+                    return false;
+                }
+                at += c.len_utf8();
+            }
+        }
+    }
+    true
 }
 
 fn digit_runs(text: &str) -> Vec<(usize, usize)> {
@@ -77,19 +96,32 @@ fn strip(text: &str) -> &str {
 
 /// `address_key` of a cell written in Chinese (with its number count): the shape (digit runs as `#`),
 /// stripped; prefixed with `1{count}|` when the cell holds a `#` of its own (then `address_kind`'s).
+/// Made in one pass into one string: every cell entering the window is read here.
 pub fn cjk_key(text: &str) -> (String, usize) {
-    let runs = digit_runs(text);
+    let bytes = text.as_bytes();
     let mut shape = String::with_capacity(text.len());
-    let mut last = 0;
-    for &(start, end) in &runs {
-        shape.push_str(&text[last..start]);
-        shape.push('#');
-        last = end;
+    let (mut count, mut last, mut at) = (0, 0, 0);
+    while at < bytes.len() {
+        if bytes[at].is_ascii_digit() {
+            shape.push_str(&text[last..at]);
+            shape.push('#');
+            count += 1;
+            at = crate::text::digits_end(text, at);
+            last = at;
+        } else {
+            at += 1;
+        }
     }
     shape.push_str(&text[last..]);
-    let shape = strip(&shape);
-    let key = if text.contains('#') { format!("1{}|{}", runs.len(), shape) } else { shape.to_string() };
-    (key, runs.len())
+    let key = if text.contains('#') {
+        format!("1{}|{}", count, strip(&shape))
+    } else {
+        let (start, len) = (shape.len() - shape.trim_start_matches(is_space).len(), strip(&shape).len());
+        shape.truncate(start + len);
+        shape.drain(..start);
+        shape
+    };
+    (key, count)
 }
 
 fn cn_role(text: &str, end: usize) -> Role {
@@ -146,25 +178,6 @@ impl Entry {
     }
 }
 
-/// A quick hash for the window's cells (FxHash's step): SipHash was most of a row's cost here, and a
-/// window of 512 rows bounds what colliding cells could cost.
-#[derive(Default)]
-struct Quick(u64);
-
-impl Hasher for Quick {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// The window's address column: each cell with its kind key and number count, oldest first, and where
 /// each distinct cell first is (kept as rows enter and leave: a draw asks for the distinct cells in the
 /// order of their first rows, and whether a row is its cell's first).
@@ -173,7 +186,7 @@ pub struct Column {
     entries: VecDeque<Entry>,
     start: u64,  // rows that left: entry k is row start + k
     unread: usize,  // entries written in Chinese whose numbers are left to Python (digits not all ASCII)
-    rows_of: HashMap<Rc<str>, VecDeque<u64>, BuildHasherDefault<Quick>>,
+    rows_of: QuickMap<Rc<str>, VecDeque<u64>>,  // a window of 512 rows bounds what colliding cells could cost
 }
 
 impl Column {

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::quick_hash::QuickMap;
 use crate::site::{Found, Site};
 use crate::text::{char_at, digits_end, is_han, is_space};
 
@@ -23,7 +24,7 @@ pub struct Province {
 }
 
 pub struct Cn {
-    provinces: HashMap<String, Province>,
+    provinces: QuickMap<String, Province>,
 }
 
 struct Found_ {
@@ -92,8 +93,9 @@ impl Cn {
         let Some(f) = self.province(cell) else { return Found::Absent };
         let p = &self.provinces[&f.short];
         let at = f.end + cell[f.end..].len() - cell[f.end..].trim_start_matches(is_space).len();
+        let first = char_at(cell, at);
         for city in &p.cities {
-            if !cell[at..].starts_with(city.as_str()) {
+            if city.chars().next() != first || !cell[at..].starts_with(city.as_str()) {
                 continue;
             }
             let after = at + city.len();
@@ -320,8 +322,10 @@ fn estate_at(cell: &str, s: usize) -> Option<Found> {
     for _ in 1..=6 {
         let c = char_at(cell, q).filter(|c| estate_char(*c))?;
         q += c.len_utf8();
+        let next = char_at(cell, q);
         for word in RESIDENTIAL {
-            if !cell[q..].starts_with(word) {
+            // the first characters compared before the words: a word-long compare per word was most of this
+            if word.chars().next() != next || !cell[q..].starts_with(word) {
                 continue;
             }
             let e = q + word.len();

@@ -16,6 +16,7 @@ pub mod en;
 pub mod export_io;
 pub mod phone_counts;
 pub mod py_random;
+pub mod quick_hash;
 pub mod read_free;
 pub mod row_pass;
 pub mod rows;

@@ -242,7 +242,7 @@ class ExposureRuns:
         while True:
             try:
                 maybe = [run for run in self.runs() if self.index(run)[1].may_hold_one(digest)]
-                return any(len(f[0]) for f in self._lookup(maybe, np.array([digest], dtype=np.int64)))
+                return bool(maybe) and any(len(f[0]) for f in self._lookup(maybe, np.array([digest], dtype=np.int64)))
             except StaleRuns:
                 continue
 

@@ -94,8 +94,8 @@ class SqliteLookups:
                                        digests, key_id)))
 
     def shared_meanings(self, digest: int) -> set[tuple[str, str]]:
-        return set(self.conn.execute("SELECT DISTINCT positions, symbols FROM shared_decoys WHERE digest = ?",
-                                     (digest,)))
+        # a set, not DISTINCT: SQLite makes a temporary b-tree for DISTINCT (~2 µs a query)
+        return set(self.conn.execute("SELECT positions, symbols FROM shared_decoys WHERE digest = ?", (digest,)))
 
     def canary_anywhere(self, digest: int) -> bool:
         return self.conn.execute("SELECT 1 FROM canaries WHERE digest = ? LIMIT 1", (digest,)).fetchone() is not None
