@@ -17,7 +17,7 @@ fn main() {
         let t = Instant::now();
         let mut found = 0;
         for _ in 0..n {
-            found += matches!(slots.locate(slot, cell), _engine::site::Found::Site(_)) as usize;
+            found += matches!(slots.locate(slot, cell, false), _engine::site::Found::Site(_)) as usize;
         }
         println!("{:24} {:8.3} us  (found {})", NAMES[slot], t.elapsed().as_secs_f64() / n as f64 * 1e6, found / n);
     }

@@ -75,11 +75,11 @@ impl Cn {
         Some(Found_ { short, start, end, bit })
     }
 
-    pub fn province_suffix(&self, cell: &str) -> Found {
+    pub fn province_suffix(&self, cell: &str, want: bool) -> Found {
         match self.province(cell) {
             Some(f) => {
-                let full = self.provinces[&f.short].full.clone();
-                Found::Site(Site::new(f.start, f.end, f.bit, f.short, full))
+                let full = || self.provinces[&f.short].full.clone();
+                Found::Site(Site::new(f.start, f.end, f.bit, want, || (f.short.clone(), full())))
             }
             None => Found::Absent,
         }
@@ -89,7 +89,7 @@ impl Cn {
     /// province's end.  Names start with Han, so `\s*` takes all whitespace; a failed
     /// tail with 市 taken also fails without it (`(?!市)` then sees that 市), but a
     /// shorter city may still succeed: every alternative is tried in order.
-    pub fn city_shi(&self, cell: &str) -> Found {
+    pub fn city_shi(&self, cell: &str, want: bool) -> Found {
         let Some(f) = self.province(cell) else { return Found::Absent };
         let p = &self.provinces[&f.short];
         let at = f.end + cell[f.end..].len() - cell[f.end..].trim_start_matches(is_space).len();
@@ -108,26 +108,24 @@ impl Cn {
             for (long, from) in tries {
                 if city_tail(cell, from) {
                     let end = if long { from } else { after };
-                    return Found::Site(Site::new(at, end, long, city.clone(), [city.as_str(), "市"].concat()));
+                    return Found::Site(Site::new(at, end, long, want, || (city.clone(), [city.as_str(), "市"].concat())));
                 }
             }
         }
         Found::Absent
     }
 
-    pub fn building(&self, cell: &str) -> Found {
+    pub fn building(&self, cell: &str, want: bool) -> Found {
         match building(cell) {
-            Some(b) => {
-                let v0 = [b.n, "-", b.m, "-", b.r].concat();
-                let v1 = [b.n, "栋", b.m, "单元", b.r, "室"].concat();
-                Found::Site(Site::new(b.start, b.end, b.long, v0, v1))
-            }
+            Some(b) => Found::Site(Site::new(b.start, b.end, b.long, want, || {
+                ([b.n, "-", b.m, "-", b.r].concat(), [b.n, "栋", b.m, "单元", b.r, "室"].concat())
+            })),
             None => Found::Absent,
         }
     }
 
     /// `BuildingWord`: `(?P<n>[0-9]{1,3})(?P<word>栋|号楼)` after a Han character that is no road word.
-    pub fn lou(&self, cell: &str) -> Found {
+    pub fn lou(&self, cell: &str, want: bool) -> Found {
         let bytes = cell.as_bytes();
         let mut found = None;
         for s in 0..bytes.len() {
@@ -156,7 +154,7 @@ impl Cn {
             return Found::Absent;
         }
         let n = &cell[s..e];
-        Found::Site(Site::new(s, end, long, [n, "栋"].concat(), [n, "号楼"].concat()))
+        Found::Site(Site::new(s, end, long, want, || ([n, "栋"].concat(), [n, "号楼"].concat())))
     }
 }
 
@@ -303,11 +301,11 @@ fn estate_char(c: char) -> bool {
 /// `cn_estate._ESTATE.search`: `(?<=[号区县旗])(?P<name>NAME{1,6}?(?:RESIDENTIAL))(?P<xq>小区)?(?=[0-9])`,
 /// tried in the order a backtracking engine tries it: leftmost start, fewest name characters,
 /// the residential words in order, 小区 taken when a digit follows it.
-pub fn estate(cell: &str) -> Found {
+pub fn estate(cell: &str, want: bool) -> Found {
     let mut prev: Option<char> = None;
     for (s, c) in cell.char_indices() {
         if matches!(prev, Some('号' | '区' | '县' | '旗')) {
-            if let Some(found) = estate_at(cell, s) {
+            if let Some(found) = estate_at(cell, s, want) {
                 return found;
             }
         }
@@ -316,7 +314,7 @@ pub fn estate(cell: &str) -> Found {
     Found::Absent
 }
 
-fn estate_at(cell: &str, s: usize) -> Option<Found> {
+fn estate_at(cell: &str, s: usize, want: bool) -> Option<Found> {
     let digit_at = |at: usize| cell.as_bytes().get(at).is_some_and(|b| b.is_ascii_digit());
     let mut q = s;
     for _ in 1..=6 {
@@ -329,12 +327,13 @@ fn estate_at(cell: &str, s: usize) -> Option<Found> {
                 continue;
             }
             let e = q + word.len();
-            let name = cell[s..e].to_string();
+            let name = &cell[s..e];
+            let variants = || (name.to_string(), [name, "小区"].concat());
             if cell[e..].starts_with("小区") && digit_at(e + "小区".len()) {
-                return Some(Found::Site(Site::new(s, e + "小区".len(), true, name.clone(), [name.as_str(), "小区"].concat())));
+                return Some(Found::Site(Site::new(s, e + "小区".len(), true, want, variants)));
             }
             if digit_at(e) {
-                return Some(Found::Site(Site::new(s, e, false, name.clone(), [name.as_str(), "小区"].concat())));
+                return Some(Found::Site(Site::new(s, e, false, want, variants)));
             }
         }
     }

@@ -170,16 +170,16 @@ impl En {
         chosen
     }
 
-    fn word_site(token: (usize, &str), word: Word, style: &str) -> Site {
+    fn word_site(token: (usize, &str), word: Word, style: &str, want: bool) -> Site {
         let (start, text) = token;
-        Site::new(start, start + text.len(), word.bit, styled(word.short, style), styled(word.long, style))
+        Site::new(start, start + text.len(), word.bit, want, || (styled(word.short, style), styled(word.long, style)))
     }
 
     fn own_style(token: &str) -> &'static str {
         style(token.trim_end_matches('.'))
     }
 
-    pub fn street(&self, cell: &str) -> Found {
+    pub fn street(&self, cell: &str, want: bool) -> Found {
         let a = match self.parse(cell) {
             Parsed::Address(a) => a,
             Parsed::Absent => return Found::Absent,
@@ -187,10 +187,10 @@ impl En {
         };
         let Some(t) = a.street_type else { return Found::Absent };
         let token = a.tokens[t];
-        Found::Site(Self::word_site(token, self.types[&a.words[t]], Self::own_style(token.1)))
+        Found::Site(Self::word_site(token, self.types[&a.words[t]], Self::own_style(token.1), want))
     }
 
-    pub fn unit(&self, cell: &str) -> Found {
+    pub fn unit(&self, cell: &str, want: bool) -> Found {
         let a = match self.parse(cell) {
             Parsed::Address(a) => a,
             Parsed::Absent => return Found::Absent,
@@ -201,10 +201,10 @@ impl En {
             return Found::Absent;
         }
         let token = a.tokens[u];
-        Found::Site(Self::word_site(token, self.units[&a.words[u]], Self::own_style(token.1)))
+        Found::Site(Self::word_site(token, self.units[&a.words[u]], Self::own_style(token.1), want))
     }
 
-    pub fn direction(&self, cell: &str) -> Found {
+    pub fn direction(&self, cell: &str, want: bool) -> Found {
         let a = match self.parse(cell) {
             Parsed::Address(a) => a,
             Parsed::Absent => return Found::Absent,
@@ -224,7 +224,7 @@ impl En {
         } else {
             "upper"
         };
-        Found::Site(Self::word_site(token, word, style))
+        Found::Site(Self::word_site(token, word, style, want))
     }
 }
 
@@ -242,7 +242,7 @@ fn ordinal_digits(n: usize) -> String {
 
 impl En {
     /// `en_ordinal.StreetOrdinal`: the street name is the ordinal alone, right before the street type.
-    pub fn ordinal(&self, cell: &str) -> Found {
+    pub fn ordinal(&self, cell: &str, want: bool) -> Found {
         let a = match self.parse(cell) {
             Parsed::Address(a) => a,
             Parsed::Absent => return Found::Absent,
@@ -270,7 +270,7 @@ impl En {
         if token.1 != if bit == 0 { &v0 } else { &v1 } {
             return Found::Absent;
         }
-        Found::Site(Site::new(token.0, token.0 + token.1.len(), bit == 1, v0, v1))
+        Found::Site(Site::new(token.0, token.0 + token.1.len(), bit == 1, want, || (v0, v1)))
     }
 }
 

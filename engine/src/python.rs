@@ -297,7 +297,7 @@ impl Scanner {
     /// (start, end, bit, variant 0, variant 1) in characters, None, or the string 'unsure'.
     fn locate(&self, py: Python<'_>, name: &str, cell: &str) -> PyResult<PyObject> {
         let slot = slot_index(name).ok_or_else(|| PyValueError::new_err(format!("no native slot {name}")))?;
-        Ok(match self.slots.locate(slot, cell) {
+        Ok(match self.slots.locate(slot, cell, true) {
             Found::Site(site) => {
                 let chars = |b: usize| cell[..b].chars().count();
                 let [v0, v1] = site.variants;

@@ -100,8 +100,9 @@ pub struct RowPass<'a, D> {
 }
 
 impl<D: Decide> RowPass<'_, D> {
-    fn site(&self, slot: usize, cell: &str) -> Result<Option<Site>, D::Error> {
-        match self.slots.locate(slot, cell) {
+    /// The slot's site (`want`: with its variants, for a write) from the native scanner, or the decider.
+    fn site(&self, slot: usize, cell: &str, want: bool) -> Result<Option<Site>, D::Error> {
+        match self.slots.locate(slot, cell, want) {
             Found::Site(site) => Ok(Some(site)),
             Found::Absent => Ok(None),
             Found::Unsure => self.decide.site(slot, cell),
@@ -156,7 +157,7 @@ impl<D: Decide> RowPass<'_, D> {
             };
             let mut carried = false;
             for &(slot, w) in &cell_plan.slots {
-                if let Some(site) = self.site(slot, &text)? {
+                if let Some(site) = self.site(slot, &text, true)? {
                     let bit = ask.bits[word(anchor, w) as usize % ask.bits.len()];
                     text = embed(&text, &site, bit);
                     carried = true;
@@ -183,7 +184,7 @@ impl<D: Decide> RowPass<'_, D> {
             let item = cell(cell_plan.index)?;
             let text = item.text()?;
             for (s, &(slot, w)) in cell_plan.slots.iter().enumerate() {
-                if let Some(site) = self.site(slot, text)? {
+                if let Some(site) = self.site(slot, text, false)? {
                     out.push_mark(r, word(anchor, w) % length, site.bit, p, s);
                 }
             }

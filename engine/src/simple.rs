@@ -43,20 +43,23 @@ impl Simple {
     // cost ~10x more); where the groups are is then fixed by the pattern's shape, as each says.
 
     /// `_CN`/`_US`: a prefix is taken whenever present, since no body starts with `+` or `0`.
-    pub fn phone_layout(&self, cell: &str) -> Found {
+    pub fn phone_layout(&self, cell: &str, want: bool) -> Found {
         let s = skip_space(cell, 0);
         let b = cell.as_bytes();
         if self.cn.is_match(cell) {
             let rest = &cell[s..];
             let p = s + if rest.starts_with("+86") { 4 } else if rest.starts_with("0086") { 5 } else { 0 };
             let spaced = b[p + 3] == b' ';
-            let (end, digits) = if spaced {
-                (p + 13, [&cell[p..p + 3], &cell[p + 4..p + 8], &cell[p + 9..p + 13]].concat())
-            } else {
-                (p + 11, cell[p..p + 11].to_string())
-            };
-            let grouped = [&digits[..3], " ", &digits[3..7], " ", &digits[7..]].concat();
-            return Found::Site(Site::new(p, end, spaced, digits, grouped));
+            let end = if spaced { p + 13 } else { p + 11 };
+            return Found::Site(Site::new(p, end, spaced, want, || {
+                let digits = if spaced {
+                    [&cell[p..p + 3], &cell[p + 4..p + 8], &cell[p + 9..p + 13]].concat()
+                } else {
+                    cell[p..p + 11].to_string()
+                };
+                let grouped = [&digits[..3], " ", &digits[3..7], " ", &digits[7..]].concat();
+                (digits, grouped)
+            }));
         }
         if self.us.is_match(cell) {
             let rest = &cell[s..];
@@ -67,16 +70,16 @@ impl Simple {
             } else {
                 (p + 12, &cell[p..p + 3], &cell[p + 4..p + 7], &cell[p + 8..p + 12])
             };
-            let v0 = [area, "-", exchange, "-", line].concat();
-            let v1 = ["(", area, ") ", exchange, "-", line].concat();
-            return Found::Site(Site::new(p, end, paren, v0, v1));
+            return Found::Site(Site::new(p, end, paren, want, || {
+                ([area, "-", exchange, "-", line].concat(), ["(", area, ") ", exchange, "-", line].concat())
+            }));
         }
         Found::Absent
     }
 
     /// `_NUMBER`: neither the signs and currency before the number nor the unit after it hold an
     /// ASCII digit, so the last shown digit is the cell's last, and `int + frac` its digits.
-    pub fn number_parity(&self, cell: &str) -> Found {
+    pub fn number_parity(&self, cell: &str, want: bool) -> Found {
         if !self.number.is_match(cell) {
             return Found::Absent;
         }
@@ -85,21 +88,21 @@ impl Simple {
             return Found::Absent;
         }
         let last = cell.bytes().rposition(|c| c.is_ascii_digit()).unwrap();
-        Found::Site(parity_site(cell, last))
+        Found::Site(parity_site(cell, last, want))
     }
 
     /// `_DATETIME`: no date form holds a colon, so the seconds follow the cell's second colon.
-    pub fn timestamp_seconds(&self, cell: &str) -> Found {
+    pub fn timestamp_seconds(&self, cell: &str, want: bool) -> Found {
         if !self.datetime.is_match(cell) {
             return Found::Absent;
         }
         let second = cell.match_indices(':').nth(1).unwrap().0;
-        Found::Site(parity_site(cell, second + 2))
+        Found::Site(parity_site(cell, second + 2, want))
     }
 
     /// `_EMAIL`: the local part starts with a letter right after the whitespace, or after
     /// `mailto:` (whose colon no local part may hold).
-    pub fn email_case(&self, cell: &str) -> Found {
+    pub fn email_case(&self, cell: &str, want: bool) -> Found {
         if !self.email.is_match(cell) {
             return Found::Absent;
         }
@@ -107,7 +110,7 @@ impl Simple {
         let first = s + if cell[s..].starts_with("mailto:") { 7 } else { 0 };
         let letter = &cell[first..first + 1];
         let upper = letter.bytes().all(|b| b.is_ascii_uppercase());
-        Found::Site(Site::new(first, first + 1, upper, letter.to_ascii_lowercase(), letter.to_ascii_uppercase()))
+        Found::Site(Site::new(first, first + 1, upper, want, || (letter.to_ascii_lowercase(), letter.to_ascii_uppercase())))
     }
 }
 
@@ -122,10 +125,10 @@ fn pair_holds_zero(digits: &str) -> bool {
 }
 
 /// `_base.parity_site`: the parity bit of the ASCII digit at byte `at`.
-fn parity_site(cell: &str, at: usize) -> Site {
+fn parity_site(cell: &str, at: usize, want: bool) -> Site {
     let digit = cell.as_bytes()[at] - b'0';
     let even = digit & !1;
-    Site::new(at, at + 1, digit & 1 == 1, (b'0' + even).to_string_char(), (b'0' + (even | 1)).to_string_char())
+    Site::new(at, at + 1, digit & 1 == 1, want, || ((b'0' + even).to_string_char(), (b'0' + (even | 1)).to_string_char()))
 }
 
 trait DigitChar {

@@ -36,22 +36,22 @@ impl Slots {
         Slots { simple: Simple::new(), cn: Cn::new(provinces, cities), en: En::new() }
     }
 
-    /// The slot's site in `cell`; `slot` indexes `NAMES`.
-    pub fn locate(&self, slot: usize, cell: &str) -> Found {
+    /// The slot's site in `cell`; `slot` indexes `NAMES`; its variants made only when `want`ed (a write's).
+    pub fn locate(&self, slot: usize, cell: &str, want: bool) -> Found {
         match slot {
-            0 => self.cn.province_suffix(cell),
-            1 => self.cn.city_shi(cell),
-            2 => self.cn.building(cell),
-            3 => self.cn.lou(cell),
-            4 => self.en.street(cell),
-            5 => self.en.unit(cell),
-            6 => self.en.direction(cell),
-            7 => self.simple.phone_layout(cell),
-            8 => self.simple.number_parity(cell),
-            9 => self.simple.timestamp_seconds(cell),
-            10 => self.simple.email_case(cell),
-            11 => crate::cn::estate(cell),
-            12 => self.en.ordinal(cell),
+            0 => self.cn.province_suffix(cell, want),
+            1 => self.cn.city_shi(cell, want),
+            2 => self.cn.building(cell, want),
+            3 => self.cn.lou(cell, want),
+            4 => self.en.street(cell, want),
+            5 => self.en.unit(cell, want),
+            6 => self.en.direction(cell, want),
+            7 => self.simple.phone_layout(cell, want),
+            8 => self.simple.number_parity(cell, want),
+            9 => self.simple.timestamp_seconds(cell, want),
+            10 => self.simple.email_case(cell, want),
+            11 => crate::cn::estate(cell, want),
+            12 => self.en.ordinal(cell, want),
             _ => Found::Unsure,
         }
     }

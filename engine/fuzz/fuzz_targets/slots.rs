@@ -26,13 +26,18 @@ fuzz_target!(|data: &[u8]| {
     static SLOTS: OnceLock<Slots> = OnceLock::new();
     let slots = SLOTS.get_or_init(slots);
     for slot in 0..NAMES.len() {
-        let Found::Site(site) = slots.locate(slot, cell) else { continue };
+        let Found::Site(site) = slots.locate(slot, cell, true) else {
+            assert!(!matches!(slots.locate(slot, cell, false), Found::Site(_)), "{}", NAMES[slot]);
+            continue;
+        };
+        let Found::Site(read) = slots.locate(slot, cell, false) else { panic!("{}: a read lost the site", NAMES[slot]) };
+        assert_eq!((read.start, read.end, read.bit), (site.start, site.end, site.bit), "{}", NAMES[slot]);
         assert!(site.start <= site.end && site.end <= cell.len());
         assert!(cell.is_char_boundary(site.start) && cell.is_char_boundary(site.end));
         assert_eq!(&cell[site.start..site.end], site.variants[site.bit as usize], "{}", NAMES[slot]);
         for bit in 0..2u8 {
             let written = embed(cell, &site, bit);
-            match slots.locate(slot, &written) {
+            match slots.locate(slot, &written, true) {
                 Found::Site(again) => {
                     assert_eq!(again.bit, bit, "{}: {cell:?} -> {written:?}", NAMES[slot]);
                     assert_eq!(again.variants, site.variants, "{}", NAMES[slot]);
