@@ -138,6 +138,18 @@ def test_slot_sites_on_fixtures_and_hostile_cells(scanner, slot):
     assert unsure <= len(corpus) // 50  # the reference is asked for rare cells only
 
 
+@pytest.mark.parametrize("cell", ["008613812345678", "+86 138 1234 5678", "8613812345678", "0086138123456789",
+                                  "1-202-555-0143", "+1 (202) 555-0143", "12025550143", "1 202 555 0143",
+                                  "13812345678901234", "2025550143", " ab-12 cd ", "yt 7790 7982", "12345"])
+def test_anchor_texts_of_each_phone_form_and_length_match_the_reference(cell):
+    """Every prefix form, the longest (15 digits) and one digit more, and identifiers with spaces: the
+    engine's answer is the reference's (or 'unsure', float-like text, which the reference then reads)."""
+    for kind, reference in (("phone", phone_anchor), ("id", id_anchor)):
+        found = engine._engine.Scanner.anchor(kind, cell)
+        assert found == reference(cell) or (found == "unsure" and set(cell.replace(" ", "")) <= set("0123456789.eE+")), \
+            (kind, cell)
+
+
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cell=st.one_of(cells("phone"), st.text(max_size=30), st.sampled_from(HOSTILE),
                       st.text("0123456789.eE+- ", max_size=20)))

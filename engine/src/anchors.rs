@@ -27,37 +27,55 @@ pub fn phone_anchor(value: &str) -> AnchorText {
     if maybe_float(text) {
         return AnchorText::Unsure;
     }
-    let mut digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+    // The digits on the stack and one string made, for a phone: no anchor has more than 15 digits.
     let b = text.as_bytes();
+    let (mut buf, mut n) = ([0u8; 15], 0);
+    for &c in b.iter().filter(|c| c.is_ascii_digit()) {
+        if n == buf.len() {
+            return AnchorText::Known(None);
+        }
+        buf[n] = c;
+        n += 1;
+    }
+    let digits = &buf[..n];
     let us_prefix = text.starts_with("+1")
         || (b.len() >= 2 && b[0] == b'1' && (matches!(b[1], b'-' | b'.' | b'(') || is_space(b[1] as char)));
-    if digits.len() == 15 && digits.starts_with("0086") {
-        digits = digits[4..].to_string();
-    } else if digits.len() == 13 && digits.starts_with("86") {
-        digits = digits[2..].to_string();
-    } else if digits.len() == 11 && digits.starts_with('1') && us_prefix {
-        digits = digits[1..].to_string();
-    }
-    let d = digits.as_bytes();
-    if d.len() == 11 && d[0] == b'1' && (b'3'..=b'9').contains(&d[1]) {
-        return AnchorText::Known(Some(["cn:", &digits].concat()));
-    }
-    if d.len() == 10 && (b'2'..=b'9').contains(&d[0]) {
-        return AnchorText::Known(Some(["us:", &digits].concat()));
-    }
-    AnchorText::Known(None)
+    let d = if n == 15 && digits.starts_with(b"0086") {
+        &digits[4..]
+    } else if n == 13 && digits.starts_with(b"86") {
+        &digits[2..]
+    } else if n == 11 && digits[0] == b'1' && us_prefix {
+        &digits[1..]
+    } else {
+        digits
+    };
+    let kind = if d.len() == 11 && d[0] == b'1' && (b'3'..=b'9').contains(&d[1]) {
+        "cn:"
+    } else if d.len() == 10 && (b'2'..=b'9').contains(&d[0]) {
+        "us:"
+    } else {
+        return AnchorText::Known(None);
+    };
+    let mut anchor = String::with_capacity(kind.len() + d.len());
+    anchor.push_str(kind);
+    anchor.extend(d.iter().map(|&c| c as char));
+    AnchorText::Known(Some(anchor))
 }
 
 pub fn id_anchor(value: &str) -> AnchorText {
     if !value.is_ascii() {
         return AnchorText::Unsure;
     }
-    let text: String = value.chars().filter(|c| !is_space(*c)).map(|c| c.to_ascii_uppercase()).collect();
-    if maybe_float(&text) {
+    // made in place after its prefix: one string (the cell is ASCII: each byte is a character)
+    let mut anchor = String::with_capacity(3 + value.len());
+    anchor.push_str("id:");
+    anchor.extend(value.bytes().filter(|&c| !is_space(c as char)).map(|c| c.to_ascii_uppercase() as char));
+    let text = &anchor[3..];
+    if maybe_float(text) {
         return AnchorText::Unsure;
     }
     if text.len() >= 6 && text.bytes().any(|b| b.is_ascii_digit()) {
-        AnchorText::Known(Some(["id:", &text].concat()))
+        AnchorText::Known(Some(anchor))
     } else {
         AnchorText::Known(None)
     }
