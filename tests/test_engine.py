@@ -280,7 +280,7 @@ def test_rows_read_as_the_reference(rows, secret):
     key = Key(secret)
     plan = mark_plan(Schema(tuple(Column(c.index, "", c.kind, None, 1.0, "values") for c in SCHEMA.columns)),
                      alternatives=True)
-    exposures, counts, at, positions, symbols, codes = engine.native_engine(key, plan).read(rows, 97)
+    exposures, counts, at, positions, symbols, codes, first_read = engine.native_engine(key, plan).read(rows, 97)
     names = [(p, s) for p, cell in enumerate(plan.cells) for s in range(len(cell.slots))]
     got = list(zip(np.frombuffer(at, "<u4").tolist(), np.frombuffer(positions, "<u4").tolist(), list(symbols),
                    np.frombuffer(codes, "<u4").tolist()))
@@ -295,6 +295,7 @@ def test_rows_read_as_the_reference(rows, secret):
     assert (np.frombuffer(exposures, "<i8").tolist(), got) == (digests, want)
     assert np.frombuffer(counts, "<u4").tolist() == [len(row_anchors(plan, row, hasher).all) for row in rows]
     assert all((p, s) in names for p, s in ((c // 16, c % 16) for *_, c in got))
+    assert np.frombuffer(first_read, "<u4").tolist() == list(dict.fromkeys(c for *_, c in want))  # each once, in order
 
 
 def test_a_row_of_hundreds_of_anchors_is_counted_whole():

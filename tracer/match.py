@@ -112,14 +112,13 @@ class KeyedReading:
             raise read
         if read is None:
             read = (engine.read if isinstance(rows, list) else engine.read_records)(rows, length)
-        exposures, counts, at, positions, symbols, codes = read
+        exposures, counts, at, positions, symbols, codes, first_read = read
         codes = np.frombuffer(codes, dtype="<u4").astype(np.int64)
         names = [(file, cell.index, slot.NAME, cell.anchor) for cell in plan.cells for slot, _ in cell.slots]
         places = [16 * p + s for p, cell in enumerate(plan.cells) for s in range(len(cell.slots))]
         # streams are numbered as the reference numbers them: in the order first read
-        used, first_read = np.unique(codes, return_index=True)
         lookup = np.zeros(16 * len(plan.cells), dtype=np.int64)
-        for code in used[np.argsort(first_read, kind="stable")].tolist():
+        for code in np.frombuffer(first_read, dtype="<u4").tolist():
             lookup[code] = self.evidence.stream(names[places.index(code)])
         symbol = np.frombuffer(symbols, dtype=np.uint8).astype(np.int64)
         self.engines.add("native")

@@ -258,7 +258,8 @@ impl Engine {
     /// Read a batch of leaked rows: (exposure digests (int64), anchors per row (uint32: a wide
     /// leak may hold hundreds of phone columns), and
     /// per readable mark: its row in the batch (uint32), code position (uint32), symbol
-    /// (uint8), and which (cell plan, slot) read it as cell plan * 16 + slot place (uint32)).
+    /// (uint8), and which (cell plan, slot) read it as cell plan * 16 + slot place (uint32); then each
+    /// such stream once, in the order first read (uint32)).
     fn read<'py>(&mut self, py: Python<'py>, rows: &Bound<'py, PyList>, length: u32) -> PyResult<Bound<'py, PyTuple>> {
         self.read_list(py, rows, length)
     }

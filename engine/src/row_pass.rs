@@ -75,19 +75,31 @@ pub struct ReadBytes {
     pub positions: Vec<u8>,
     pub symbols: Vec<u8>,
     pub streams: Vec<u8>,
+    /// each stream read, once, in the order first read (uint32): how the matcher numbers them, which
+    /// numpy found with a stable sort of every mark's stream (a tenth of a match's main thread)
+    pub first_read: Vec<u8>,
+    seen: Vec<bool>,
 }
 
 impl ReadBytes {
-    pub fn parts(&self) -> [&Vec<u8>; 6] {
-        [&self.exposures, &self.counts, &self.at, &self.positions, &self.symbols, &self.streams]
+    pub fn parts(&self) -> [&Vec<u8>; 7] {
+        [&self.exposures, &self.counts, &self.at, &self.positions, &self.symbols, &self.streams, &self.first_read]
     }
 
     /// One mark read in row `row`: its code position, its bit, and its stream (cell plan `p`, slot `s`).
     fn push_mark(&mut self, row: usize, position: u32, bit: u8, p: usize, s: usize) {
+        let stream = p * 16 + s;
         self.at.extend_from_slice(&(row as u32).to_le_bytes());
         self.positions.extend_from_slice(&position.to_le_bytes());
         self.symbols.push(bit);
-        self.streams.extend_from_slice(&((p * 16 + s) as u32).to_le_bytes());
+        self.streams.extend_from_slice(&(stream as u32).to_le_bytes());
+        if self.seen.len() <= stream {
+            self.seen.resize(stream + 1, false);
+        }
+        if !self.seen[stream] {
+            self.seen[stream] = true;
+            self.first_read.extend_from_slice(&(stream as u32).to_le_bytes());
+        }
     }
 }
 
