@@ -130,10 +130,13 @@ def test_grid_bounds_are_valid_and_close_to_exact():
     assert np.all(grid - exact < 1.0 + 0.02 * np.abs(exact))
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("positions", [1, 7, 4099])
-def test_the_grid_is_summed_a_few_lambdas_at_a_time_to_the_same_bits(positions):
-    """log M on the grid, a few lambdas at a time (bounded memory), is bit for bit the whole grid's at once,
-    and any rows asked for alone give their values in it: a bound never depends on which rows were asked."""
+def test_the_grid_is_summed_a_few_lambdas_at_a_time_to_the_same_bits(positions, threads, monkeypatch):
+    """log M on the grid, a few lambdas at a time (bounded memory, on one thread or several), is bit for bit
+    the whole grid's at once, and any rows asked for alone give their values in it: a bound never depends
+    on which rows were asked, or on how many threads summed them."""
+    monkeypatch.setattr(code, "GRID_THREADS", threads)
     rng = np.random.default_rng(positions)
     p = rng.uniform(0.003, 0.997, positions)
     a, b = code.term_values(p, rng.integers(0, 2, positions))

@@ -4,6 +4,7 @@ is what a plain set of (digest, export) pairs holds; a merge cut off leaves the 
 from __future__ import annotations
 
 import io
+import os
 import unittest.mock
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracer import api
+from tracer import engine as engine_module
 from tracer.errors import RegistryError
 from tracer.registry import runs as runs_module
 from tracer.registry.base import Registry
@@ -300,18 +302,37 @@ def _matching_reference(digests: np.ndarray, exports: np.ndarray, wanted: np.nda
     return digests[at], exports[at]
 
 
+ENGINES = ["python"] + (["native"] if engine_module._engine is not None else [])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(-6, 6), max_size=60), st.lists(st.integers(-8, 8), max_size=20, unique=True))
-def test_matching_with_a_known_repeat_is_the_two_search_definition(values, wanted):
+def test_matching_with_a_known_repeat_is_the_two_search_definition(engine, values, wanted):
+    """numpy's searches with a run's repeat count known or not, and the native engine's galloping search."""
     digests = np.array(sorted(values), dtype=np.int64)
     exports = np.arange(len(digests), dtype=np.int64)
     wanted = np.array(sorted(wanted), dtype=np.int64)
     longest = runs_module.longest_repeat(digests)
     assert longest == (max(values.count(v) for v in values) if values else 0)
     expected = _matching_reference(digests, exports, wanted)
-    for given_longest in (None, longest):
-        got = runs_module._matching(digests, exports, wanted, given_longest)
-        assert all(np.array_equal(g, e) for g, e in zip(got, expected))
+    with unittest.mock.patch.dict(os.environ, {"TRACER_ENGINE": engine}):
+        for given_longest in (None, longest):
+            got = runs_module._matching(digests, exports, wanted, given_longest)
+            assert all(np.array_equal(g, e) for g, e in zip(got, expected))
+
+
+@pytest.mark.skipif(engine_module._engine is None, reason="the native engine is not built")
+def test_the_native_search_is_numpys_on_a_large_run_and_refuses_unsorted_wants():
+    rng = np.random.default_rng(5)
+    run = np.sort(rng.integers(-2**40, 2**40, 200_000))
+    run = np.sort(np.concatenate([run, run[::7]]))  # some digests held by two exports
+    wanted = np.sort(np.concatenate([rng.choice(run, 3000), rng.integers(-2**40, 2**40, 3000), run[:1], run[-1:]]))
+    starts, counts = engine_module._engine.find_sorted(run, wanted)  # repeats in wanted too (rng.choice)
+    left, right = np.searchsorted(run, wanted, "left"), np.searchsorted(run, wanted, "right")
+    assert np.array_equal(np.frombuffer(starts, "<i8"), left) and np.array_equal(np.frombuffer(counts, "<i8"), right - left)
+    with pytest.raises(ValueError, match="not sorted"):
+        engine_module._engine.find_sorted(run, wanted[::-1].copy())
 
 
 def test_registering_an_export_holds_a_few_pieces_of_it_at_a_time(tmp_path):

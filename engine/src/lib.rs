@@ -23,6 +23,7 @@ pub mod rows;
 pub mod simple;
 pub mod site;
 pub mod slots;
+pub mod sorted_find;
 pub mod text;
 
 #[cfg(feature = "python")]

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
@@ -326,6 +327,21 @@ fn anchor_digest<'py>(py: Python<'py>, secret: &[u8], text: &str) -> Bound<'py, 
     PyBytes::new(py, &crate::rows::anchor_digest(secret, text))
 }
 
+/// ``registry.runs._matching``'s searches: for sorted int64 ``haystack`` and sorted ``wanted``,
+/// each wanted digest's left insertion point and count (``sorted_find``), as int64 bytes.  The arrays are
+/// read where they are, not copied (a run is megabytes).
+#[pyfunction]
+fn find_sorted<'py>(py: Python<'py>, haystack: PyBuffer<i64>, wanted: PyBuffer<i64>)
+                    -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    let not_contiguous = || PyValueError::new_err("not a contiguous int64 array");
+    let (hay, want) = (haystack.as_slice(py).ok_or_else(not_contiguous)?, wanted.as_slice(py).ok_or_else(not_contiguous)?);
+    let want: Vec<i64> = want.iter().map(|c| c.get()).collect();
+    let (starts, counts) = crate::sorted_find::find_sorted(hay.len(), |i| hay[i].get(), &want)
+        .ok_or_else(|| PyValueError::new_err("the wanted digests are not sorted"))?;
+    let bytes = |v: Vec<i64>| PyBytes::new(py, &v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>());
+    Ok((bytes(starts), bytes(counts)))
+}
+
 #[pymodule]
 fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SLOTS", PyTuple::new(m.py(), NAMES)?)?;
@@ -336,5 +352,6 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<crate::address_py::AddressColumn>()?;
     m.add_class::<crate::counts_py::PhoneCounts>()?;
     m.add_function(wrap_pyfunction!(anchor_digest, m)?)?;
+    m.add_function(wrap_pyfunction!(find_sorted, m)?)?;
     Ok(())
 }

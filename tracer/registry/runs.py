@@ -256,8 +256,12 @@ class ExposureRuns:
         for place, run in enumerate(runs):
             fences, bloom = self.index(run)
             mine = wanted[bloom.may_hold(wanted)]
+            if run.id in self._whole:  # searched whole: which blocks hold them is not asked (a tenth of a match)
+                if len(mine):
+                    found[place] = _matching(*self._read_whole(run), mine, self._longest.get(run.id))
+                continue
             blocks = _blocks_holding(fences, mine)
-            if len(blocks) and (run.id in self._whole or len(blocks) >= self._whole_share(run) * run.blocks):
+            if len(blocks) and len(blocks) >= self._whole_share(run) * run.blocks:
                 found[place] = _matching(*self._read_whole(run), mine, self._longest.get(run.id))
             elif len(blocks):
                 sparse.append((place, run, mine, ((run.id << 32) | blocks).tolist()))
@@ -389,6 +393,26 @@ def _matching(digests: np.ndarray, exports: np.ndarray, wanted: np.ndarray, long
     ``longest`` (:func:`longest_repeat` of ``digests``, when known) spares the second binary search of a
     whole run: a wanted digest's rows follow its first, so when no digest has more than a few rows their
     count is a few comparisons (a search of a run of 10^5-10^6 digests misses the cache at every step)."""
+    native = _native_find(digests, wanted)
+    if native is not None:
+        start, count = native
+    else:
+        start, count = _find(digests, wanted, longest)
+    at = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
+    return digests[at], exports[at]
+
+
+def _native_find(digests: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_find` by the native engine, galloping from one wanted digest to the next (when it runs)."""
+    from .. import engine  # here: the engine's module imports the registry's users
+
+    found = engine.native_or_none("find_sorted", np.ascontiguousarray(digests, dtype=np.int64),
+                                  np.ascontiguousarray(wanted, dtype=np.int64))
+    return None if found is None else (np.frombuffer(found[0], dtype="<i8"), np.frombuffer(found[1], dtype="<i8"))
+
+
+def _find(digests: np.ndarray, wanted: np.ndarray, longest: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Where each wanted digest's rows start in sorted ``digests``, and how many there are (the reference)."""
     start = np.searchsorted(digests, wanted, "left")
     if longest is not None and longest <= SHORT_REPEATS:
         count = np.zeros(len(wanted), dtype=np.int64)
@@ -397,5 +421,4 @@ def _matching(digests: np.ndarray, exports: np.ndarray, wanted: np.ndarray, long
             count += (digests[at] == wanted) & (start + step < len(digests))
     else:
         count = np.searchsorted(digests, wanted, "right") - start
-    at = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
-    return digests[at], exports[at]
+    return start, count
