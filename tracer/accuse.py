@@ -202,7 +202,7 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
                               1.0 / max(1.0, canary_totals[j][1] - avoided))
         for j in candidates
     }
-    accounts = {account.id: account for account in registry.accounts()}
+    accounts = registry.accounts_by_id(candidates)
     the_code = code.Code(key, registry.code.length, registry.code.cutoff) if candidates else None
     uids = {j: accounts[j].uid for j in candidates}
     log_alpha = math.log(fpr / (TESTS * max(1, len(candidates))))
@@ -253,7 +253,7 @@ def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: f
         fpr=fpr,
         files=evidence.files,
         candidates=results,
-        accounts_registered=len(accounts),  # every registered account, by id
+        accounts_registered=registry.account_count(),
         positions_read=evidence.positions_read(erased),
         channels_erased=sorted({f"{names[i][0]}:{names[i][1]}:{names[i][2]}" for i in erased}),
         registry_id=registry.id,
@@ -275,12 +275,12 @@ def _pool_canaries(registry: Registry, key_id: int, key: Key, evidence) -> list[
     from .marks import AnchorHasher
 
     hasher, out = AnchorHasher(key), []
-    names = {a.id: a.name for a in registry.accounts()} if evidence.pool_hits else {}
     for hit in sorted(evidence.pool_hits.values(), key=lambda h: (h.file, h.row_number)):
         anchors = [a for a in map(phone_anchor, hit.cells) if a and hasher(a).exposure == hit.digest]
         pairs = [pair_digest(key, anchors[0], cell) for cell in hit.cells if cell.strip()] if anchors else []
         named = {export_id for _, export_id, _ in registry.canaries_of(pairs, key_id)}
         exports = registry.exports(hit.export_ids)
+        names = {a.id: a.name for a in registry.accounts_by_id(e.account_id for e in exports.values()).values()}
         out.append({"file": hit.file, "row": hit.row_number, "proves": POOL_PROVES,
                     "exports": [{"export_id": e.id, "account": names[e.account_id], "created": e.created,
                                  "same_name": e.id in named} for e in exports.values()]})

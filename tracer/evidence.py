@@ -180,9 +180,8 @@ class Evidence:
         looked_up, first, inverse = np.unique(batch.digests, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         first_seen = FirstSeen(batch, looked_up, anchor_rows[first])
-        wanted = looked_up.tolist()
         exposed_digests, exposed_exports = registry.exposure_arrays(looked_up, key_id)
-        canaries = self._canaries_in(registry, first_seen, wanted, key_id)
+        canaries = self._canaries_in(registry, first_seen, looked_up, key_id)
         self._learn_owners(registry, set(distinct(exposed_exports).tolist()) | {e for e, _ in canaries.values()})
         exposed = distinct(exposed_digests)
         shared = self._shared_in(registry, first_seen, exposed, canaries, key_id)
@@ -212,7 +211,7 @@ class Evidence:
         exports, inverse = np.unique(export_ids, return_inverse=True)
         return np.array([self.owner[e] for e in exports.tolist()], dtype=np.int64)[inverse.reshape(-1)]
 
-    def _canaries_in(self, registry: Registry, first_seen: FirstSeen, wanted: list[int], key_id: int
+    def _canaries_in(self, registry: Registry, first_seen: FirstSeen, wanted: np.ndarray, key_id: int
                      ) -> dict[int, tuple[int, int]]:
         """Canary values among the batch's anchors: digest -> (export, space); new ones are kept as hits.
 
@@ -245,7 +244,7 @@ class Evidence:
         slot follows (exposure, never codewords), whatever version they were given.
         """
         meanings: dict[int, set] = defaultdict(set)
-        decoys = registry.shared_decoys_of(first_seen.distinct.tolist(), key_id)
+        decoys = registry.shared_decoys_of(first_seen.distinct, key_id)
         real = contains(exposed, np.array([row[0] for row in decoys], dtype=np.int64)).tolist()
         for (digest, positions, symbols, record), collision in zip(decoys, real):
             if not collision and digest not in canaries:

@@ -150,6 +150,14 @@ class Registry(ABC):
     @abstractmethod
     def accounts(self) -> list[Account]: ...
 
+    def accounts_by_id(self, account_ids: Iterable[int]) -> dict[int, Account]:
+        """The accounts with these ids (a verdict names its candidates, not every registered account)."""
+        wanted = set(account_ids)
+        return {a.id: a for a in self.accounts() if a.id in wanted}
+
+    def account_count(self) -> int:
+        return len(self.accounts())
+
     @abstractmethod
     def account(self, name: str) -> Account: ...
 

@@ -191,6 +191,13 @@ class PostgresRegistry(PostgresPool, Registry):
     def accounts(self) -> list[Account]:
         return [self._account(r) for r in self._rows(self._ACCOUNT + " ORDER BY id")]
 
+    def accounts_by_id(self, account_ids: Iterable[int]) -> dict[int, Account]:
+        return {row[0]: self._account(row) for row in self._rows(
+            self._ACCOUNT + " WHERE id = ANY(%s)", (sorted(set(map(int, account_ids))),))}
+
+    def account_count(self) -> int:
+        return int(self._one("SELECT count(*) FROM accounts"))
+
     def account(self, name: str) -> Account:
         rows = self._rows(self._ACCOUNT + " WHERE name = %s", (name,))
         if not rows:
@@ -340,7 +347,7 @@ class PostgresRegistry(PostgresPool, Registry):
         (``LATERAL ... OFFSET 0``, a subquery the planner keeps whole): on a freshly loaded partition
         without statistics it would otherwise merge-join the whole index (measured: 5.5 s against 0.1 s
         for 2,000 digests at 10^6 rows)."""
-        wanted = sorted(set(digests))
+        wanted = sorted(set(map(int, digests)))  # an int64 array's items are numpy's, which psycopg does not adapt
         names = ", ".join(f"x.{c.strip()}" for c in columns.replace("x.", "").split(","))
         for start in range(0, len(wanted), LOOKUP_BATCH):
             yield from self._rows(

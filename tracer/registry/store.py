@@ -225,6 +225,17 @@ class SqliteRegistry(SqliteLookups, SqlitePool, Registry):
         rows = self.conn.execute("SELECT id, name, uid, note, created FROM accounts ORDER BY id")
         return [self._account(r) for r in rows]
 
+    def accounts_by_id(self, account_ids: Iterable[int]) -> dict[int, Account]:
+        ids, out = sorted(set(account_ids)), {}
+        for batch in batches_of(ids, LOOKUP_BATCH):
+            rows = self.conn.execute("SELECT id, name, uid, note, created FROM accounts"
+                                     f" WHERE id IN ({','.join('?' * len(batch))})", batch)
+            out.update((row[0], self._account(row)) for row in rows)
+        return out
+
+    def account_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM accounts").fetchone()[0]
+
     def account(self, name: str) -> Account:
         row = self.conn.execute(
             "SELECT id, name, uid, note, created FROM accounts WHERE name = ?", (name,)

@@ -43,7 +43,7 @@ class SqliteLookups:
         CROSS JOIN keeps SQLite on the digest index first, whatever the
         number of exports.
         """
-        wanted = self.present[table].among(distinct(np.fromiter(digests, dtype=np.int64)))
+        wanted = self.present[table].among(distinct(_int64(digests)))
         for batch in batches_of(wanted.tolist(), LOOKUP_BATCH):
             marks = ",".join("?" * len(batch))
             yield from self.conn.execute(
@@ -133,6 +133,11 @@ class SqliteLookups:
             marks = ",".join("?" * len(batch))
             out.update(self.conn.execute(f"SELECT id, account_id FROM exports WHERE id IN ({marks})", batch))
         return out
+
+
+def _int64(digests: Iterable[int]) -> np.ndarray:
+    """Digests as an int64 array (an array as it is: a matcher's batch hands its sorted digests over)."""
+    return np.asarray(digests, dtype=np.int64) if isinstance(digests, np.ndarray) else np.fromiter(digests, dtype=np.int64)
 
 
 def batches_of(items: list, size: int) -> Iterator[list]:
