@@ -348,9 +348,16 @@ class Evidence:
         return _consistent([codes.compact() for group, codes in self.shared_marks.items() if account in group])
 
     def positions_read(self, erased: Collection[int]) -> int:
-        parts = [codes.compact() for streams in self.marks.values()
+        """How many code positions some stream not ``erased`` read: a mark on each set in a bitmap of the
+        positions (a sort of every stream's marks together was a fifth of accusing)."""
+        parts = [codes.compact() >> 1 for streams in self.marks.values()
                  for stream, codes in streams.items() if stream not in erased]
-        return len(distinct(np.concatenate(parts) >> 1)) if parts else 0
+        if not parts or not any(len(part) for part in parts):
+            return 0
+        read = np.zeros(max(int(part.max()) for part in parts if len(part)) + 1, dtype=bool)
+        for part in parts:
+            read[part] = True
+        return int(np.count_nonzero(read))
 
     def records_by_account(self) -> dict[int, dict[int, int]]:
         """account -> export -> leaked real records it held."""
