@@ -95,6 +95,7 @@ class _Exporter(DecoyDraws):
         self.plan = mark_plan(schema)
         self.length = registry.code.length
         self.bits = code.Code(self.key, self.length, registry.code.cutoff).codeword(account.uid).tolist()
+        self.codeword = bytes(self.bits)  # the bits as the engine reads them
         self.hasher = AnchorHasher(self.key)
         # Every key's hasher: a canary's new values must be unknown under each (records exported before a rotation).
         self.ring_hashers = [self.hasher] + [AnchorHasher(k) for i, k in ring.keys.items() if i != ring.current_id]
@@ -113,6 +114,7 @@ class _Exporter(DecoyDraws):
         self.marked_cells = 0
         self.rows = 0
         self.native = native_engine(self.key, self.plan)
+        self.decoy_engine = None  # the engine that marks decoys, made at the first (``DecoyDraws.marked``)
         self.engine = "python" if self.native is None else "native"
 
     def row_seed(self, anchors: RowAnchors) -> bytes | None:

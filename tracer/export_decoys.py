@@ -14,8 +14,9 @@ from .canary_pool import POOL_SPACE, pair_digest
 from .canaries import RECENT, Donors, gap_weight, make_canary
 from .canary_window import Window
 from .columns import phone_anchor
+from .engine import native_engine
 from .errors import TracerError
-from .marks import mark_row, row_anchors
+from .marks import RowAnchors, mark_row, marked_cells, row_anchors
 from .shared_canaries import VersionBits, draw_version, slot_for, version_seed
 from .shared_meaning import encode_meaning
 
@@ -56,8 +57,7 @@ class DecoyDraws:
             self.pool_used.update(phone_anchor(str(canary.row[i]))[3:] for i in canary.pooled)
             self.canaries.update(dict.fromkeys(self.pool_pairs(canary), POOL_SPACE))
             self.fallback |= canary.fallback
-            marked, _ = mark_row(self.plan, canary.row, anchors, self.bits, self.length)
-            return marked
+            return self.marked(canary.row, anchors, self.bits)
         raise TracerError("could not draw a canary that collides with no known record; export again")
 
     def donor_rows(self) -> Window:
@@ -115,8 +115,34 @@ class DecoyDraws:
             self.shared.update(dict.fromkeys(digests, meaning))
             self.shared_rows += 1
             self.fallback |= decoy.fallback
-            return mark_row(self.plan, decoy.row, decoy_anchors, VersionBits(seed), self.length)[0], decoy.row
+            return self.marked(decoy.row, decoy_anchors, VersionBits(seed)), decoy.row
         return None  # the slot stays empty: an erasure for the matcher, never a wrong symbol
+
+    def marked(self, row: list[str], anchors: RowAnchors, bits) -> list[str]:
+        """A decoy's row marked with ``bits`` (``marks.mark_row``), by the engine when it runs.
+
+        Only the bits at the positions the row's marks take are asked of
+        ``bits`` (a shared decoy's are a keyed hash per position) and laid in
+        a codeword-long array, as the engine reads a codeword; a decoy marked
+        in Python, by the slots' patterns, was a tenth of an export.
+        """
+        if self.native is None or not all(type(cell) is str for cell in row):
+            return mark_row(self.plan, row, anchors, bits, self.length)[0]
+        if bits is self.bits:
+            word = self.codeword
+        else:
+            wanted = bytearray(self.length)
+            for cell_plan, anchor in marked_cells(self.plan, anchors):
+                for _, w in cell_plan.slots:
+                    position = anchor.words[w] % self.length
+                    wanted[position] = bits[position]
+            word = bytes(wanted)
+        if self.decoy_engine is None:  # its own: the marking thread holds the rows' engine while it marks
+            self.decoy_engine = native_engine(self.key, self.plan)
+        try:
+            return self.decoy_engine.mark([row], word, self.account.uid)[0][0]
+        except UnicodeEncodeError:  # a lone surrogate has no UTF-8: the reference marks it
+            return mark_row(self.plan, row, anchors, bits, self.length)[0]
 
     def shared_taken(self, digests: list[int], meaning: tuple[str, str, bytes]) -> bool:
         """Whether a shared decoy's new value is some canary's or another slot's (or version's) value."""

@@ -206,7 +206,7 @@ def row_anchors(plan: MarkPlan, row: Sequence[str], hasher: AnchorHasher) -> Row
     return RowAnchors(by_column, row_anchor, tuple(phones))
 
 
-def _marked_cells(plan: MarkPlan, anchors: RowAnchors):
+def marked_cells(plan: MarkPlan, anchors: RowAnchors):
     """Each markable cell that has an anchor, with that anchor."""
     for cell in plan.cells:
         anchor = anchors.row if cell.anchor is None else anchors.by_column.get(cell.anchor)
@@ -222,7 +222,7 @@ def mark_row(
     ``bits`` is best a list: indexing a numpy array per cell costs more than the marking."""
     out = list(row)
     marked = 0
-    for cell_plan, anchor in _marked_cells(plan, anchors):
+    for cell_plan, anchor in marked_cells(plan, anchors):
         cell = original = out[cell_plan.index]
         carried = False
         words = anchor.words
@@ -244,7 +244,7 @@ def read_row(
 ) -> list[tuple[int, int, int, str, int | None]]:
     """Every readable mark in a leaked row: (code position, symbol, column, slot name, anchor column)."""
     found = []
-    for cell_plan, anchor in _marked_cells(plan, anchors):
+    for cell_plan, anchor in marked_cells(plan, anchors):
         cell = row[cell_plan.index]
         for slot, word in cell_plan.slots:
             site = slot.site(cell)
