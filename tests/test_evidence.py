@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import random
 import tracemalloc
+import unittest.mock
 import weakref
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracer.evidence import Evidence, MarkCodes
 from tracer.leak_batch import LeakBatch
@@ -111,3 +114,31 @@ def test_a_batchs_codes_are_freed_once_summed_in():
     del batch
     assert freed() is None
     assert codes.compact().tolist() == list(range(10, 20))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(10, 10**6).flatmap(lambda top: st.lists(st.lists(st.integers(0, top), max_size=400), max_size=12)))
+def test_a_streams_codes_are_the_distinct_codes_read_whether_sorted_or_a_bitmap(batches):
+    """Buffered and sorted, or set in a bitmap once a stream holds many (small code values, many codes):
+    the same distinct codes, sorted, whenever asked."""
+    import tracer.evidence as evidence
+
+    with unittest.mock.patch.object(evidence, "COMPACT_AT", 8):
+        codes = MarkCodes()
+        seen: set[int] = set()
+        for batch in batches:
+            codes.add(np.array(batch, dtype=np.int64))
+            seen |= set(batch)
+            if len(batch) % 3 == 0:
+                assert codes.compact().tolist() == sorted(seen)
+        assert codes.compact().tolist() == sorted(seen) and codes.compact().dtype == np.int64
+
+
+def test_a_stream_of_many_codes_keeps_a_bitmap_no_larger_than_their_array():
+    codes = MarkCodes()
+    codes.add(np.arange(0, 2 * 65536, 3, dtype=np.int64))
+    assert codes.dense is not None and codes.dense.nbytes <= 8 * len(codes.compact())
+    few = MarkCodes()
+    few.add(np.array([5, 100_000], dtype=np.int64))
+    few.compact()
+    assert few.dense is None

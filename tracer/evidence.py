@@ -71,24 +71,50 @@ class MarkCodes:
     buffered (a batch's array at a time) and made distinct once the buffer
     reaches ``COMPACT_AT`` codes or the size of what is kept (so sorting stays
     ``n log n`` over the leak); what is kept never exceeds twice the code
-    length, whatever the leak's size."""
+    length, whatever the leak's size.  A stream whose distinct codes, as
+    int64, take as many bytes as a bitmap of every code value up to the
+    largest keeps that bitmap instead: a batch's codes are then set in it,
+    with no sort (the sorts of a 200k-row leak's streams were a tenth of its
+    main thread)."""
 
-    __slots__ = ("distinct", "buffer", "buffered")
+    __slots__ = ("distinct", "buffer", "buffered", "dense")
 
     def __init__(self) -> None:
         self.distinct = np.zeros(0, dtype=np.int64)
         self.buffer: list[np.ndarray] = []
         self.buffered = 0
+        self.dense: np.ndarray | None = None  # the bitmap, once there is one
 
     def add(self, codes: np.ndarray) -> None:
+        if self.dense is not None:
+            self._set(codes)
+            return
         # a slice of a batch's array is copied: held as a view, it kept the whole batch's codes alive until
         # the next compaction (25 MB of a 1M-row match)
         self.buffer.append(codes if codes.base is None else codes.copy())
         self.buffered += len(codes)
         if self.buffered >= max(COMPACT_AT, len(self.distinct)):
             self.compact()
+            if len(self.distinct) and 8 * len(self.distinct) >= int(self.distinct[-1]) + 1:
+                self.dense = np.zeros(0, dtype=bool)  # no larger than the array it replaces
+                self._set(self.distinct)
+
+    def _set(self, codes: np.ndarray) -> None:
+        if not len(codes):
+            return
+        top = int(codes.max()) + 1
+        if top > len(self.dense):
+            grown = np.zeros(max(top, 2 * len(self.dense)), dtype=bool)
+            grown[:len(self.dense)] = self.dense
+            self.dense = grown
+        self.dense[codes] = True
+        self.distinct = None  # made again when asked
 
     def compact(self) -> np.ndarray:
+        if self.dense is not None:
+            if self.distinct is None:
+                self.distinct = np.flatnonzero(self.dense).astype(np.int64, copy=False)
+            return self.distinct
         if self.buffer:
             self.distinct = distinct(np.concatenate([self.distinct, *self.buffer]))
             self.buffer, self.buffered = [], 0
