@@ -32,8 +32,9 @@ import numpy as np
 
 from .canary_pool import POOL_SPACE
 from .channels import ALL_SLOTS
-from .leak_batch import (FirstSeen, LeakBatch, contains, distinct, distinct_pairs, row_intersections,
+from .leak_batch import (FirstSeen, LeakBatch, contains, distinct_pairs, row_intersections,
                          same_sets)
+from .registry.streams import distinct
 from .leak_file import LeakFile
 from .registry import Registry
 from .shared_meaning import decode_meaning

@@ -83,14 +83,6 @@ class FirstSeen:
         return self.batch.seen(int(self.first_rows[at]))
 
 
-def distinct(values: np.ndarray) -> np.ndarray:
-    """``np.unique(values)`` by a sort: numpy 2's hashing unique costs ~5x as much on int64 digests."""
-    values = np.sort(values)
-    keep = np.ones(len(values), dtype=bool)
-    keep[1:] = values[1:] != values[:-1]
-    return values[keep]
-
-
 def contains(sorted_values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """For each of ``wanted``, whether it is among ``sorted_values`` (sorted, distinct)."""
     wanted = np.asarray(wanted, dtype=np.int64)
