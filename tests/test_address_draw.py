@@ -76,6 +76,16 @@ def test_the_native_column_draws_chinese_homes_and_leaves_the_others_to_python(m
     assert column.native.draw("12 Main St Apt 4C", state) is None
 
 
+def test_the_native_draw_refuses_what_is_no_random_state(monkeypatch):
+    monkeypatch.setenv("TRACER_ENGINE", "native")
+    column = Window(2, [["幸福小区3-2-301"], ["幸福小区5-1-1202"]]).addresses(0)
+    state = random.Random(3).getstate()[1]
+    for bad, error in ((state[:-1], ValueError), (state[:-1] + (625,), ValueError), ((-1,) + state[1:], OverflowError),
+                       (("1",) + state[1:], TypeError)):
+        with pytest.raises(error):
+            column.native.draw("幸福小区7-3-502", bad)
+
+
 @pytest.mark.parametrize("kind", ["幸福小区{}-{}\n", "幸福小区{}-{}室", "幸福小区{}-{}号", "幸福小区{}-{}-{}", "建设路{}号{}栋{}单元",
                                   "路{}号\u3000", "  明珠花园{}栋{}层 ", "路#{}号{}房"])
 def test_each_form_of_number_is_read_as_the_reference_reads_it(kind, monkeypatch):
