@@ -99,6 +99,7 @@ class _Exporter(DecoyDraws):
         self.hasher = AnchorHasher(self.key)
         # Every key's hasher: a canary's new values must be unknown under each (records exported before a rotation).
         self.ring_hashers = [self.hasher] + [AnchorHasher(k) for i, k in ring.keys.items() if i != ring.current_id]
+        self.own_records: set[int] = set()  # the export's own records' exposure digests, when known whole (``run``)
         self.canaries: dict[int, int] = {}  # digest of a canary's new phone or identifier -> its space
         self.shared: dict[int, tuple[str, str, bytes]] = {}  # digest of a shared decoy's new value -> meaning
         self.shared_rows = 0
@@ -154,7 +155,11 @@ class _Exporter(DecoyDraws):
         Only rows that may be followed by a decoy (a batch's ``candidates``), the row after each and the rows
         a pending canary waits over are handled one by one (``step``); the stretches between are written and
         remembered whole."""
-        self.forced = self._forced_canary(head) if head_complete else None
+        anchors = [row_anchors(self.plan, row, self.hasher) for row in head] if head_complete else []
+        # a small export is known whole: its decoys avoid all its own records, as a re-export's do (they are
+        # registered by then); a larger one's are checked against the registry alone, and demoted at commit
+        self.own_records = {a.exposure for row in anchors for a in row.all}
+        self.forced = self._forced_canary(anchors) if head_complete else None
         self.head = head[:RECENT]
         self.decoys = 0
         self.pending: _Pending | None = None  # a canary waiting for its gap
@@ -270,9 +275,10 @@ class _Exporter(DecoyDraws):
             return True
         return takes_gap(gap_weight(self.schema, self.recent, pending.before, after), pending.draws.random())
 
-    def _forced_canary(self, head: list[list[str]]) -> int | None:
-        """In an export too small for any keyed canary, the row with the smallest keyed hash gets one."""
-        seeds = [self.row_seed(row_anchors(self.plan, row, self.hasher)) for row in head]
+    def _forced_canary(self, head: list[RowAnchors]) -> int | None:
+        """In an export too small for any keyed canary, the row with the smallest keyed hash gets one
+        (``head``: every row's anchors)."""
+        seeds = [self.row_seed(anchors) for anchors in head]
         if any(self.wants_canary(s) for s in seeds):
             return None
         ranked = [(s[:8], i) for i, s in enumerate(seeds) if s is not None]

@@ -157,13 +157,18 @@ class DecoyDraws:
         """Whether, under some key of the ring, a canary's new value in ``columns`` is already known.
 
         A phone may be no exported record's and no other account's canary; an
-        identifier no exported record's.  A pool number is shared by every
-        account's canaries (with another name for each), so only the first holds.
+        identifier no exported record's, nor one of this export's own
+        (``own_records``: all of them when the export is known whole, so
+        that a re-export, which finds them registered, draws the same).  A
+        pool number is shared by every account's canaries (with another name
+        for each), so only the first holds.
         """
         for hasher in self.ring_hashers:
             anchors = row_anchors(self.plan, row, hasher)
             for index in columns:
                 anchor = anchors.by_column[index]
+                if hasher is self.hasher and anchor.exposure in self.own_records:
+                    return True  # one of this export's own records (a small export is known whole)
                 if index in pooled:
                     if self.registry.exported(anchor.exposure):
                         return True
