@@ -253,4 +253,24 @@ def test_one_symbol_per_position():
 def test_a_channel_made_uniform_by_cleaning_is_erased():
     readings = np.array([20, 20, 5])  # stream 0 always read 0; stream 1 half ones; stream 2 too few to judge
     ones = np.array([0, 10, 0])
-    assert erased_streams(readings, ones, min_symbols=8, minority=0.05).tolist() == [0]
+    assert erased_streams(readings, ones, min_symbols=8, minority=0.05, alpha=1e-3).tolist() == [0]
+
+
+def test_a_few_readings_alike_by_chance_erase_nothing():
+    """Eight fair coins all alike is a 1-in-128 chance: among a small leak's dozens of streams one such
+    stream is common, and would wrongly report a cleaning.  The same uniformity over 40 readings is none."""
+    readings = np.array([8] * 60 + [40])
+    ones = np.array([0] * 60 + [40])
+    assert erased_streams(readings, ones, min_symbols=8, minority=0.05, alpha=1e-3).tolist() == [60]
+
+
+def test_marks_left_alone_are_judged_erased_at_most_at_the_stated_rate():
+    """Streams of fair coins, as uncleaned marks read: some stream of a leak is erased in at most ``alpha``
+    of leaks (3,000 leaks of 80 streams each, of 8 to 30 readings)."""
+    generator = np.random.default_rng(11)
+    leaks, alpha = 3000, 1e-2
+    readings = generator.integers(8, 31, size=(leaks, 80))
+    ones = generator.binomial(readings, 0.5)
+    falsely = sum(erased_streams(r, o, min_symbols=8, minority=0.05, alpha=alpha).size > 0
+                  for r, o in zip(readings, ones))
+    assert falsely <= alpha * leaks + 3 * (alpha * leaks) ** 0.5

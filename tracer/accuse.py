@@ -48,6 +48,7 @@ from .registry import Registry
 
 ERASE_MIN_SYMBOLS = 8  # a channel needs this many readings before it can be judged normalised
 ERASE_MINORITY = 0.05  # ... and is erased when its rarer symbol is below this share
+ERASE_ALPHA = 1e-3  # ... and marks left alone would make some stream so uniform with chance below this
 TESTS = 3  # canaries, marks, shared canaries: each account's p-value is the smallest of them, times this
 REFINE_MARGIN = 12.0  # scores whose grid bound is within e^12 of the threshold get the exact bound
 
@@ -183,7 +184,7 @@ def score_marks(the_code, uids: dict[int, bytes], observed: dict[int, tuple[np.n
 def accuse(registry: Registry, key_id: int, key: Key, evidence: Evidence, fpr: float) -> Verdict:
     """The verdict on ``evidence`` read with key ``key_id`` (which only knows the exports made with it)."""
     # Rows no account received (foreign data) say nothing of any account: they judge no channel.
-    erased = evidence.erased(ERASE_MIN_SYMBOLS, ERASE_MINORITY)
+    erased = evidence.erased(ERASE_MIN_SYMBOLS, ERASE_MINORITY, ERASE_ALPHA)
     names = {index: name for name, index in evidence.stream_names.items()}
 
     canaries_hit: dict[int, list] = defaultdict(list)

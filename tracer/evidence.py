@@ -24,6 +24,7 @@ receiver group and stream rather than per row, and dropped.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -139,11 +140,27 @@ def consistent_positions(positions: np.ndarray, symbols: np.ndarray) -> tuple[np
 ROUNDABLE = {slot.NAME: slot for slot in ALL_SLOTS if slot.ROUNDABLE}
 
 
-def erased_streams(readings: np.ndarray, ones: np.ndarray, min_symbols: int, minority: float) -> np.ndarray:
-    """Streams whose symbols a cleaning made uniform: at least ``min_symbols``
-    read, and the rarer symbol below ``minority`` of them."""
+def erased_streams(readings: np.ndarray, ones: np.ndarray, min_symbols: int, minority: float,
+                   alpha: float) -> np.ndarray:
+    """Streams whose symbols a cleaning made uniform: at least ``min_symbols`` read, the rarer symbol
+    below ``minority`` of them, and so few that marks left alone (each symbol a fair coin's, whichever
+    account's codeword bit it is) give so uniform a stream with chance below ``alpha`` over all the
+    streams judged (Bonferroni).  Without that last test, a small leak's stream of 8 readings was
+    judged erased one time in 128 (all 8 alike), and a leak of a few dozen rows reads dozens of streams."""
+    readings, ones = np.asarray(readings, dtype=np.int64), np.asarray(ones, dtype=np.int64)
     rarer = np.minimum(ones, readings - ones)
-    return np.flatnonzero((readings >= min_symbols) & (rarer < minority * readings))
+    judged = readings >= min_symbols
+    uniform = np.flatnonzero(judged & (rarer < minority * readings))
+    bound = alpha / max(1, int(judged.sum()))
+    return np.array([i for i in uniform.tolist() if uniform_chance(int(readings[i]), int(rarer[i])) < bound],
+                    dtype=np.int64)
+
+
+def uniform_chance(n: int, rarer: int) -> float:
+    """The chance that ``n`` fair coins show the rarer face at most ``rarer`` times (both faces counted)."""
+    tail = sum(math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) - n * math.log(2))
+               for k in range(rarer + 1))
+    return min(1.0, 2 * tail)
 
 
 def receivers_of(digests: Iterable[int], holders: dict[int, frozenset[int]]) -> frozenset[int]:
@@ -350,12 +367,12 @@ class Evidence:
         """Whether some row ``account`` received was also received by one of ``others``."""
         return any(account in group and not others.isdisjoint(group) for group in self.group_rows)
 
-    def erased(self, min_symbols: int, minority: float) -> frozenset[int]:
+    def erased(self, min_symbols: int, minority: float, alpha: float) -> frozenset[int]:
         """The streams a cleaning made uniform (see :func:`erased_streams`), and those of a roundable
         slot whose every cell read is coarse (a column rounded to whole units reads noise).  Both look
         at the leak's cells only, never at codewords."""
         streams = erased_streams(np.asarray(self.readings, dtype=np.int64), np.asarray(self.ones, dtype=np.int64),
-                                 min_symbols, minority)
+                                 min_symbols, minority, alpha)
         rounded = {index for name, index in self.stream_names.items()
                    if name[2] in ROUNDABLE and self.readings[index] >= min_symbols and not self.fine[index]}
         return frozenset(streams.tolist()) | rounded
