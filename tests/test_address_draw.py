@@ -2,8 +2,9 @@
 
 ``canary_draws.address_from_rows`` asks the native ``AddressColumn`` (which keeps
 the window's address kinds as rows come and go) for a home written in Chinese,
-handing it the draw's ``random.Random`` state; it must return the same address
-and leave the rng where the Python code leaves it, whatever the window holds
+handing it the seed the draw took from its rng; it must return the address
+``random.Random(seed)`` draws in the Python code, and the rng must be left where the
+Python code leaves it, whatever the window holds
 (other scripts, ``#``, full-width and Arabic-Indic digits, 3-2-301 forms,
 whitespace), so that exports stay byte-identical between engines.
 """
@@ -68,20 +69,20 @@ def test_an_estate_address_takes_each_number_from_a_neighbour_of_its_kind(monkey
 def test_the_native_column_draws_chinese_homes_and_leaves_the_others_to_python(monkeypatch):
     monkeypatch.setenv("TRACER_ENGINE", "native")
     window = Window(4, [["幸福小区3-2-301"], ["幸福小区5-1-1202"], ["12 Main St Apt 4C"], [""]])
-    column, state = window.addresses(0), random.Random(3).getstate()[1]
+    column = window.addresses(0)
     assert column.native.counts() == [3, 3, 2, 0] and column.counts == [3, 3, 2, 0]
-    drawn, after = column.native.draw("幸福小区7-3-502", state)
+    drawn = column.native.draw("幸福小区7-3-502", 3)
     building, unit, room = drawn.removeprefix("幸福小区").split("-")  # each number a kind-mate's, in its place
-    assert building in {"3", "5"} and unit in {"2", "1"} and room in {"301", "1202"} and after != state
-    assert column.native.draw("12 Main St Apt 4C", state) is None
+    assert building in {"3", "5"} and unit in {"2", "1"} and room in {"301", "1202"}
+    assert {column.native.draw("幸福小区7-3-502", seed) for seed in range(40)} != {drawn}  # the seed draws
+    assert column.native.draw("12 Main St Apt 4C", 3) is None
 
 
-def test_the_native_draw_refuses_what_is_no_random_state(monkeypatch):
+def test_the_native_draw_takes_a_64_bit_seed_alone(monkeypatch):
     monkeypatch.setenv("TRACER_ENGINE", "native")
     column = Window(2, [["幸福小区3-2-301"], ["幸福小区5-1-1202"]]).addresses(0)
-    state = random.Random(3).getstate()[1]
-    for bad, error in ((state[:-1], ValueError), (state[:-1] + (625,), ValueError), ((-1,) + state[1:], OverflowError),
-                       (("1",) + state[1:], TypeError)):
+    assert column.native.draw("幸福小区7-3-502", 2**64 - 1) is not None
+    for bad, error in ((-1, OverflowError), (2**64, OverflowError), ("1", TypeError)):
         with pytest.raises(error):
             column.native.draw("幸福小区7-3-502", bad)
 

@@ -225,7 +225,8 @@ def test_rows_mark_as_the_reference(rows, secret, seed, below):
        secret=st.binary(min_size=32, max_size=32), delimiter=st.sampled_from([",", "\t", ";", "|", "a"]),
        quote_all=st.booleans(), terminator=st.sampled_from(["\r\n", "\n", "\r"]))
 def test_marked_rows_as_csv_text_are_what_the_csv_module_writes(rows, secret, delimiter, quote_all, terminator):
-    """The engine's csv text of a batch is the csv writer's text of its marked rows, row by row."""
+    """The engine's csv text of a batch is the csv writer's text of its marked rows, row by row, in UTF-8
+    (each row's start counted in bytes)."""
     import csv
     import io
     import numpy as np
@@ -238,14 +239,14 @@ def test_marked_rows_as_csv_text_are_what_the_csv_module_writes(rows, secret, de
     for row, start, stop in zip(marked, starts, starts[1:]):
         want = io.StringIO()
         csv.writer(want, delimiter=delimiter, quoting=quoting, lineterminator=terminator).writerow(row)
-        assert text[start:stop] == want.getvalue()
+        assert text[start:stop] == want.getvalue().encode("utf-8")
     assert starts[-1] == len(text)
 
 
 def test_one_empty_field_is_quoted():
     plan = MarkPlan((), (0,), ())
     (text, _), *_ = engine.native_engine(Key(bytes(32)), plan).mark([[""]], bytes(97), b"u", 0, 0, (",", False, "\n"))
-    assert text == '""\n'
+    assert text == b'""\n'
 
 
 def test_the_slot_bound_is_the_exact_float_comparison():

@@ -351,6 +351,30 @@ def codecs_bom_be(text: str) -> bytes:
     return codecs.BOM_UTF16_BE + text.encode("utf-16-be")
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "UTF8", "gb18030", "utf-16"])
+def test_csv_bytes_and_rows_write_what_the_text_codec_writes(tmp_path, encoding):
+    """Rows the csv module writes and UTF-8 csv bytes the native engine made, interleaved, are the file a
+    text handle in the encoding writes (a UTF-8 file takes the bytes as they are, BOM first for utf-8-sig)."""
+    fmt = TableFormat(kind="csv", encoding=encoding, delimiter=",", lineterminator="\r\n")
+    out = tmp_path / "out.csv"
+    with TableWriter(out, fmt, ["姓名", "电话"]) as writer:
+        writer.write_row(["张三", "13800138000"])
+        writer.write_csv("李四,13900139000\r\n\"王,五\",1\r\n".encode("utf-8"))
+        writer.write_row(["é", ""])
+    with open(tmp_path / "want.csv", "w", encoding=encoding, newline="") as want:
+        csv.writer(want, lineterminator="\r\n").writerows([["姓名", "电话"], ["张三", "13800138000"]])
+        want.write("李四,13900139000\r\n\"王,五\",1\r\n")
+        csv.writer(want, lineterminator="\r\n").writerow(["é", ""])
+    assert out.read_bytes() == (tmp_path / "want.csv").read_bytes()
+
+
+def test_a_cell_no_utf_8_can_hold_is_an_output_error(tmp_path):
+    fmt = TableFormat(kind="csv", encoding="utf-8", delimiter=",", lineterminator="\n")
+    with pytest.raises(OutputError, match="cannot write row"):
+        with TableWriter(tmp_path / "out.csv", fmt, ["a"]) as writer:
+            writer.write_row(["\ud800"])
+
+
 def test_encoding_argument_overrides_detection(tmp_path):
     path = make(tmp_path, "big5.csv", "姓名,電話\n陳大文,0912345678\n".encode("big5"))
     table, rows = read_all(path, encoding="big5")

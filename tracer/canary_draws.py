@@ -183,24 +183,24 @@ def address_from_rows(home: str, index: int, draw: Draw) -> str:
     A number no other row has a role-mate for stays ``home``'s.
     """
     column = draw.recent.addresses(index)
+    seed = draw.rng.getrandbits(64)  # the address's own rng: the native draw needs no state handed over
     if column.native is not None and CJK.search(home):  # the native engine's draw: the same numbers
-        state = draw.rng.getstate()
-        drawn = column.native.draw(home, state[1])
+        drawn = column.native.draw(home, seed)
         if drawn is not None:
-            draw.rng.setstate((state[0], drawn[1], state[2]))
-            return drawn[0]
+            return drawn
     mine = address_numbers(home)
     if not any(role != "other" for _, _, role in mine):
         return home
+    rng = random.Random(seed)
     same = column.others_of_kind(home)  # read (address_roles) only when a number is drawn from it
-    role_number = _RoleNumbers(home, CJK.search(home) is not None, column, max(1, column.most_numbers()), draw)
+    role_number = _RoleNumbers(home, CJK.search(home) is not None, column, max(1, column.most_numbers()), rng)
     result = home
     for _ in range(8):
         pieces, last = [], 0
         for k, (start, end, role) in enumerate(mine):
             value = home[start:end]
             if role != "other" and same:
-                value = address_roles(same[draw.rng.randrange(len(same))])[0][k][1]
+                value = address_roles(same[rng.randrange(len(same))])[0][k][1]
             elif role != "other":
                 value = role_number(role) or value
             pieces += [home[last:start], value]
@@ -222,15 +222,15 @@ class _RoleNumbers:
     all, which is made only when ``ROLE_TRIES`` picks found nothing.
     """
 
-    def __init__(self, home: str, cjk: bool, column: AddressIndex, most: int, draw: Draw):
-        self.home, self.cjk, self.column, self.most, self.draw = home, cjk, column, most, draw
+    def __init__(self, home: str, cjk: bool, column: AddressIndex, most: int, rng: random.Random):
+        self.home, self.cjk, self.column, self.most, self.rng, self.below = home, cjk, column, most, rng, below(rng)
         self.every: dict[str, list[str]] = {}
 
     def __call__(self, role: str) -> str | None:
         key, column, home = (self.cjk, role), self.column, self.home
         hints = CN_ROLE_HINTS.get(role, ()) if self.cjk else ()
         if role not in self.every:
-            below, most, counts, addresses = self.draw.below, self.most, column.counts, column.cells
+            below, most, counts, addresses = self.below, self.most, column.counts, column.cells
             span, hinted = len(column) * most, HINTS.get(role) if hints else None
             for _ in range(ROLE_TRIES):
                 k, place = divmod(below(span), most)
@@ -246,7 +246,7 @@ class _RoleNumbers:
             cells.pop(home, None)
             self.every[role] = list(chain.from_iterable(address_roles(c)[1].get(key, ()) for c in cells))
         numbers = self.every[role]
-        return self.draw.rng.choice(numbers) if numbers else None
+        return self.rng.choice(numbers) if numbers else None
 
 
 # Whether a Chinese address holds one of a role's hints, as ``any(hint in cell ...)`` says, in one search.

@@ -51,7 +51,7 @@ class Batch:
     """Rows as read, their marked copies, and what the exporter needs of their anchors."""
 
     rows: list[list[str]]
-    marked: list[list[str]] | tuple[str, bytes]  # the marked rows, or their csv text and each row's start in it
+    marked: list[list[str]] | tuple[bytes, bytes]  # the marked rows, or their csv text (UTF-8) and each row's start in it
     marked_cells: int
     exposures: np.ndarray  # int64: every anchor's exposure digest, row by row, phones first in a row
     counts: np.ndarray  # anchors per row
@@ -74,8 +74,8 @@ class Batch:
             return
         text, starts = self.marked
         if type(starts) is bytes:
-            self.marked = text, starts = text, np.frombuffer(starts, dtype="<u4").tolist()
-        writer.write_text(text[starts[start]:starts[stop]])
+            self.marked = text, starts = memoryview(text), np.frombuffer(starts, dtype="<u4").tolist()
+        writer.write_csv(text[starts[start]:starts[stop]])
 
     def seed(self, i: int) -> bytes | None:
         return self.seeds[16 * i:16 * i + 16] if self.counts[i] else None

@@ -49,7 +49,8 @@ impl Candidates {
 }
 
 /// Rows as Python's csv writer writes them (`tracer/tables/delimited.py`'s `DelimitedWriter`), into
-/// one text with each row's start in characters, so the exporter writes stretches of it whole.
+/// one UTF-8 text with each row's start in bytes, so the exporter writes stretches of it whole, as bytes
+/// (a str made of it was encoded straight back).
 /// A field is quoted (its quotes doubled) under `quote_all`, or when it holds the delimiter, a
 /// quote or a character of the line terminator; a row of one empty field is `""`.
 pub struct CsvText {
@@ -57,22 +58,20 @@ pub struct CsvText {
     quote_all: bool,
     terminator: String,
     pub text: String,
-    chars: u32,
-    pub starts: Vec<u8>, // uint32 little-endian: where each row starts, in characters, then the end
+    pub starts: Vec<u8>, // uint32 little-endian: where each row starts, in bytes, then the end
 }
 
 impl CsvText {
     pub fn new(delimiter: char, quote_all: bool, terminator: String) -> CsvText {
-        CsvText { delimiter, quote_all, terminator, text: String::new(), chars: 0, starts: Vec::new() }
+        CsvText { delimiter, quote_all, terminator, text: String::new(), starts: Vec::new() }
     }
 
     fn push(&mut self, piece: &str) {
         self.text.push_str(piece);
-        self.chars += piece.chars().count() as u32;
     }
 
     pub fn row<'a>(&mut self, cells: impl ExactSizeIterator<Item = &'a str>) {
-        self.starts.extend_from_slice(&self.chars.to_le_bytes());
+        self.starts.extend_from_slice(&(self.text.len() as u32).to_le_bytes());
         let single = cells.len() == 1;
         for (i, cell) in cells.enumerate() {
             if i > 0 {
@@ -97,7 +96,7 @@ impl CsvText {
 
     /// The starts, closed by the text's end.
     pub fn finish(mut self) -> (String, Vec<u8>) {
-        self.starts.extend_from_slice(&self.chars.to_le_bytes());
+        self.starts.extend_from_slice(&(self.text.len() as u32).to_le_bytes());
         (self.text, self.starts)
     }
 }
@@ -128,7 +127,7 @@ mod tests {
         csv.row(["", ""].into_iter());
         let (text, starts) = csv.finish();
         assert_eq!(text, "\"a\rb\",\"c\"\"d\", e ,\"f,g\",\u{85}\r\n\"\"\r\n,\r\n");
-        let end = text.chars().count() as u32;
-        assert_eq!(starts, [0u32, 26, 30, end].iter().flat_map(|s| s.to_le_bytes()).collect::<Vec<u8>>());
+        let end = text.len() as u32;  // bytes: U+0085 is two
+        assert_eq!(starts, [0u32, 27, 31, end].iter().flat_map(|s| s.to_le_bytes()).collect::<Vec<u8>>());
     }
 }

@@ -130,7 +130,7 @@ fn csv_text(csv: Option<(String, bool, String)>) -> PyResult<Option<CsvText>> {
 
 fn text_out<'py>(py: Python<'py>, text: CsvText) -> PyResult<Bound<'py, PyAny>> {
     let (text, starts) = text.finish();
-    Ok((PyString::new(py, &text), PyBytes::new(py, &starts)).into_pyobject(py)?.into_any())
+    Ok((PyBytes::new(py, text.as_bytes()), PyBytes::new(py, &starts)).into_pyobject(py)?.into_any())
 }
 
 /// A copy of `row` with the marked cells in it (a str subclass's cell stays of its class).
@@ -189,7 +189,7 @@ impl Engine {
     /// where the row has no anchor), candidate rows (uint32) and their record digests (16 bytes
     /// each): see `export_io::Candidates` for `canary_below` and `slot_below`).
     /// With `csv` (delimiter, quote all, line terminator) the marked rows come as (their csv text,
-    /// each row's start in characters then the end, uint32): see `export_io::CsvText`.
+    /// each row's start in bytes then the end, uint32): see `export_io::CsvText`.
     #[pyo3(signature = (rows, bits, uid, canary_below=0, slot_below=0, csv=None))]
     fn mark<'py>(
         &mut self,

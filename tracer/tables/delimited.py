@@ -119,7 +119,7 @@ class DelimitedWriter:
             )
             self.write_row = writer.writerow
             self.write_rows = writer.writerows
-            self.write_text = self._handle.write
+            self.write_csv = getattr(self._handle, "write_bytes", None) or self._write_decoded
             self.dialect = (fmt.delimiter, fmt.quoting == csv.QUOTE_ALL, fmt.lineterminator)
         else:
             self.dialect = None
@@ -127,6 +127,10 @@ class DelimitedWriter:
             self.write_row = self._write_split
         if fmt.has_header:
             self.write_row(columns)
+
+    def _write_decoded(self, data) -> None:
+        """UTF-8 csv bytes into a file of another encoding."""
+        self._handle.write(bytes(data).decode("utf-8"))
 
     def _write_split(self, row: list[str]) -> None:
         """A '----' line; a cell holding the delimiter or a line break would

@@ -86,10 +86,11 @@ class TableWriter:
             return None
         return dialect
 
-    def write_text(self, text: str) -> None:
-        """Write rows already as the csv module writes them in ``csv_dialect`` (the native engine's)."""
+    def write_csv(self, data: bytes | memoryview) -> None:
+        """Write rows already as the csv module writes them in ``csv_dialect``, as UTF-8 bytes (the native
+        engine's), in the file's own encoding."""
         try:
-            self._impl.write_text(text)
+            self._impl.write_csv(data)
         except _WRITE_ERRORS as exc:
             raise output_error(self.path, f"cannot write row: {exc}") from None
 
