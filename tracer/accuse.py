@@ -281,7 +281,7 @@ def _pool_canaries(registry: Registry, key_id: int, key: Key, evidence) -> list[
         pairs = [pair_digest(key, anchors[0], cell) for cell in hit.cells if cell.strip()] if anchors else []
         named = {export_id for _, export_id, _ in registry.canaries_of(pairs, key_id)}
         exports = registry.exports(hit.export_ids)
-        names = {a.id: a.name for a in registry.accounts_by_id(e.account_id for e in exports.values()).values()}
+        names = registry.account_names(e.account_id for e in exports.values())
         out.append({"file": hit.file, "row": hit.row_number, "proves": POOL_PROVES,
                     "exports": [{"export_id": e.id, "account": names[e.account_id], "created": e.created,
                                  "same_name": e.id in named} for e in exports.values()]})

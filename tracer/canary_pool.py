@@ -192,6 +192,6 @@ def trace(registry, ring: KeyRing, number: str) -> list[Carried]:
         for _, export_id, space in registry.canaries_of([digest], key_id):
             found[export_id] = space
     exports = registry.exports(found)
-    accounts = {a.id: a.name for a in registry.accounts_by_id(e.account_id for e in exports.values()).values()}
+    accounts = registry.account_names(e.account_id for e in exports.values())
     return [Carried(e.id, accounts[e.account_id], e.created, e.output, found[e.id] == POOL_SPACE)
             for e in sorted(exports.values(), key=lambda e: e.id)]

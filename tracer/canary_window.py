@@ -47,12 +47,39 @@ class Window(Sequence):
         self.rows: deque[Sequence[str]] = deque(maxlen=size)
         self.end = 0  # rows that ever entered
         self._indexes: dict[tuple[str, int], _ColumnIndex] = {}
+        # where rows came from, oldest first: (the first's row number, the byte reader's batch or None, the
+        # first's index in it); a piece holds the rows up to the next piece's first
+        self.sources: deque[tuple[int, object, int]] = deque()
         self.extend(rows)
 
-    def extend(self, rows: Sequence[Sequence[str]]) -> None:
-        """Rows entering, oldest first (the oldest of the window leave as they do)."""
-        self.rows.extend(rows)
-        self.end += len(rows)
+    def extend(self, rows: Sequence[Sequence[str]], source=None, at: int = 0) -> None:
+        """Rows entering, oldest first (the oldest of the window leave as they do); ``source``: the byte
+        reader's ``RecordBatch`` they are rows ``at``... of, which an index may read instead of the rows."""
+        if rows:
+            if not self._continues(source, at):
+                self.sources.append((self.end, source, at))
+            self.rows.extend(rows)
+            self.end += len(rows)
+            start = self.start
+            while len(self.sources) > 1 and self.sources[1][0] <= start:
+                self.sources.popleft()
+
+    def _continues(self, source, at: int) -> bool:
+        """Whether rows from ``source`` at ``at`` follow on the last piece (Python rows follow on Python rows)."""
+        if not self.sources:
+            return False
+        begin, last, last_at = self.sources[-1]
+        return last is source and (source is None or last_at + self.end - begin == at)
+
+    def pieces(self, first: int, last: int) -> Iterator[tuple[int, int, object, int]]:
+        """Rows ``first`` to ``last`` (row numbers, in the window) as (first, last, source, index of the
+        first in the source) pieces, oldest first."""
+        sources = self.sources
+        for k, (begin, source, at) in enumerate(sources):
+            end = sources[k + 1][0] if k + 1 < len(sources) else self.end
+            lo, hi = max(begin, first), min(end, last)
+            if lo < hi:
+                yield lo, hi, source, at + (lo - begin)
 
     @property
     def start(self) -> int:
@@ -118,14 +145,16 @@ class _ColumnIndex:
             self._drop(len(self.cells))
             self.start = self.end = start
         self._drop(start - self.start)
-        new = list(map(itemgetter(self.index), window.newest(end - self.end)))
+        first = self.end
+        new = list(map(itemgetter(self.index), window.newest(end - first)))
         self.start, self.end = start, end
-        self._add(new)
+        self._add(new, window, first)
 
     def _drop(self, count: int) -> None:
         del self.cells[:count]
 
-    def _add(self, cells: list[str]) -> None:
+    def _add(self, cells: list[str], window: Window, first: int) -> None:
+        """``cells``: those of the window's rows ``first``... (row numbers), which just entered."""
         self.cells += cells
 
     def __len__(self) -> int:
@@ -170,12 +199,17 @@ class AddressIndex(_ColumnIndex):
         else:
             del self._keys[:count], self._counts[:count]
 
-    def _add(self, cells: list[str]) -> None:
-        super()._add(cells)
+    def _add(self, cells: list[str], window: Window, first: int) -> None:
+        super()._add(cells, window, first)
         if self.native is not None:
-            if not self.native.add(SEPARATOR.join(cells), len(cells), address_key):
-                for cell in cells:  # one holds the separator
-                    self.native.add_one(cell, address_key)
+            for lo, hi, source, at in window.pieces(first, first + len(cells)):
+                if source is not None:  # the byte reader's: its cells read from its bytes
+                    self.native.add_records(source, self.index, at, hi - lo, address_key)
+                    continue
+                piece = cells[lo - first:hi - first]
+                if not self.native.add(SEPARATOR.join(piece), len(piece), address_key):
+                    for cell in piece:  # one holds the separator
+                        self.native.add_one(cell, address_key)
             return
         keys, counts = address_keys(cells)
         self._keys += keys
@@ -229,8 +263,8 @@ class EmailIndex(_ColumnIndex):
         self._folded: set[str] | None = None
         self._domains: list[str] | None = None
 
-    def _add(self, cells: list[str]) -> None:
-        super()._add(cells)
+    def _add(self, cells: list[str], window: Window, first: int) -> None:
+        super()._add(cells, window, first)
         self._folded = self._domains = None
 
     def _drop(self, count: int) -> None:

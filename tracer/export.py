@@ -136,7 +136,7 @@ class _Exporter(DecoyDraws):
         """Keep rows ``start`` to ``stop`` of ``batch`` among the recent ones, and count their phones (a shop's
         phone repeats): a stretch at once when neither bounded memory can fill within it, else row by row."""
         rows = batch.rows[start:stop]
-        self.recent.extend(rows[-RECENT:])
+        self.recent.extend(rows[-RECENT:], batch.source, max(start, stop - RECENT))
         columns = self.known_columns
         if columns and len(self.known) + len(columns) * len(rows) < KNOWN_LIMIT:
             self.known.update([row[i].strip().lower() for row in rows for i in columns])

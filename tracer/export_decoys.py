@@ -126,8 +126,14 @@ class DecoyDraws:
         a codeword-long array, as the engine reads a codeword; a decoy marked
         in Python, by the slots' patterns, was a tenth of an export.
         """
-        if self.native is None or not all(type(cell) is str for cell in row):
-            return mark_row(self.plan, row, anchors, bits, self.length)[0]
+        if self.native is not None and all(type(cell) is str for cell in row):
+            out = self._natively_marked(row, anchors, bits)
+            if out is not None:
+                return out
+        return mark_row(self.plan, row, anchors, bits, self.length)[0]
+
+    def _natively_marked(self, row: list[str], anchors: RowAnchors, bits) -> list[str] | None:
+        """``marked`` by the engine; None for a row it cannot take (a lone surrogate has no UTF-8)."""
         if bits is self.bits:
             word = self.codeword
         else:
@@ -141,8 +147,8 @@ class DecoyDraws:
             self.decoy_engine = native_engine(self.key, self.plan)
         try:
             return self.decoy_engine.mark([row], word, self.account.uid)[0][0]
-        except UnicodeEncodeError:  # a lone surrogate has no UTF-8: the reference marks it
-            return mark_row(self.plan, row, anchors, bits, self.length)[0]
+        except UnicodeEncodeError:
+            return None
 
     def shared_taken(self, digests: list[int], meaning: tuple[str, str, bytes]) -> bool:
         """Whether a shared decoy's new value is some canary's or another slot's (or version's) value."""

@@ -59,6 +59,7 @@ class Batch:
     seeds: bytes  # 16 bytes a row: the account's row seed (zeros where the row has no anchor)
     candidates: list[int]  # rows that may be followed by a decoy, in order
     records: dict[int, bytes]  # each candidate's record digest (shared_canaries.record_digest)
+    source: object = None  # the byte reader's ``RecordBatch`` the rows are of, if they are
 
     def __post_init__(self):
         self.ends = np.cumsum(self.counts, dtype=np.int64)
@@ -149,14 +150,14 @@ def record_batches(stream: RecordStream, native, bits: list[int], uid: bytes, ca
     """``native_batches`` of the byte reader's batches: the same Batches, no Python string per cell read,
     each batch parsed and marked on a second thread while the exporter handles the last (``read_ahead``)."""
     for batch, marked in mark_ahead(stream.batches, native, bytes(bits), uid, canary_below, SLOT_BELOW, csv):
-        yield _native_batch(batch.rows(), *marked)
+        yield _native_batch(batch.rows(), *marked, source=batch)
 
 
 def _native_batch(rows: list[list[str]], out, cells: int, exposures: bytes, counts: bytes, phones: bytes,
-                  seeds: bytes, at: bytes, records: bytes) -> Batch:
+                  seeds: bytes, at: bytes, records: bytes, source=None) -> Batch:
     """A Batch of the engine's ``mark`` tuple."""
     at = np.frombuffer(at, dtype="<u4").tolist()
     return Batch(rows, out, cells, np.frombuffer(exposures, dtype="<i8"),
                  np.frombuffer(counts, dtype=np.uint8).astype(np.int64),
                  np.frombuffer(phones, dtype=np.uint8).astype(np.int64), seeds, at,
-                 {i: records[16 * k:16 * k + 16] for k, i in enumerate(at)})
+                 {i: records[16 * k:16 * k + 16] for k, i in enumerate(at)}, source)

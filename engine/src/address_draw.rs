@@ -9,6 +9,8 @@
 
 use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
+
+const NONE: u64 = u64::MAX;  // no next row
 use std::rc::Rc;
 
 use crate::py_random::PyRandom;
@@ -165,6 +167,7 @@ struct Entry {
     cjk: bool,  // written in Chinese, its numbers read here
     unread: bool,  // written in Chinese, its numbers left to Python (digits not all ASCII)
     first: bool,  // the first row of the window holding this cell
+    next: u64,  // the next row holding this cell, or NONE
     numbers: OnceCell<Vec<(Role, usize, usize)>>,  // cn_numbers, read when a draw first looks
 }
 
@@ -186,7 +189,9 @@ pub struct Column {
     entries: VecDeque<Entry>,
     start: u64,  // rows that left: entry k is row start + k
     unread: usize,  // entries written in Chinese whose numbers are left to Python (digits not all ASCII)
-    rows_of: QuickMap<Rc<str>, VecDeque<u64>>,  // a window of 512 rows bounds what colliding cells could cost
+    // each cell's first and last rows in the window (its rows linked by `Entry::next`): a window of 512
+    // rows bounds what colliding cells could cost.  (A deque of rows per cell was an allocation per cell.)
+    rows_of: QuickMap<Rc<str>, (u64, u64)>,
 }
 
 impl Column {
@@ -203,35 +208,37 @@ impl Column {
             let entry = self.entries.pop_front().expect("an entry");
             self.start += 1;
             self.unread -= entry.unread as usize;
-            let rows = self.rows_of.get_mut(&entry.cell).expect("its rows");
-            rows.pop_front();
-            match rows.front() {
-                Some(&next) => self.entries[(next - self.start) as usize].first = true,
-                None => {
-                    self.rows_of.remove(&entry.cell);
-                }
+            if entry.next == NONE {
+                self.rows_of.remove(&entry.cell);
+            } else {
+                self.entries[(entry.next - self.start) as usize].first = true;
+                self.rows_of.get_mut(&entry.cell).expect("its rows").0 = entry.next;
             }
         }
     }
 
     /// A cell entering; `python` gives (key, count) of one not written in Chinese or whose digits are not
-    /// all ASCII (`address_key`): no Chinese numbers are read here of either.
+    /// all ASCII (`address_key`): no Chinese numbers are read here of either.  A cell the window holds
+    /// already takes its key and count from its last row.
     pub fn push<E>(&mut self, cell: &str, python: impl FnOnce(&str) -> Result<(String, usize), E>) -> Result<(), E> {
+        let row = self.start + self.entries.len() as u64;
+        if let Some(rows) = self.rows_of.get_mut(cell) {
+            let last = &mut self.entries[(rows.1 - self.start) as usize];
+            last.next = row;
+            rows.1 = row;
+            let entry = Entry { cell: last.cell.clone(), key: last.key.clone(), count: last.count, cjk: last.cjk,
+                                unread: last.unread, first: false, next: NONE, numbers: OnceCell::new() };
+            self.unread += entry.unread as usize;
+            self.entries.push_back(entry);
+            return Ok(());
+        }
         let cjk = is_cjk(cell) && plain_digits(cell);
         let (key, count) = if cjk { cjk_key(cell) } else { python(cell)? };
-        let row = self.start + self.entries.len() as u64;
-        let (cell, rows) = match self.rows_of.get_key_value(cell) {
-            Some((shared, _)) => (shared.clone(), self.rows_of.get_mut(cell).expect("its rows")),
-            None => {
-                let shared: Rc<str> = Rc::from(cell);
-                (shared.clone(), self.rows_of.entry(shared).or_default())
-            }
-        };
-        let first = rows.is_empty();
-        rows.push_back(row);
+        let cell: Rc<str> = Rc::from(cell);
+        self.rows_of.insert(cell.clone(), (row, row));
         let unread = !cjk && is_cjk(&cell);
         self.unread += unread as usize;
-        self.entries.push_back(Entry { cell, key, count, cjk, unread, first, numbers: OnceCell::new() });
+        self.entries.push_back(Entry { cell, key, count, cjk, unread, first: true, next: NONE, numbers: OnceCell::new() });
         Ok(())
     }
 

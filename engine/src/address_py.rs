@@ -2,10 +2,12 @@
 //! enter and leave (`canary_window.AddressIndex`), and a canary's Chinese address drawn from it with
 //! `random.Random(seed)` for the seed the Python draw takes from its own rng.
 
+use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
 
 use crate::address_draw::Column;
 use crate::py_random::PyRandom;
+use crate::reader_py::RecordBatch;
 
 #[pyclass(unsendable)]
 #[derive(Default)]
@@ -42,6 +44,22 @@ impl AddressColumn {
             self.add_one(cell, key_of)?;
         }
         Ok(true)
+    }
+
+    /// Column ``column`` of rows ``start`` to ``start + count`` of the byte reader's ``batch`` entering,
+    /// read from its bytes: the rows' Python strings (``batch.rows()``) are neither joined nor encoded
+    /// again.  A row without that cell raises IndexError, as ``row[column]`` would.
+    fn add_records(&mut self, batch: PyRef<'_, RecordBatch>, column: usize, start: usize, count: usize,
+                   key_of: &Bound<'_, PyAny>) -> PyResult<()> {
+        let records = &batch.records;
+        if start + count > records.len() {
+            return Err(PyIndexError::new_err("row index out of range"));
+        }
+        for r in start..start + count {
+            let cell = records.cell(r, column).ok_or_else(|| PyIndexError::new_err("list index out of range"))?;
+            self.add_one(cell, key_of)?;
+        }
+        Ok(())
     }
 
     fn add_one(&mut self, cell: &str, key_of: &Bound<'_, PyAny>) -> PyResult<()> {

@@ -158,6 +158,10 @@ class Registry(ABC):
     def account_count(self) -> int:
         return len(self.accounts())
 
+    def account_names(self, account_ids: Iterable[int]) -> dict[int, str]:
+        """Account id -> name, for these ids."""
+        return {a.id: a.name for a in self.accounts_by_id(account_ids).values()}
+
     @abstractmethod
     def account(self, name: str) -> Account: ...
 

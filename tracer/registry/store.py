@@ -217,19 +217,20 @@ class SqliteRegistry(SqliteLookups, SqlitePool, Registry):
             raise AccountError(f"account {name!r} already exists") from None
         return self.account_by_id(cur.lastrowid)
 
+    _ACCOUNT = "SELECT id, name, uid, note, created FROM accounts"
+
     @staticmethod
     def _account(row: tuple) -> Account:
         return Account(id=row[0], name=row[1], uid=bytes.fromhex(row[2]), note=row[3], created=row[4])
 
     def accounts(self) -> list[Account]:
-        rows = self.conn.execute("SELECT id, name, uid, note, created FROM accounts ORDER BY id")
+        rows = self.conn.execute(self._ACCOUNT + " ORDER BY id")
         return [self._account(r) for r in rows]
 
     def accounts_by_id(self, account_ids: Iterable[int]) -> dict[int, Account]:
         ids, out = sorted(set(account_ids)), {}
         for batch in batches_of(ids, LOOKUP_BATCH):
-            rows = self.conn.execute("SELECT id, name, uid, note, created FROM accounts"
-                                     f" WHERE id IN ({','.join('?' * len(batch))})", batch)
+            rows = self.conn.execute(self._ACCOUNT + f" WHERE id IN ({','.join('?' * len(batch))})", batch)
             out.update((row[0], self._account(row)) for row in rows)
         return out
 
@@ -237,17 +238,13 @@ class SqliteRegistry(SqliteLookups, SqlitePool, Registry):
         return self.conn.execute("SELECT count(*) FROM accounts").fetchone()[0]
 
     def account(self, name: str) -> Account:
-        row = self.conn.execute(
-            "SELECT id, name, uid, note, created FROM accounts WHERE name = ?", (name,)
-        ).fetchone()
+        row = self.conn.execute(self._ACCOUNT + " WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise AccountError(f"unknown account {name!r} (see: tracer accounts list)")
         return self._account(row)
 
     def account_by_id(self, account_id: int) -> Account:
-        row = self.conn.execute(
-            "SELECT id, name, uid, note, created FROM accounts WHERE id = ?", (account_id,)
-        ).fetchone()
+        row = self.conn.execute(self._ACCOUNT + " WHERE id = ?", (account_id,)).fetchone()
         if row is None:
             raise AccountError(f"unknown account id {account_id}")
         return self._account(row)
