@@ -18,8 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracer import engine
+from tracer.address_reading import address_key
 from tracer.canary_draws import Draw, address_from_rows
 from tracer.canary_window import Window
+
+from .test_read_ahead import record_batch
 
 pytestmark = pytest.mark.skipif(engine._engine is None, reason="the native engine is not built")
 
@@ -98,3 +101,22 @@ def test_each_form_of_number_is_read_as_the_reference_reads_it(kind, monkeypatch
     homes = cells[:3] + [kind.format("5", "6", "7")]
     for seed in range(20):
         assert draws(cells, homes, seed, "native", monkeypatch, 2) == draws(cells, homes, seed, "python", monkeypatch, 2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells=st.lists(st.one_of(ESTATE, ADDRESS), min_size=1, max_size=30), start=st.integers(0, 29))
+def test_a_columns_cells_read_from_the_bytes_and_keyed_ahead_are_the_cells_added(cells, start):
+    """The window's column fed from the byte reader's batch, with the kind keys the marking thread made
+    (``address_keys``) or without, holds what adding the cells themselves gives."""
+    cells = [c.replace("\x00", "").replace("\r", "").replace("\n", "") for c in cells]
+    start = min(start, len(cells) - 1)
+    batch = record_batch([[c, "x"] for c in cells])
+    keys = engine._engine.address_keys(batch, [1, 0])
+    ways = [engine._engine.AddressColumn() for _ in range(3)]
+    ways[0].add("\x00".join(cells[start:]), len(cells) - start, address_key)
+    ways[1].add_records(batch, 0, start, len(cells) - start, address_key)
+    ways[2].add_records(batch, 0, start, len(cells) - start, address_key, keys)
+    assert len({(tuple(w.keys()), tuple(w.counts())) for w in ways}) == 1
+    assert [w.draw("幸福小区7-3-502", 5) for w in ways] == [ways[0].draw("幸福小区7-3-502", 5)] * 3
+    with pytest.raises(IndexError):
+        ways[1].add_records(batch, 0, start, len(cells) - start + 1, address_key)

@@ -255,3 +255,25 @@ def test_a_time_fitted_between_neighbours_stays_between_them_whatever_the_second
     assert pair[0] <= pair[1] <= pair[2]
     if pair[2] - pair[0] >= 2:
         assert pair[0] < pair[1] < pair[2] and marked[0] <= marked[1] <= marked[2]
+
+
+@pytest.mark.parametrize("donor", ["138 0013 8000", "+86 13800138000", "(212) 555-0101", "1-212-555-0101", "٣٤٥6789"])
+def test_a_new_phones_digits_are_randints_from_the_same_state(donor):
+    """Each replaced digit is ``rng.randint(low, 9)``'s (drawn through ``_randbelow``, without randint's
+    frames): the same digits, and the rng left where randint leaves it."""
+    from tracer.canary_values import _replace_digits
+
+    def with_randint(text, keep, rng, first_nonzero):
+        out, seen = [], 0
+        for ch in text:
+            if ch.isdigit():
+                if seen >= keep:
+                    ch = str(rng.randint(2 if first_nonzero and seen == keep else 0, 9))
+                seen += 1
+            out.append(ch)
+        return "".join(out)
+
+    for seed in range(200):
+        ours, theirs = random.Random(seed), random.Random(seed)
+        assert _replace_digits(donor, 3, ours, seed % 2 == 0) == with_randint(donor, 3, theirs, seed % 2 == 0)
+        assert ours.getstate() == theirs.getstate()

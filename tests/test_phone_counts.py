@@ -111,3 +111,38 @@ def test_an_export_counts_on_the_engine_it_runs(monkeypatch):
     if engine._engine is not None:
         monkeypatch.setenv("TRACER_ENGINE", "native")
         assert type(phone_counts.phone_counts(8)) is engine._engine.PhoneCounts
+
+
+PHONE_CELLS = st.one_of(
+    st.builds("{}{}".format, st.sampled_from(["", "+86 ", "0086", "86", "+1 ", "1-", " ", "\u3000", "１"]),
+              st.from_regex(r"1[3-9][0-9]{9}|[2-9][0-9]{9}", fullmatch=True)),
+    st.text(alphabet="0123456789+-(). e\u00a0１", max_size=18))
+
+
+@pytest.mark.skipif(engine._engine is None, reason="the native engine is not built")
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(PHONE_CELLS, min_size=1, max_size=12), secret=st.binary(min_size=32, max_size=32))
+def test_the_engine_reads_a_phone_cell_as_the_reference_does(cells, secret):
+    """``repeats_phone(cell)``: the cell's phone anchor hashed with the key and asked of the count, the
+    answer ``phone_anchor`` and ``Key.anchor_digest`` give; None (the reference reads it) only for a cell
+    that is not ASCII or is spelt like a float."""
+    from tracer.columns import phone_anchor
+    from tracer.keys import Key
+    from tracer.marks import Anchor
+
+    key = Key(secret)
+
+    def digest(cell):
+        text = phone_anchor(cell)
+        return None if text is None else Anchor(key.anchor_digest(text)).exposure
+
+    native = engine._engine.PhoneCounts(1 << 10, secret)
+    seen = [d for d in map(digest, cells[::2]) if d is not None]
+    native.add_rows(*as_arrays([[d] for d in seen + seen[:1]], 0))
+    for cell in cells:
+        answer = native.repeats_phone(cell)
+        if answer is None:
+            assert not cell.isascii() or any(c in cell for c in ".eE+")
+        else:
+            assert answer == (digest(cell) is not None and native.repeats(digest(cell)))
+    assert native.repeats_phone(" 138 0013 8000 ") is not None

@@ -142,8 +142,8 @@ class _Marker:
 def test_marks_come_in_order_and_a_failed_mark_where_its_batch_is_written():
     dialect = (",", False, "\n")
     stream = mark_ahead(_batches(), _Marker(), b"bits", dialect)
-    assert next(stream) == (["a"], ("free", ["a"], (b"bits", dialect)))
-    assert next(stream) == (["b", "c"], ("locked", ["b", "c"], (b"bits", dialect)))  # the free mark gave it up
+    assert next(stream) == (["a"], ("free", ["a"], (b"bits", dialect)), None)  # no address columns: no keys
+    assert next(stream) == (["b", "c"], ("locked", ["b", "c"], (b"bits", dialect)), None)  # the free mark gave up
     with pytest.raises(UnicodeEncodeError):
         next(stream)
     assert not any(t.name == "tracer-read-ahead" for t in threading.enumerate())

@@ -89,13 +89,14 @@ def chance_space(phone_kind: str) -> int:
 
 
 def _replace_digits(text: str, keep: int, rng: random.Random, first_nonzero: bool = False) -> str:
-    """``text`` with every digit after the first ``keep`` ones replaced at random, layout kept."""
-    out, seen = [], 0
+    """``text`` with every digit after the first ``keep`` ones replaced at random, layout kept (each digit
+    ``rng.randint(low, 9)``'s, as ``randrange`` draws it: ``low + _randbelow(10 - low)``)."""
+    out, seen, draw = [], 0, below(rng)
     for ch in text:
         if ch.isdigit():
             if seen >= keep:
                 low = 2 if (first_nonzero and seen == keep) else 0
-                ch = str(rng.randint(low, 9))
+                ch = str(low + draw(10 - low))
             seen += 1
         out.append(ch)
     return "".join(out)

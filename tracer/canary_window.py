@@ -203,8 +203,9 @@ class AddressIndex(_ColumnIndex):
         super()._add(cells, window, first)
         if self.native is not None:
             for lo, hi, source, at in window.pieces(first, first + len(cells)):
-                if source is not None:  # the byte reader's: its cells read from its bytes
-                    self.native.add_records(source, self.index, at, hi - lo, address_key)
+                if source is not None:  # the byte reader's batch: its cells read from its bytes, keyed already
+                    batch, keys = source
+                    self.native.add_records(batch, self.index, at, hi - lo, address_key, keys)
                     continue
                 piece = cells[lo - first:hi - first]
                 if not self.native.add(SEPARATOR.join(piece), len(piece), address_key):

@@ -111,7 +111,7 @@ class _Exporter(DecoyDraws):
         self.fallback = False
         self.pool = numbers_by_kind(ring, registry.pool())  # canary-pool numbers by kind, opened
         self.pool_used: set[str] = set()  # pool numbers this export's canaries carry (each once)
-        self.phone_counts = phone_counts(PHONE_COUNT_LIMIT)  # which phones repeat among the rows so far
+        self.phone_counts = phone_counts(PHONE_COUNT_LIMIT, self.key.secret)  # which phones repeat among the rows so far
         self.marked_cells = 0
         self.rows = 0
         self.native = native_engine(self.key, self.plan)
@@ -261,7 +261,8 @@ class _Exporter(DecoyDraws):
                                 self.row_seed, self.wants_canary)
         if isinstance(rows, RecordStream):
             if self.native is not None:
-                return record_batches(rows, self.native, self.bits, self.account.uid, CANARY_THRESHOLD, csv)
+                return record_batches(rows, self.native, self.bits, self.account.uid, CANARY_THRESHOLD, csv,
+                                      [c.index for c in self.schema.columns if c.kind == "address"])
             rows = rows.rows()
         if self.native is None:
             return map(reference, batches(rows))

@@ -27,6 +27,12 @@ class DecoyDraws:
     """Decoys for an ``_Exporter``: ``canary_after`` and ``shared_after`` and the checks they need."""
 
     def repeats(self, phone: str) -> bool:
+        """Whether the phone in cell ``phone`` was on more than one row so far: read and hashed by the
+        engine's count when it can (a draw asks it of ~8 window rows' phones), else here."""
+        ask = getattr(self.phone_counts, "repeats_phone", None)
+        known = ask(phone) if ask is not None and type(phone) is str else None
+        if known is not None:
+            return known
         text = phone_anchor(phone)
         return text is not None and self.phone_counts.repeats(self.hasher(text).exposure)
 

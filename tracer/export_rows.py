@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -40,9 +40,11 @@ def collecting_rarely() -> Iterator[None]:
     4.0 -> 2.8 s CPU).  Rows hold no cycles; what does still gets collected, later."""
     threshold = gc.get_threshold()
     gc.set_threshold(max(threshold[0], COLLECT_AFTER), *threshold[1:])
+    gc.freeze()  # what was made before (the imports' ~10^5 objects) is not traversed by each full collection
     try:
         yield
     finally:
+        gc.unfreeze()
         gc.set_threshold(*threshold)
 
 
@@ -59,7 +61,7 @@ class Batch:
     seeds: bytes  # 16 bytes a row: the account's row seed (zeros where the row has no anchor)
     candidates: list[int]  # rows that may be followed by a decoy, in order
     records: dict[int, bytes]  # each candidate's record digest (shared_canaries.record_digest)
-    source: object = None  # the byte reader's ``RecordBatch`` the rows are of, if they are
+    source: tuple | None = None  # (the byte reader's ``RecordBatch`` the rows are of, its address keys)
 
     def __post_init__(self):
         self.ends = np.cumsum(self.counts, dtype=np.int64)
@@ -146,11 +148,14 @@ class RecordStream:
 
 
 def record_batches(stream: RecordStream, native, bits: list[int], uid: bytes, canary_below: int,
-                   csv: tuple[str, bool, str] | None = None) -> Iterator[Batch]:
+                   csv: tuple[str, bool, str] | None = None, address_columns: Sequence[int] = ()
+                   ) -> Iterator[Batch]:
     """``native_batches`` of the byte reader's batches: the same Batches, no Python string per cell read,
-    each batch parsed and marked on a second thread while the exporter handles the last (``read_ahead``)."""
-    for batch, marked in mark_ahead(stream.batches, native, bytes(bits), uid, canary_below, SLOT_BELOW, csv):
-        yield _native_batch(batch.rows(), *marked, source=batch)
+    each batch parsed and marked on a second thread while the exporter handles the last (``read_ahead``),
+    with the kind keys of its ``address_columns`` (the batch's ``source``, with the batch)."""
+    for batch, marked, keys in mark_ahead(stream.batches, native, bytes(bits), uid, canary_below, SLOT_BELOW, csv,
+                                          address_columns=address_columns):
+        yield _native_batch(batch.rows(), *marked, source=(batch, keys))
 
 
 def _native_batch(rows: list[list[str]], out, cells: int, exposures: bytes, counts: bytes, phones: bytes,

@@ -25,12 +25,13 @@ import numpy as np
 NEWEST = 1 << 15  # phones counted in the Counter before they are merged into the sorted array
 
 
-def phone_counts(limit: int):
+def phone_counts(limit: int, secret: bytes = b""):
     """An export's phone counts: the native engine's (``engine/src/phone_counts.rs``: the digests in a
-    table sized for ``limit`` once, a phone asked in one call) when it runs, else this module's."""
+    table sized for ``limit`` once, a phone asked in one call; with the key's ``secret`` it also reads
+    and hashes a phone cell itself, ``repeats_phone``) when it runs, else this module's."""
     from . import engine
 
-    native = engine.native_or_none("PhoneCounts", limit)
+    native = engine.native_or_none("PhoneCounts", limit, secret)
     return PhoneCounts(limit) if native is None else native  # (not `or`: an empty count is falsy)
 
 

@@ -46,14 +46,16 @@ def read_ahead(batches: Iterable, engines: Sequence, length: int) -> Iterator[Ah
             yield Ahead(batch, reads)
 
 
-def mark_ahead(batches: Iterable, native, *ask) -> Iterator[tuple[object, tuple]]:
+def mark_ahead(batches: Iterable, native, *ask, address_columns: Sequence[int] = ()
+               ) -> Iterator[tuple[object, tuple, object]]:
     """``batches`` (``RecordBatch``es), each with the engine's ``mark_records`` of it (``ask``: its
-    arguments after the batch, the writer's csv dialect last), marked on a second thread."""
-    with closing(ahead(batches, lambda b: _mark(native, b, ask))) as items:
-        for batch, marked in items:
+    arguments after the batch, the writer's csv dialect last) and the kind keys of its cells in
+    ``address_columns`` (``address_keys``, None without), both made on a second thread."""
+    with closing(ahead(batches, lambda b: (_mark(native, b, ask), _address_keys(b, address_columns)))) as items:
+        for batch, (marked, keys) in items:
             if isinstance(marked, BaseException):
                 raise marked
-            yield batch, marked
+            yield batch, marked, keys
 
 
 def ahead(batches: Iterable, work: Callable) -> Iterator[tuple[object, object]]:
@@ -99,6 +101,14 @@ def _mark(native, batch, ask: tuple):
         return native.mark_records(batch, *ask, free=True) or native.mark_records(batch, *ask)
     except Exception as exc:  # raised again where the batch is written, as a mark there would raise it
         return exc
+
+
+def _address_keys(batch, columns: Sequence[int]):
+    """The engine's ``address_keys`` of ``batch``: the window's address column looks them up instead of
+    making them on the main thread.  None (the column makes them) without columns."""
+    from . import engine
+
+    return engine.native_or_none("address_keys", batch, list(columns)) if columns else None
 
 
 def _read(engine, batch, length: int):

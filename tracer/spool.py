@@ -64,5 +64,9 @@ def in_spool(digests, spool) -> set[int]:
     """Which of ``digests`` are anchors of this export's real rows."""
     if not digests:
         return set()
-    wanted = np.fromiter(digests, dtype=np.int64)
-    return {d for chunk in spool_chunks(spool) for d in chunk[np.isin(chunk, wanted)].tolist()}
+    wanted = np.unique(np.fromiter(digests, dtype=np.int64))
+    found: set[int] = set()
+    for chunk in spool_chunks(spool):  # each spooled digest's place among the few wanted (``isin`` sorted both)
+        at = np.minimum(np.searchsorted(wanted, chunk), len(wanted) - 1)
+        found.update(chunk[wanted[at] == chunk].tolist())
+    return found

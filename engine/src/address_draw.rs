@@ -221,6 +221,15 @@ impl Column {
     /// all ASCII (`address_key`): no Chinese numbers are read here of either.  A cell the window holds
     /// already takes its key and count from its last row.
     pub fn push<E>(&mut self, cell: &str, python: impl FnOnce(&str) -> Result<(String, usize), E>) -> Result<(), E> {
+        let repeated = self.rows_of.contains_key(cell);  // then its key is its last row's
+        let made = (!repeated && is_cjk(cell) && plain_digits(cell)).then(|| cjk_key(cell));
+        self.push_made(cell, made.as_ref(), python)
+    }
+
+    /// `push` with the cell's key made already (`Some` exactly for a cell written in Chinese with ASCII
+    /// digits: `cjk_key`'s).
+    pub fn push_made<E>(&mut self, cell: &str, made: Option<&(String, usize)>,
+                        python: impl FnOnce(&str) -> Result<(String, usize), E>) -> Result<(), E> {
         let row = self.start + self.entries.len() as u64;
         if let Some(rows) = self.rows_of.get_mut(cell) {
             let last = &mut self.entries[(rows.1 - self.start) as usize];
@@ -232,8 +241,11 @@ impl Column {
             self.entries.push_back(entry);
             return Ok(());
         }
-        let cjk = is_cjk(cell) && plain_digits(cell);
-        let (key, count) = if cjk { cjk_key(cell) } else { python(cell)? };
+        let cjk = made.is_some();
+        let (key, count) = match made {
+            Some((key, count)) => (key.clone(), *count),
+            None => python(cell)?,
+        };
         let cell: Rc<str> = Rc::from(cell);
         self.rows_of.insert(cell.clone(), (row, row));
         let unread = !cjk && is_cjk(&cell);

@@ -5,7 +5,7 @@
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
 
-use crate::address_draw::Column;
+use crate::address_draw::{cjk_key, is_cjk, plain_digits, Column};
 use crate::py_random::PyRandom;
 use crate::reader_py::RecordBatch;
 
@@ -48,22 +48,28 @@ impl AddressColumn {
 
     /// Column ``column`` of rows ``start`` to ``start + count`` of the byte reader's ``batch`` entering,
     /// read from its bytes: the rows' Python strings (``batch.rows()``) are neither joined nor encoded
-    /// again.  A row without that cell raises IndexError, as ``row[column]`` would.
+    /// again; with ``keys`` (the batch's ``address_keys``, made on the marking thread) a Chinese cell's
+    /// key is not made here either.  A row without that cell raises IndexError, as ``row[column]`` would.
+    #[pyo3(signature = (batch, column, start, count, key_of, keys=None))]
     fn add_records(&mut self, batch: PyRef<'_, RecordBatch>, column: usize, start: usize, count: usize,
-                   key_of: &Bound<'_, PyAny>) -> PyResult<()> {
+                   key_of: &Bound<'_, PyAny>, keys: Option<PyRef<'_, AddressKeys>>) -> PyResult<()> {
         let records = &batch.records;
         if start + count > records.len() {
             return Err(PyIndexError::new_err("row index out of range"));
         }
+        let made = keys.as_ref().and_then(|k| k.of_column(column, records.len()));
         for r in start..start + count {
             let cell = records.cell(r, column).ok_or_else(|| PyIndexError::new_err("list index out of range"))?;
-            self.add_one(cell, key_of)?;
+            match made {
+                Some(made) => self.column.push_made(cell, made[r].as_ref(), |other| python_key(key_of, other))?,
+                None => self.add_one(cell, key_of)?,
+            }
         }
         Ok(())
     }
 
     fn add_one(&mut self, cell: &str, key_of: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.column.push(cell, |other| key_of.call1((other,))?.extract::<(String, usize)>())
+        self.column.push(cell, |other| python_key(key_of, other))
     }
 
     fn keys(&self) -> Vec<String> {
@@ -80,4 +86,38 @@ impl AddressColumn {
     fn draw(&self, home: &str, seed: u64) -> Option<String> {
         self.column.draw(home, &mut PyRandom::from_seed(seed))
     }
+}
+
+fn python_key(key_of: &Bound<'_, PyAny>, cell: &str) -> PyResult<(String, usize)> {
+    key_of.call1((cell,))?.extract::<(String, usize)>()
+}
+
+/// The kind key and number count of each address cell of a batch that is written in Chinese with ASCII
+/// digits (``address_key``'s, ``cjk_key``), per column asked; None for any other cell (Python's to key).
+/// Made by the marking thread without the GIL, so that the window's column only looks them up.
+#[pyclass(frozen)]
+pub struct AddressKeys {
+    columns: Vec<usize>,
+    keys: Vec<Vec<Option<(String, usize)>>>,
+}
+
+impl AddressKeys {
+    fn of_column(&self, column: usize, rows: usize) -> Option<&[Option<(String, usize)>]> {
+        let slot = self.columns.iter().position(|&c| c == column)?;
+        Some(&self.keys[slot]).filter(|k| k.len() == rows).map(Vec::as_slice)
+    }
+}
+
+/// ``AddressKeys`` of ``batch``'s ``columns``.
+#[pyfunction]
+pub fn address_keys(py: Python<'_>, batch: PyRef<'_, RecordBatch>, columns: Vec<usize>) -> AddressKeys {
+    let records = &batch.records;
+    let keys = py.allow_threads(|| {
+        columns.iter().map(|&c| (0..records.len()).map(|r| records.cell(r, c).and_then(made_key)).collect()).collect()
+    });
+    AddressKeys { columns, keys }
+}
+
+fn made_key(cell: &str) -> Option<(String, usize)> {
+    (is_cjk(cell) && plain_digits(cell)).then(|| cjk_key(cell))
 }

@@ -4,18 +4,22 @@ use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::anchors::{phone_anchor, AnchorText};
 use crate::phone_counts::PhoneCounts as Counts;
+use crate::rows::{anchor_digest, exposure};
 
 #[pyclass(unsendable)]
 pub struct PhoneCounts {
     counts: Counts,
+    secret: Vec<u8>,  // the export's key: a phone cell's anchor digest is made here (``repeats_phone``)
 }
 
 #[pymethods]
 impl PhoneCounts {
     #[new]
-    fn new(limit: usize) -> Self {
-        PhoneCounts { counts: Counts::new(limit) }
+    #[pyo3(signature = (limit, secret=Vec::new()))]
+    fn new(limit: usize, secret: Vec<u8>) -> Self {
+        PhoneCounts { counts: Counts::new(limit), secret }
     }
 
     fn __len__(&self) -> usize {
@@ -29,5 +33,16 @@ impl PhoneCounts {
 
     fn repeats(&self, digest: i64) -> bool {
         self.counts.repeats(digest)
+    }
+
+    /// ``repeats`` of a phone cell: its anchor (``columns.phone_anchor``) keyed with the secret given
+    /// (``Key.anchor_digest``), False for a cell that is no phone; None where the Python reference must read
+    /// the cell (not ASCII, or a float's spelling).  A canary draw asks it of ~8 window rows' phones.
+    fn repeats_phone(&self, cell: &str) -> Option<bool> {
+        match phone_anchor(cell) {
+            AnchorText::Unsure => None,
+            AnchorText::Known(None) => Some(false),
+            AnchorText::Known(Some(text)) => Some(self.counts.repeats(exposure(&anchor_digest(&self.secret, &text)))),
+        }
     }
 }

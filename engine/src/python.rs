@@ -350,6 +350,8 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CsvReader>()?;
     m.add_class::<RecordBatch>()?;
     m.add_class::<crate::address_py::AddressColumn>()?;
+    m.add_class::<crate::address_py::AddressKeys>()?;
+    m.add_function(wrap_pyfunction!(crate::address_py::address_keys, m)?)?;
     m.add_class::<crate::counts_py::PhoneCounts>()?;
     m.add_function(wrap_pyfunction!(anchor_digest, m)?)?;
     m.add_function(wrap_pyfunction!(find_sorted, m)?)?;
