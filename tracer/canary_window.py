@@ -47,14 +47,15 @@ class Window(Sequence):
         self.rows: deque[Sequence[str]] = deque(maxlen=size)
         self.end = 0  # rows that ever entered
         self._indexes: dict[tuple[str, int], _ColumnIndex] = {}
-        # where rows came from, oldest first: (the first's row number, the byte reader's batch or None, the
-        # first's index in it); a piece holds the rows up to the next piece's first
+        # where rows came from, oldest first: (the first's row number, its source or None, the first's index
+        # in it); a piece holds the rows up to the next piece's first
         self.sources: deque[tuple[int, object, int]] = deque()
         self.extend(rows)
 
     def extend(self, rows: Sequence[Sequence[str]], source=None, at: int = 0) -> None:
-        """Rows entering, oldest first (the oldest of the window leave as they do); ``source``: the byte
-        reader's ``RecordBatch`` they are rows ``at``... of, which an index may read instead of the rows."""
+        """Rows entering, oldest first (the oldest of the window leave as they do); ``source``: what they are
+        rows ``at``... of (an export ``Batch``'s ``source``: the byte reader's batch and its address keys),
+        which an index may read instead of the rows."""
         if rows:
             if not self._continues(source, at):
                 self.sources.append((self.end, source, at))

@@ -111,7 +111,7 @@ class _Exporter(DecoyDraws):
         self.fallback = False
         self.pool = numbers_by_kind(ring, registry.pool())  # canary-pool numbers by kind, opened
         self.pool_used: set[str] = set()  # pool numbers this export's canaries carry (each once)
-        self.phone_counts = phone_counts(PHONE_COUNT_LIMIT, self.key.secret)  # which phones repeat among the rows so far
+        self.phone_counts = phone_counts(PHONE_COUNT_LIMIT, self.key.secret)  # which phones repeat in the rows so far
         self.marked_cells = 0
         self.rows = 0
         self.native = native_engine(self.key, self.plan)

@@ -53,7 +53,7 @@ class Batch:
     """Rows as read, their marked copies, and what the exporter needs of their anchors."""
 
     rows: list[list[str]]
-    marked: list[list[str]] | tuple[bytes, bytes]  # the marked rows, or their csv text (UTF-8) and each row's start in it
+    marked: list[list[str]] | tuple[bytes, bytes]  # the marked rows, or their UTF-8 csv and each row's start in it
     marked_cells: int
     exposures: np.ndarray  # int64: every anchor's exposure digest, row by row, phones first in a row
     counts: np.ndarray  # anchors per row
