@@ -264,6 +264,20 @@ def test_a_few_readings_alike_by_chance_erase_nothing():
     assert erased_streams(readings, ones, min_symbols=8, minority=0.05, alpha=1e-3).tolist() == [60]
 
 
+def test_the_chance_of_so_uniform_a_stream_is_the_binomial_tail():
+    """Two-sided: the rarer face of ``n`` fair coins at most ``r`` times, exactly (up to rounding), and
+    cheap for a stream of a million readings."""
+    import math
+
+    from tracer.evidence import uniform_chance
+
+    for n in [*range(1, 40), 200, 1001]:
+        for r in range(0, n // 2 + 1, max(1, n // 60)):
+            exact = min(1.0, 2 * sum(math.comb(n, k) for k in range(r + 1)) / 2**n)
+            assert math.isclose(uniform_chance(n, r), exact, rel_tol=1e-9, abs_tol=1e-300)
+    assert 0 < uniform_chance(10**6, 49_999) < 1e-300 or uniform_chance(10**6, 49_999) == 0.0
+
+
 def test_marks_left_alone_are_judged_erased_at_most_at_the_stated_rate():
     """Streams of fair coins, as uncleaned marks read: some stream of a leak is erased in at most ``alpha``
     of leaks (3,000 leaks of 80 streams each, of 8 to 30 readings)."""

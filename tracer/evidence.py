@@ -157,10 +157,20 @@ def erased_streams(readings: np.ndarray, ones: np.ndarray, min_symbols: int, min
 
 
 def uniform_chance(n: int, rarer: int) -> float:
-    """The chance that ``n`` fair coins show the rarer face at most ``rarer`` times (both faces counted)."""
-    tail = sum(math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) - n * math.log(2))
-               for k in range(rarer + 1))
-    return min(1.0, 2 * tail)
+    """The chance that ``n`` fair coins show the rarer face at most ``rarer`` times (both faces counted).
+
+    Summed from ``rarer`` down, each term ``k / (n - k + 1)`` of the one above: below ``n / 2`` the terms
+    fall at least that fast, so a stream of a million readings costs a few dozen terms, not ``rarer``."""
+    if 2 * rarer >= n:
+        return 1.0
+    top = math.lgamma(n + 1) - math.lgamma(rarer + 1) - math.lgamma(n - rarer + 1) - n * math.log(2)
+    total, term = 0.0, 1.0
+    for k in range(rarer, -1, -1):
+        total += term
+        term *= k / (n - k + 1)
+        if term < 1e-17 * total:
+            break
+    return min(1.0, 2 * math.exp(top) * total)
 
 
 def receivers_of(digests: Iterable[int], holders: dict[int, frozenset[int]]) -> frozenset[int]:
