@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -140,8 +140,8 @@ def consistent_positions(positions: np.ndarray, symbols: np.ndarray) -> tuple[np
 ROUNDABLE = {slot.NAME: slot for slot in ALL_SLOTS if slot.ROUNDABLE}
 
 
-def erased_streams(readings: np.ndarray, ones: np.ndarray, min_symbols: int, minority: float,
-                   alpha: float) -> np.ndarray:
+def erased_streams(readings: Sequence[int] | np.ndarray, ones: Sequence[int] | np.ndarray, min_symbols: int,
+                   minority: float, alpha: float) -> np.ndarray:
     """Streams whose symbols a cleaning made uniform: at least ``min_symbols`` read, the rarer symbol
     below ``minority`` of them, and so few that marks left alone (each symbol a fair coin's, whichever
     account's codeword bit it is) give so uniform a stream with chance below ``alpha`` over all the
@@ -381,8 +381,7 @@ class Evidence:
         """The streams a cleaning made uniform (see :func:`erased_streams`), and those of a roundable
         slot whose every cell read is coarse (a column rounded to whole units reads noise).  Both look
         at the leak's cells only, never at codewords."""
-        streams = erased_streams(np.asarray(self.readings, dtype=np.int64), np.asarray(self.ones, dtype=np.int64),
-                                 min_symbols, minority, alpha)
+        streams = erased_streams(self.readings, self.ones, min_symbols, minority, alpha)
         rounded = {index for name, index in self.stream_names.items()
                    if name[2] in ROUNDABLE and self.readings[index] >= min_symbols and not self.fine[index]}
         return frozenset(streams.tolist()) | rounded

@@ -9,13 +9,13 @@
 
 use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
-
-const NONE: u64 = u64::MAX;  // no next row
 use std::rc::Rc;
 
 use crate::py_random::PyRandom;
 use crate::quick_hash::QuickMap;
 use crate::text::is_space;
+
+const NONE: u64 = u64::MAX;  // no next row
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Role {
@@ -94,6 +94,12 @@ fn digit_runs(text: &str) -> Vec<(usize, usize)> {
 
 fn strip(text: &str) -> &str {
     text.trim_matches(is_space)
+}
+
+/// `cjk_key` of a cell written in Chinese whose digits are all ASCII; None for any other cell (Python's
+/// `address_key` keys it).
+pub fn chinese_key(cell: &str) -> Option<(String, usize)> {
+    (is_cjk(cell) && plain_digits(cell)).then(|| cjk_key(cell))
 }
 
 /// `address_key` of a cell written in Chinese (with its number count): the shape (digit runs as `#`),
@@ -222,7 +228,7 @@ impl Column {
     /// already takes its key and count from its last row.
     pub fn push<E>(&mut self, cell: &str, python: impl FnOnce(&str) -> Result<(String, usize), E>) -> Result<(), E> {
         let repeated = self.rows_of.contains_key(cell);  // then its key is its last row's
-        let made = (!repeated && is_cjk(cell) && plain_digits(cell)).then(|| cjk_key(cell));
+        let made = if repeated { None } else { chinese_key(cell) };
         self.push_made(cell, made.as_ref(), python)
     }
 

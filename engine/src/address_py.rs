@@ -5,7 +5,7 @@
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
 
-use crate::address_draw::{cjk_key, is_cjk, plain_digits, Column};
+use crate::address_draw::{chinese_key, Column};
 use crate::py_random::PyRandom;
 use crate::reader_py::RecordBatch;
 
@@ -113,11 +113,7 @@ impl AddressKeys {
 pub fn address_keys(py: Python<'_>, batch: PyRef<'_, RecordBatch>, columns: Vec<usize>) -> AddressKeys {
     let records = &batch.records;
     let keys = py.allow_threads(|| {
-        columns.iter().map(|&c| (0..records.len()).map(|r| records.cell(r, c).and_then(made_key)).collect()).collect()
+        columns.iter().map(|&c| (0..records.len()).map(|r| records.cell(r, c).and_then(chinese_key)).collect()).collect()
     });
     AddressKeys { columns, keys }
-}
-
-fn made_key(cell: &str) -> Option<(String, usize)> {
-    (is_cjk(cell) && plain_digits(cell)).then(|| cjk_key(cell))
 }
